@@ -1,0 +1,265 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	goplugin "github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc/status"
+
+	"github.com/jobd-dev/jobd/sdk/internal/pluginpb"
+	"github.com/jobd-dev/jobd/sdk/internal/protocol"
+)
+
+// Plugin is one running plugin process and its job stream.
+type Plugin struct {
+	client *goplugin.Client
+	conn   *protocol.Conn
+	info   Info
+	opts   Options
+	log    *slog.Logger
+
+	stream pluginpb.Plugin_ExecuteClient
+	cancel context.CancelFunc
+	sendMu sync.Mutex
+
+	mu      sync.Mutex
+	nextID  uint64
+	pending map[uint64]*call
+	closed  bool
+	err     error
+	done    chan struct{}
+}
+
+// call is one job in flight.
+type call struct {
+	idx   int
+	done  func(int, Result)
+	timer *time.Timer
+}
+
+func open(client *goplugin.Client, conn *protocol.Conn, info Info, opts Options, log *slog.Logger) (*Plugin, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	stream, err := conn.Client.Execute(ctx)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("open job stream: %w", err)
+	}
+	p := &Plugin{
+		client: client, conn: conn, info: info, opts: opts, log: log,
+		stream: stream, cancel: cancel,
+		pending: map[uint64]*call{},
+		done:    make(chan struct{}),
+	}
+	go p.receive()
+	return p, nil
+}
+
+// Info returns what the plugin said about itself.
+func (p *Plugin) Info() Info { return p.info }
+
+// Done is closed when the plugin connection is lost or closed.
+func (p *Plugin) Done() <-chan struct{} { return p.done }
+
+// Err returns why the connection ended, or nil while it is up.
+func (p *Plugin) Err() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.err
+}
+
+// InFlight returns the number of jobs waiting for an answer.
+func (p *Plugin) InFlight() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.pending)
+}
+
+// Submit sends jobs to the plugin in one message. done is called exactly
+// once per job, with the job's index in jobs, from another goroutine. When
+// the plugin is gone, every job is answered at once with a crash result.
+func (p *Plugin) Submit(jobs []Job, done func(idx int, r Result)) {
+	req := &pluginpb.ExecuteRequest{Jobs: make([]*pluginpb.Job, len(jobs))}
+	p.mu.Lock()
+	if p.closed {
+		err := p.err
+		p.mu.Unlock()
+		for i := range jobs {
+			done(i, crashResult(p.opts.Kind, err))
+		}
+		return
+	}
+	ids := make([]uint64, len(jobs))
+	for i := range jobs {
+		p.nextID++
+		id := p.nextID
+		ids[i] = id
+		c := &call{idx: i, done: done}
+		if !jobs[i].Deadline.IsZero() {
+			wait := time.Until(jobs[i].Deadline) + p.opts.DeadlineGrace
+			c.timer = time.AfterFunc(wait, func() { p.expire(id) })
+		}
+		p.pending[id] = c
+		j := &jobs[i]
+		pj := &pluginpb.Job{
+			CallId: id, JobId: j.JobID, RunId: j.RunID, Event: j.Event, Kind: j.Kind,
+			Input: j.Input, Attempt: uint32(j.Attempt), MaxAttempts: uint32(j.MaxAttempts),
+			IdempotencyKey: j.IdempotencyKey,
+		}
+		if !j.Deadline.IsZero() {
+			pj.DeadlineUnixNano = j.Deadline.UnixNano()
+		}
+		req.Jobs[i] = pj
+	}
+	p.mu.Unlock()
+
+	p.sendMu.Lock()
+	err := p.stream.Send(req)
+	p.sendMu.Unlock()
+	if err != nil {
+		p.fail(fmt.Errorf("send jobs: %w", err))
+	}
+}
+
+// expire answers a job whose deadline passed with no answer from the plugin.
+func (p *Plugin) expire(id uint64) {
+	c := p.take(id)
+	if c == nil {
+		return
+	}
+	p.sendMu.Lock()
+	_ = p.stream.Send(&pluginpb.ExecuteRequest{Cancel: []uint64{id}})
+	p.sendMu.Unlock()
+	c.done(c.idx, Result{Outcome: Retry, Error: fmt.Sprintf("plugin %q did not answer by the job's deadline", p.opts.Kind)})
+}
+
+func (p *Plugin) take(id uint64) *call {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c := p.pending[id]
+	if c == nil {
+		return nil
+	}
+	delete(p.pending, id)
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	return c
+}
+
+// receive reads results until the stream ends.
+func (p *Plugin) receive() {
+	for {
+		resp, err := p.stream.Recv()
+		if err != nil {
+			p.fail(err)
+			return
+		}
+		for _, r := range resp.Results {
+			c := p.take(r.CallId)
+			if c == nil {
+				continue // answered already (deadline)
+			}
+			c.done(c.idx, fromProto(r))
+		}
+	}
+}
+
+func fromProto(r *pluginpb.Result) Result {
+	res := Result{Error: r.Error, Output: r.Output, RetryAfter: time.Duration(r.RetryAfterMs) * time.Millisecond}
+	switch r.Outcome {
+	case pluginpb.Outcome_OUTCOME_OK:
+		res.Outcome = OK
+	case pluginpb.Outcome_OUTCOME_PERMANENT:
+		res.Outcome = Permanent
+	case pluginpb.Outcome_OUTCOME_RETRY:
+		res.Outcome = Retry
+	default:
+		res.Outcome = Retry
+		res.Error = "plugin answered with no outcome"
+	}
+	return res
+}
+
+// fail ends the connection and answers every pending job with a crash result.
+func (p *Plugin) fail(err error) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.closed = true
+	if p.client.Exited() {
+		err = fmt.Errorf("plugin process exited: %w", err)
+	}
+	p.err = errors.Join(ErrClosed, fmt.Errorf("%s", grpcMessage(err)))
+	pending := p.pending
+	p.pending = map[uint64]*call{}
+	p.mu.Unlock()
+	close(p.done)
+	for _, c := range pending {
+		if c.timer != nil {
+			c.timer.Stop()
+		}
+		c.done(c.idx, crashResult(p.opts.Kind, err))
+	}
+}
+
+func crashResult(kind string, err error) Result {
+	return Result{Outcome: Retry, Crashed: true, Error: fmt.Sprintf("plugin %q unavailable: %s", kind, grpcMessage(err))}
+}
+
+// Close waits until the jobs in flight are answered or ctx ends, then stops
+// the plugin process. It is safe to call more than once.
+func (p *Plugin) Close(ctx context.Context) {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for p.InFlight() > 0 {
+		select {
+		case <-ctx.Done():
+			p.Kill()
+			return
+		case <-p.done:
+		case <-tick.C:
+			continue
+		}
+		break
+	}
+	p.sendMu.Lock()
+	_ = p.stream.CloseSend()
+	p.sendMu.Unlock()
+	p.Kill()
+}
+
+// Kill stops the plugin process at once; jobs in flight are answered with a
+// crash result.
+func (p *Plugin) Kill() {
+	p.client.Kill()
+	p.cancel()
+	p.fail(ErrClosed)
+}
+
+// Exited reports whether the plugin process has exited.
+func (p *Plugin) Exited() bool { return p.client.Exited() }
+
+// Pid returns the plugin process id, or 0.
+func (p *Plugin) Pid() int {
+	if rc := p.client.ReattachConfig(); rc != nil {
+		return rc.Pid
+	}
+	return 0
+}
+
+func grpcMessage(err error) string {
+	if err == nil {
+		return "closed"
+	}
+	if s, ok := status.FromError(err); ok {
+		return s.Message()
+	}
+	return err.Error()
+}

@@ -1,0 +1,126 @@
+// Command testplugin is a jobd plugin for tests. Its behaviour is driven by
+// the job's input:
+//
+//	{"mode": "ok" | "fail" | "permanent" | "retry_after" | "crash" | "hang",
+//	 "fail_until": 3,   // fail (retryable) while attempt < fail_until
+//	 "sleep_ms": 10,    // sleep before answering
+//	 "publish": {"subject": "...", "data": {...}}}
+//
+// Every call is appended as one JSON line to <data dir>/calls.jsonl.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/jobd-dev/jobd/sdk"
+)
+
+type input struct {
+	Mode      string `json:"mode"`
+	FailUntil int    `json:"fail_until"`
+	SleepMS   int    `json:"sleep_ms"`
+	Env       bool   `json:"env"`
+	Publish   *struct {
+		Subject string          `json:"subject"`
+		Data    json.RawMessage `json:"data"`
+	} `json:"publish"`
+}
+
+type plugin struct {
+	mu   sync.Mutex
+	file *os.File
+	host sdk.Host
+}
+
+func (p *plugin) Info() sdk.Info {
+	return sdk.Info{Name: "test", Version: "0.0.1", Kinds: []string{"test", "test2"}, Description: "test plugin"}
+}
+
+func (p *plugin) Configure(_ context.Context, req *sdk.ConfigureRequest) error {
+	var cfg struct {
+		Refuse bool `json:"refuse"`
+	}
+	if err := req.Decode(&cfg); err != nil {
+		return err
+	}
+	if cfg.Refuse {
+		return errors.New("refused by configuration")
+	}
+	if err := os.MkdirAll(req.DataDir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(filepath.Join(req.DataDir, "calls.jsonl"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	p.file = f
+	p.host = req.Host
+	return nil
+}
+
+func (p *plugin) record(job *sdk.Job) {
+	line, _ := json.Marshal(map[string]any{
+		"run_id": job.RunID, "job_id": job.ID, "event": job.Event, "attempt": job.Attempt,
+		"max_attempts": job.MaxAttempts, "key": job.IdempotencyKey, "input": job.Input,
+		"at": time.Now().UnixMilli(), "deadline": job.Deadline.UnixMilli(),
+	})
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, _ = p.file.Write(append(line, '\n'))
+}
+
+func (p *plugin) Handle(ctx context.Context, job *sdk.Job) (*sdk.Result, error) {
+	var in input
+	if err := job.Decode(&in); err != nil {
+		return nil, err
+	}
+	p.record(job)
+	if in.SleepMS > 0 {
+		select {
+		case <-time.After(time.Duration(in.SleepMS) * time.Millisecond):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if in.Publish != nil {
+		if err := job.Host.Publish(ctx, in.Publish.Subject, in.Publish.Data, nil); err != nil {
+			return nil, err
+		}
+	}
+	failing := in.FailUntil == 0 || job.Attempt < in.FailUntil
+	switch in.Mode {
+	case "fail":
+		if failing {
+			return nil, fmt.Errorf("failing on attempt %d", job.Attempt)
+		}
+	case "permanent":
+		return nil, sdk.Permanent(errors.New("permanent failure"))
+	case "retry_after":
+		if failing {
+			return nil, sdk.RetryAfter(errors.New("rate limited"), 1500*time.Millisecond)
+		}
+	case "crash":
+		if failing {
+			os.Exit(3)
+		}
+	case "hang":
+		if failing {
+			<-ctx.Done()
+			time.Sleep(time.Hour) // ignore the deadline: the host must answer
+		}
+	}
+	out := map[string]any{"attempt": job.Attempt, "echo": json.RawMessage(job.Input)}
+	if in.Env {
+		out["environ"] = os.Environ()
+	}
+	return &sdk.Result{Output: out}, nil
+}
+
+func main() { sdk.Serve(&plugin{}) }

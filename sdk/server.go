@@ -1,0 +1,226 @@
+package sdk
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	goplugin "github.com/hashicorp/go-plugin"
+
+	"github.com/jobd-dev/jobd/sdk/internal/pluginpb"
+)
+
+// maxResultsPerMessage bounds how many results one stream message carries.
+const maxResultsPerMessage = 256
+
+// server adapts a Plugin to the generated gRPC service.
+type server struct {
+	pluginpb.UnimplementedPluginServer
+	p      Plugin
+	broker *goplugin.GRPCBroker
+
+	mu   sync.Mutex
+	host *hostClient
+}
+
+func newServer(p Plugin, b *goplugin.GRPCBroker) *server {
+	return &server{p: p, broker: b}
+}
+
+func (s *server) Info(context.Context, *pluginpb.InfoRequest) (*pluginpb.InfoResponse, error) {
+	info := s.p.Info()
+	kinds := info.Kinds
+	if len(kinds) == 0 {
+		kinds = []string{info.Name}
+	}
+	return &pluginpb.InfoResponse{
+		Name:         info.Name,
+		Version:      info.Version,
+		Kinds:        kinds,
+		ApiVersion:   APIVersion,
+		InputSchema:  info.InputSchema,
+		SampleConfig: info.SampleConfig,
+		Description:  info.Description,
+	}, nil
+}
+
+func (s *server) Configure(ctx context.Context, req *pluginpb.ConfigureRequest) (*pluginpb.ConfigureResponse, error) {
+	host, err := dialHost(s.broker, req.HostBrokerId)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.host = host
+	s.mu.Unlock()
+	cfg := req.Config
+	if len(cfg) == 0 {
+		cfg = []byte("{}")
+	}
+	creq := &ConfigureRequest{Kind: req.Kind, Config: cfg, DataDir: req.DataDir, Host: host}
+	if err := s.p.Configure(ctx, creq); err != nil {
+		return nil, err
+	}
+	return &pluginpb.ConfigureResponse{}, nil
+}
+
+func (s *server) hostClient() *hostClient {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.host == nil {
+		return &hostClient{}
+	}
+	return s.host
+}
+
+// Execute runs every job it receives concurrently and streams results back,
+// several per message when several are ready.
+func (s *server) Execute(stream pluginpb.Plugin_ExecuteServer) error {
+	ctx := stream.Context()
+	results := make(chan *pluginpb.Result, maxResultsPerMessage)
+	var (
+		mu      sync.Mutex
+		cancels = map[uint64]context.CancelFunc{}
+		wg      sync.WaitGroup
+	)
+	sendErr := make(chan error, 1)
+	go func() { sendErr <- sendResults(stream, results) }()
+
+	host := s.hostClient()
+	var recvErr error
+	for {
+		req, err := stream.Recv()
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				recvErr = err
+			}
+			break
+		}
+		mu.Lock()
+		for _, id := range req.Cancel {
+			if c, ok := cancels[id]; ok {
+				c()
+			}
+		}
+		mu.Unlock()
+		for _, pj := range req.Jobs {
+			jctx, cancel := jobContext(ctx, pj.DeadlineUnixNano)
+			mu.Lock()
+			cancels[pj.CallId] = cancel
+			mu.Unlock()
+			wg.Add(1)
+			go func(pj *pluginpb.Job) {
+				defer wg.Done()
+				r := s.run(jctx, pj, host)
+				mu.Lock()
+				delete(cancels, pj.CallId)
+				mu.Unlock()
+				cancel()
+				results <- r
+			}(pj)
+		}
+	}
+	wg.Wait()
+	close(results)
+	if err := <-sendErr; err != nil {
+		return err
+	}
+	return recvErr
+}
+
+func jobContext(parent context.Context, deadline int64) (context.Context, context.CancelFunc) {
+	if deadline == 0 {
+		return context.WithCancel(parent)
+	}
+	return context.WithDeadline(parent, time.Unix(0, deadline))
+}
+
+// sendResults sends results as they arrive, batching what is ready.
+func sendResults(stream pluginpb.Plugin_ExecuteServer, results <-chan *pluginpb.Result) error {
+	var failed error
+	for r := range results {
+		batch := []*pluginpb.Result{r}
+	drain:
+		for len(batch) < maxResultsPerMessage {
+			select {
+			case more, ok := <-results:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, more)
+			default:
+				break drain
+			}
+		}
+		if failed != nil {
+			continue // keep draining so workers never block
+		}
+		if err := stream.Send(&pluginpb.ExecuteResponse{Results: batch}); err != nil {
+			failed = err
+		}
+	}
+	return failed
+}
+
+// run calls the plugin's handler for one job and turns its answer into a
+// result, recovering from a panic as a retryable failure.
+func (s *server) run(ctx context.Context, pj *pluginpb.Job, host *hostClient) (res *pluginpb.Result) {
+	res = &pluginpb.Result{CallId: pj.CallId}
+	defer func() {
+		if v := recover(); v != nil {
+			res.Outcome = pluginpb.Outcome_OUTCOME_RETRY
+			res.Error = fmt.Sprintf("plugin panicked: %v\n%s", v, debug.Stack())
+		}
+	}()
+	job := &Job{
+		ID:             pj.JobId,
+		RunID:          pj.RunId,
+		Event:          pj.Event,
+		Kind:           pj.Kind,
+		Input:          pj.Input,
+		Attempt:        int(pj.Attempt),
+		MaxAttempts:    int(pj.MaxAttempts),
+		IdempotencyKey: pj.IdempotencyKey,
+		Host:           host,
+		Log:            host.logger().With("job_id", pj.JobId, "run_id", pj.RunId, "event", pj.Event, "kind", pj.Kind, "attempt", pj.Attempt),
+	}
+	if pj.DeadlineUnixNano != 0 {
+		job.Deadline = time.Unix(0, pj.DeadlineUnixNano)
+	}
+	out, err := s.p.Handle(ctx, job)
+	if err != nil {
+		fillError(res, ctx, err)
+		return res
+	}
+	res.Outcome = pluginpb.Outcome_OUTCOME_OK
+	if out != nil && out.Output != nil {
+		b, merr := json.Marshal(out.Output)
+		if merr != nil {
+			res.Outcome = pluginpb.Outcome_OUTCOME_PERMANENT
+			res.Error = fmt.Sprintf("encode output: %v", merr)
+			return res
+		}
+		res.Output = b
+	}
+	return res
+}
+
+func fillError(res *pluginpb.Result, ctx context.Context, err error) {
+	res.Error = err.Error()
+	switch {
+	case IsPermanent(err):
+		res.Outcome = pluginpb.Outcome_OUTCOME_PERMANENT
+	default:
+		res.Outcome = pluginpb.Outcome_OUTCOME_RETRY
+		if d, ok := RetryDelay(err); ok {
+			res.RetryAfterMs = d.Milliseconds()
+		}
+		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+			res.Error = fmt.Sprintf("%v (%v)", err, context.Cause(ctx))
+		}
+	}
+}
