@@ -64,10 +64,10 @@ func (l *hostLogHandler) Enabled(context.Context, slog.Level) bool { return true
 func (l *hostLogHandler) Handle(ctx context.Context, r slog.Record) error {
 	m := make(map[string]any, len(l.attrs)+r.NumAttrs())
 	for _, a := range l.attrs {
-		m[a.Key] = a.Value.Resolve().Any()
+		m[a.Key] = attrValue(a.Value)
 	}
 	r.Attrs(func(a slog.Attr) bool {
-		m[a.Key] = a.Value.Resolve().Any()
+		m[a.Key] = attrValue(a.Value)
 		return true
 	})
 	attrs, err := json.Marshal(m)
@@ -107,4 +107,17 @@ func levelName(l slog.Level) string {
 	default:
 		return "debug"
 	}
+}
+
+// attrValue turns a log value into something JSON shows well: errors and
+// other Stringers as their text.
+func attrValue(v slog.Value) any {
+	a := v.Resolve().Any()
+	switch x := a.(type) {
+	case error:
+		return x.Error()
+	case fmt.Stringer:
+		return x.String()
+	}
+	return a
 }

@@ -1,0 +1,52 @@
+# jobd: `make run` starts jobd on the embedded NATS server with config.toml;
+# `make test` runs the whole test suite.
+
+GO       ?= go
+BIN      := bin
+PLUGINS  := notification
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## Show the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: build
+build: ## Build bin/jobd and every plugin into bin/plugins
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/jobd ./cmd/jobd
+	@for p in $(PLUGINS); do \
+		echo "$(GO) build -o $(BIN)/plugins/jobd-$$p ./plugins/$$p"; \
+		$(GO) build -o $(BIN)/plugins/jobd-$$p ./plugins/$$p || exit 1; \
+	done
+
+.PHONY: run
+run: build ## Build, then run jobd with config.toml on the embedded NATS server
+	$(BIN)/jobd run -c config.toml
+
+.PHONY: test
+test: ## Run the whole test suite (engine packages with the race detector)
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./engine/... ./sdk/...
+	$(GO) test -count=1 ./cmd/... ./plugins/...
+
+.PHONY: lint
+lint: ## gofmt and go vet
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'))" || { gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'); exit 1; }
+	$(GO) vet ./...
+
+.PHONY: generate
+generate: ## Regenerate the protobuf code in sdk/internal/pluginpb (needs protoc, protoc-gen-go, protoc-gen-go-grpc)
+	cd sdk && protoc --proto_path=proto \
+		--go_out=. --go_opt=module=github.com/jobd-dev/jobd/sdk \
+		--go-grpc_out=. --go-grpc_opt=module=github.com/jobd-dev/jobd/sdk \
+		proto/jobd/plugin/v1/plugin.proto
+
+.PHONY: verify
+verify: generate lint ## Regenerate code and fail when it differs from what is committed
+	git diff --exit-code -- sdk/internal/pluginpb
+
+.PHONY: clean
+clean: ## Remove built binaries (not data/)
+	rm -rf $(BIN)

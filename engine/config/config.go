@@ -1,0 +1,180 @@
+// Package config loads and checks jobd's configuration: one TOML file read
+// with koanf, every key overridable by an environment variable
+// JOBD_<SECTION>__<KEY>, strict about unknown keys, and reporting every
+// problem at once with the file, the job and the field.
+package config
+
+import "time"
+
+// Defaults for the configuration; each field's doc names the one it uses.
+const (
+	DataDirDefault         = "data"
+	HTTPDefault            = "127.0.0.1:8222"
+	EnvDefault             = "development"
+	LogLevelDefault        = "info"
+	LogFormatDefault       = "text"
+	MaxEventBytesDefault   = 1 << 20
+	ListenDefault          = "127.0.0.1:4222"
+	ReplicasDefault        = 1
+	PluginsDirDefault      = "bin/plugins"
+	ConcurrencyDefault     = 64
+	TimeoutDefault         = 30 * time.Second
+	ShutdownTimeoutDefault = 30 * time.Second
+	ResultsMaxAgeDefault   = 7 * 24 * time.Hour
+	BackoffInitialDefault  = time.Second
+	BackoffMaxDefault      = 5 * time.Minute
+	BackoffMultiplier      = 2.0
+	BackoffJitterDefault   = 0.2
+)
+
+// Config is the whole configuration.
+type Config struct {
+	// File is the path the configuration was read from (not a key).
+	File string `koanf:"-"`
+
+	Server    Server                               `koanf:"server"`
+	NATS      NATS                                 `koanf:"nats"`
+	Plugins   Plugins                              `koanf:"plugins"`
+	Constants map[string]map[string]any            `koanf:"constants"`
+	Variables map[string]map[string]map[string]any `koanf:"variables"`
+	Secrets   Secrets                              `koanf:"secrets"`
+	// JobsDir is a folder of JSON job files in the JOB-EVENTS shape,
+	// relative to the config file. Defaults to none.
+	JobsDir string `koanf:"jobs_dir"`
+	Jobs    []Job  `koanf:"jobs"`
+}
+
+// Server configures the jobd process.
+type Server struct {
+	// DataDir holds the embedded NATS server's storage and the plugins'
+	// folders, relative to the config file. Defaults to "data".
+	DataDir string `koanf:"data_dir"`
+	// HTTP is the address of /healthz, /readyz and /metrics; "" disables it.
+	// Defaults to "127.0.0.1:8222".
+	HTTP string `koanf:"http"`
+	// Env selects which [variables.<app>.<env>] $Variable reads. Defaults to
+	// "development".
+	Env string `koanf:"env"`
+	// LogLevel is debug, info, warn or error. Defaults to "info".
+	LogLevel string `koanf:"log_level"`
+	// LogFormat is text or json. Defaults to "text".
+	LogFormat string `koanf:"log_format"`
+	// MaxEventBytes is the largest event body jobd runs jobs for; a larger
+	// one is dead-lettered. Defaults to 1 MiB.
+	MaxEventBytes int `koanf:"max_event_bytes"`
+	// ShutdownTimeout bounds the drain of in-flight runs on SIGTERM.
+	// Defaults to 30s.
+	ShutdownTimeout Duration `koanf:"shutdown_timeout"`
+	// ResultsMaxAge is how long results and dead letters are kept.
+	// Defaults to 7 days.
+	ResultsMaxAge Duration `koanf:"results_max_age"`
+}
+
+// NATS configures the connection, or the embedded server when URL is empty.
+type NATS struct {
+	// URL of the NATS server or cluster; empty starts an embedded server.
+	URL string `koanf:"url"`
+	// Listen is the embedded server's client address. Defaults to
+	// "127.0.0.1:4222".
+	Listen   string `koanf:"listen"`
+	Creds    string `koanf:"creds"`
+	NKeySeed string `koanf:"nkey_seed"`
+	Token    string `koanf:"token"`
+	User     string `koanf:"user"`
+	Password string `koanf:"password"`
+	TLSCA    string `koanf:"tls_ca"`
+	TLSCert  string `koanf:"tls_cert"`
+	TLSKey   string `koanf:"tls_key"`
+	// Replicas of every jobd stream (1 on a single node, 3 in a cluster).
+	// Defaults to 1.
+	Replicas int `koanf:"replicas"`
+	// Sync is "always" to fsync every write of the embedded server, or ""
+	// for the server default (every two minutes).
+	Sync string `koanf:"sync"`
+}
+
+// Plugins configures plugin discovery and each plugin.
+type Plugins struct {
+	// Dir is where jobd-<kind> executables are found, relative to the config
+	// file. Defaults to "bin/plugins".
+	Dir string `koanf:"dir"`
+	// Kinds holds [plugins.<kind>] blocks.
+	Kinds map[string]Plugin `koanf:",remain"`
+}
+
+// Plugin configures one plugin kind.
+type Plugin struct {
+	// Path of the executable; defaults to <plugins.dir>/jobd-<kind>.
+	Path string `koanf:"path"`
+	// SHA256 pins the executable; a mismatch refuses the plugin.
+	SHA256 string `koanf:"sha256"`
+	// Concurrency bounds the jobs in flight on the plugin. Defaults to 64.
+	Concurrency int `koanf:"concurrency"`
+	// Env lists the environment variables passed to the plugin (names; the
+	// values come from jobd's environment).
+	Env []string `koanf:"env"`
+	// Config is handed to the plugin as it starts.
+	Config map[string]any `koanf:"config"`
+}
+
+// Secrets configures where $Secret{KEY} reads from. The environment variable
+// JOBD_SECRET_<KEY> always works; File adds a TOML or JSON file of keys.
+type Secrets struct {
+	File string `koanf:"file"`
+}
+
+// Job is one [[jobs]] entry.
+type Job struct {
+	// Type is "job" when given (JOB-EVENTS shape).
+	Type string `koanf:"type"`
+	// Event is the job's tag, unique.
+	Event string `koanf:"event"`
+	// Kind is the plugin kind that runs the job.
+	Kind string `koanf:"kind"`
+	// On lists trigger subjects; wildcards * and > allowed.
+	On []string `koanf:"on"`
+	// Input is the job's input template.
+	Input map[string]any `koanf:"input"`
+	// Retries is the number of attempts after the first failure. Defaults
+	// to 0.
+	Retries *int `koanf:"retries"`
+	// AllowFail lets the sequence go on after the last attempt fails.
+	AllowFail bool `koanf:"allow_fail"`
+	// Timeout is one attempt's deadline. Defaults to 30s.
+	Timeout  Duration  `koanf:"timeout"`
+	Schedule *Schedule `koanf:"schedule"`
+	Backoff  Backoff   `koanf:"backoff"`
+}
+
+// Schedule is when a job runs (see JOB-EVENTS.md §2).
+type Schedule struct {
+	StartAt    any      `koanf:"start_at"`
+	Delay      Duration `koanf:"delay"`
+	Every      Duration `koanf:"every"`
+	Cron       string   `koanf:"cron"`
+	TZ         string   `koanf:"tz"`
+	Limit      int      `koanf:"limit"`
+	Executions int      `koanf:"executions"`
+	EndDate    any      `koanf:"end_date"`
+	Misfire    string   `koanf:"misfire"`
+}
+
+// Backoff shapes the delay between attempts.
+type Backoff struct {
+	// Initial delay. Defaults to 1s.
+	Initial Duration `koanf:"initial"`
+	// Max delay. Defaults to 5m.
+	Max Duration `koanf:"max"`
+	// Multiplier per attempt. Defaults to 2.
+	Multiplier float64 `koanf:"multiplier"`
+	// Jitter as a fraction of the delay, 0 to 1. Defaults to 0.2.
+	Jitter *float64 `koanf:"jitter"`
+}
+
+// MaxAttempts returns retries + 1.
+func (j *Job) MaxAttempts() int {
+	if j.Retries == nil {
+		return 1
+	}
+	return *j.Retries + 1
+}

@@ -1,0 +1,140 @@
+package config
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+var (
+	eventTag = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_:\-]*$`)
+	kindName = regexp.MustCompile(`^[a-z0-9][a-z0-9_\-]*$`)
+)
+
+// validate checks what can be checked without plugins or templates.
+func (c *Config) validate(ps *Problems) {
+	s := c.Server
+	oneOf(ps, "server.log_level", s.LogLevel, "debug", "info", "warn", "error")
+	oneOf(ps, "server.log_format", s.LogFormat, "text", "json")
+	if s.MaxEventBytes < 0 {
+		ps.Add("server.max_event_bytes", "must be positive, got %d", s.MaxEventBytes)
+	}
+	oneOf(ps, "nats.sync", c.NATS.Sync, "", "always")
+	if c.NATS.Replicas < 1 || c.NATS.Replicas > 5 {
+		ps.Add("nats.replicas", "must be 1 to 5, got %d", c.NATS.Replicas)
+	}
+	for kind, p := range c.Plugins.Kinds {
+		path := "plugins." + kind
+		if !kindName.MatchString(kind) {
+			ps.Add(path, "plugin kind %q: use lowercase letters, digits, _ and -", kind)
+		}
+		if p.Concurrency < 1 {
+			ps.Add(path+".concurrency", "must be at least 1, got %d", p.Concurrency)
+		}
+		if p.SHA256 != "" && len(p.SHA256) != 64 {
+			ps.Add(path+".sha256", "must be 64 hex digits, got %d characters", len(p.SHA256))
+		}
+	}
+	seen := map[string]int{}
+	for i := range c.Jobs {
+		c.Jobs[i].validate(ps, i, seen)
+	}
+	if c.Variables != nil {
+		for app, envs := range c.Variables {
+			for env := range envs {
+				if env == "" {
+					ps.Add("variables."+app, "empty environment name")
+				}
+			}
+		}
+	}
+}
+
+func (j *Job) validate(ps *Problems, i int, seen map[string]int) {
+	path := JobPath(i, j.Event)
+	if j.Type != "" && j.Type != "job" {
+		ps.Add(path+".type", "must be \"job\" when given, got %q", j.Type)
+	}
+	switch {
+	case j.Event == "":
+		ps.Add(path+".event", "required: the job's tag")
+	case !eventTag.MatchString(j.Event):
+		ps.Add(path+".event", "%q: use letters, digits, _, - and :", j.Event)
+	default:
+		if first, dup := seen[j.Event]; dup {
+			ps.Add(path+".event", "duplicate tag: jobs[%d] has it too", first)
+		}
+		seen[j.Event] = i
+	}
+	if j.Kind == "" {
+		ps.Add(path+".kind", "required: the plugin kind that runs the job (notification, db_action, action, feature, or a third-party kind)")
+	}
+	if len(j.On) == 0 && j.Schedule == nil {
+		ps.Add(path+".on", "missing trigger subject: give the NATS subjects whose events run this job")
+	}
+	for k, subj := range j.On {
+		if err := checkSubject(subj); err != nil {
+			ps.Add(fmt.Sprintf("%s.on[%d]", path, k), "%v", err)
+		}
+	}
+	if j.Retries != nil && *j.Retries < 0 {
+		ps.Add(path+".retries", "must be 0 or more, got %d", *j.Retries)
+	}
+	if j.Timeout < 0 {
+		ps.Add(path+".timeout", "must be positive")
+	}
+	b := j.Backoff
+	if b.Initial < 0 || b.Max < 0 || b.Max < b.Initial {
+		ps.Add(path+".backoff", "need 0 < initial <= max, got initial %v, max %v", b.Initial.D(), b.Max.D())
+	}
+	if b.Multiplier < 1 {
+		ps.Add(path+".backoff.multiplier", "must be at least 1, got %v", b.Multiplier)
+	}
+	if b.Jitter != nil && (*b.Jitter < 0 || *b.Jitter > 1) {
+		ps.Add(path+".backoff.jitter", "must be between 0 and 1, got %v", *b.Jitter)
+	}
+	if j.Schedule != nil {
+		ps.Add(path+".schedule", "schedules are not supported by this version of jobd yet; remove [jobs.schedule]")
+	}
+}
+
+// checkSubject checks a trigger subject.
+func checkSubject(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return fmt.Errorf("empty trigger subject")
+	}
+	if strings.ContainsAny(s, " \t\r\n") {
+		return fmt.Errorf("subject %q contains white space", s)
+	}
+	toks := strings.Split(s, ".")
+	for i, t := range toks {
+		if t == "" {
+			return fmt.Errorf("subject %q has an empty token", s)
+		}
+		if t == ">" && i != len(toks)-1 {
+			return fmt.Errorf("subject %q: > must be the last token", s)
+		}
+		if strings.Contains(t, "*") && t != "*" || strings.Contains(t, ">") && t != ">" {
+			return fmt.Errorf("subject %q: wildcards must be whole tokens", s)
+		}
+	}
+	if toks[0] == "jobd" || toks[0] == "$JS" || toks[0] == "_INBOX" || toks[0] == "$KV" || toks[0] == ">" {
+		return fmt.Errorf("subject %q overlaps subjects jobd or NATS use itself (jobd.>, $JS.>, _INBOX.>)", s)
+	}
+	return nil
+}
+
+func oneOf(ps *Problems, path, v string, allowed ...string) {
+	for _, a := range allowed {
+		if v == a {
+			return
+		}
+	}
+	quoted := make([]string, 0, len(allowed))
+	for _, a := range allowed {
+		if a != "" {
+			quoted = append(quoted, fmt.Sprintf("%q", a))
+		}
+	}
+	ps.Add(path, "%q is not one of %s", v, strings.Join(quoted, ", "))
+}

@@ -1,0 +1,260 @@
+// Package dispatch carries jobs to plugin processes: one Pool per kind keeps
+// a plugin running (restarting it with backoff when it dies), bounds the jobs
+// in flight on it, and sends what is waiting in batches, many jobs per
+// round trip.
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jobd-dev/jobd/sdk/host"
+)
+
+// Defaults for a Pool.
+const (
+	// MaxBatchDefault is the most jobs sent in one message.
+	MaxBatchDefault = 128
+	// RestartMinDefault is the first wait before restarting a dead plugin.
+	RestartMinDefault = 250 * time.Millisecond
+	// RestartMaxDefault caps the wait between restarts.
+	RestartMaxDefault = 30 * time.Second
+)
+
+// ErrStopped is returned by Run after Stop.
+var ErrStopped = errors.New("dispatch: pool stopped")
+
+// Options configure a Pool.
+type Options struct {
+	// Plugin starts the plugin process.
+	Plugin host.Options
+	// Concurrency bounds the jobs in flight. Defaults to 64.
+	Concurrency int
+	// MaxBatch bounds the jobs in one message. Defaults to MaxBatchDefault.
+	MaxBatch int
+	// Logger for restarts. Defaults to slog.Default().
+	Logger *slog.Logger
+	// OnRestart is called after the plugin was restarted (for metrics).
+	OnRestart func()
+}
+
+// Pool runs the jobs of one plugin kind.
+type Pool struct {
+	opts  Options
+	log   *slog.Logger
+	slots chan struct{}
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	queue   []entry
+	stopped bool
+	plugin  *host.Plugin
+	lastErr error
+	healthy bool
+	fails   int
+
+	wg sync.WaitGroup
+}
+
+type entry struct {
+	job  host.Job
+	done func(host.Result)
+}
+
+// New returns a pool; Start starts its plugin.
+func New(opts Options) *Pool {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 64
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = MaxBatchDefault
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	p := &Pool{
+		opts:  opts,
+		log:   opts.Logger.With("plugin", opts.Plugin.Kind),
+		slots: make(chan struct{}, opts.Concurrency),
+	}
+	p.cond = sync.NewCond(&p.mu)
+	return p
+}
+
+// Start starts the plugin and the sender. An error means the plugin did not
+// start; the pool stays usable and keeps trying in the background.
+func (p *Pool) Start(ctx context.Context) error {
+	pl, err := host.Start(ctx, p.opts.Plugin)
+	p.mu.Lock()
+	p.plugin, p.lastErr, p.healthy = pl, err, err == nil
+	if err != nil {
+		p.fails = 1
+	}
+	p.mu.Unlock()
+	p.wg.Add(1)
+	go p.send()
+	return err
+}
+
+// Info returns the running plugin's info, if it runs.
+func (p *Pool) Info() (host.Info, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.plugin == nil {
+		return host.Info{}, false
+	}
+	return p.plugin.Info(), true
+}
+
+// Health reports whether the plugin is up, and the last error when not.
+func (p *Pool) Health() (bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.plugin != nil {
+		select {
+		case <-p.plugin.Done():
+			return false, p.plugin.Err()
+		default:
+		}
+	}
+	return p.healthy, p.lastErr
+}
+
+// InFlight returns the number of jobs holding a slot.
+func (p *Pool) InFlight() int { return len(p.slots) }
+
+// Run queues one job; done is called once with its result. Run blocks while
+// the pool's concurrency is used up (backpressure) or until ctx ends.
+func (p *Pool) Run(ctx context.Context, job host.Job, done func(host.Result)) error {
+	select {
+	case p.slots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	p.mu.Lock()
+	if p.stopped {
+		p.mu.Unlock()
+		<-p.slots
+		return ErrStopped
+	}
+	p.queue = append(p.queue, entry{job: job, done: func(r host.Result) {
+		<-p.slots
+		done(r)
+	}})
+	p.cond.Signal()
+	p.mu.Unlock()
+	return nil
+}
+
+// send moves queued jobs to the plugin in batches, restarting the plugin
+// when it is gone.
+func (p *Pool) send() {
+	defer p.wg.Done()
+	for {
+		p.mu.Lock()
+		for len(p.queue) == 0 && !p.stopped {
+			p.cond.Wait()
+		}
+		if len(p.queue) == 0 && p.stopped {
+			p.mu.Unlock()
+			return
+		}
+		n := min(len(p.queue), p.opts.MaxBatch)
+		batch := make([]entry, n)
+		copy(batch, p.queue)
+		p.queue = append(p.queue[:0], p.queue[n:]...)
+		p.mu.Unlock()
+
+		pl, err := p.live()
+		if err != nil {
+			for _, e := range batch {
+				e.done(host.Result{Outcome: host.Retry, Crashed: true, Error: err.Error()})
+			}
+			continue
+		}
+		jobs := make([]host.Job, n)
+		for i := range batch {
+			jobs[i] = batch[i].job
+		}
+		pl.Submit(jobs, func(i int, r host.Result) { batch[i].done(r) })
+	}
+}
+
+// live returns a running plugin, restarting a dead one after a backoff
+// that grows with consecutive failures.
+func (p *Pool) live() (*host.Plugin, error) {
+	p.mu.Lock()
+	pl := p.plugin
+	p.mu.Unlock()
+	if pl != nil {
+		select {
+		case <-pl.Done():
+		default:
+			return pl, nil
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.plugin != nil && p.plugin == pl {
+		p.lastErr = pl.Err()
+		p.log.Warn("plugin exited; restarting", "error", p.lastErr)
+		pl.Kill()
+		p.plugin = nil
+	}
+	if p.stopped {
+		return nil, ErrStopped
+	}
+	wait := RestartMinDefault << min(p.fails, 10)
+	if wait > RestartMaxDefault {
+		wait = RestartMaxDefault
+	}
+	if p.fails > 0 {
+		p.mu.Unlock()
+		time.Sleep(wait)
+		p.mu.Lock()
+	}
+	np, err := host.Start(context.Background(), p.opts.Plugin)
+	if err != nil {
+		p.fails++
+		p.healthy = false
+		p.lastErr = err
+		p.log.Error("plugin restart failed", "error", err, "failures", p.fails)
+		return nil, fmt.Errorf("plugin %q unavailable: %w", p.opts.Plugin.Kind, err)
+	}
+	p.plugin, p.healthy, p.fails = np, true, 0
+	p.lastErr = nil
+	if p.opts.OnRestart != nil {
+		p.opts.OnRestart()
+	}
+	p.log.Info("plugin restarted")
+	return np, nil
+}
+
+// Stop waits for queued and in-flight jobs until ctx ends, then stops the
+// plugin. Safe to call more than once and without Start.
+func (p *Pool) Stop(ctx context.Context) {
+	p.mu.Lock()
+	if p.stopped {
+		p.mu.Unlock()
+		return
+	}
+	p.stopped = true
+	p.cond.Broadcast()
+	p.mu.Unlock()
+	done := make(chan struct{})
+	go func() { p.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+	p.mu.Lock()
+	pl := p.plugin
+	p.mu.Unlock()
+	if pl != nil {
+		pl.Close(ctx)
+	}
+}

@@ -1,0 +1,339 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/jobd-dev/jobd/engine/broker"
+	"github.com/jobd-dev/jobd/engine/catalog"
+	"github.com/jobd-dev/jobd/engine/config"
+	"github.com/jobd-dev/jobd/engine/dispatch"
+	"github.com/jobd-dev/jobd/engine/metrics"
+	"github.com/jobd-dev/jobd/engine/runner"
+	"github.com/jobd-dev/jobd/engine/streams"
+	"github.com/jobd-dev/jobd/sdk/host"
+)
+
+// AckWaitDefault is how long a delivered message may go without an ack or
+// a progress ack before NATS redelivers it.
+const AckWaitDefault = 30 * time.Second
+
+// Options configure an Engine beyond its configuration file.
+type Options struct {
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+	// Environ is the environment secrets and plugin variables are read
+	// from; defaults to os.Environ().
+	Environ []string
+}
+
+// Engine is a running jobd.
+type Engine struct {
+	cfg  *config.Config
+	cat  *catalog.Catalog
+	opts Options
+	log  *slog.Logger
+
+	embedded *broker.Embedded
+	nc       *nats.Conn
+	js       jetstream.JetStream
+	pools    map[string]*dispatch.Pool
+	runner   *runner.Runner
+	metrics  *metrics.Metrics
+	http     *http.Server
+	httpAddr string
+
+	ready    atomic.Bool
+	stopOnce sync.Once
+}
+
+// Load reads the configuration at path and compiles its jobs. The error
+// lists every problem with the file, job and field (a *config.Error).
+func Load(path string, environ []string) (*config.Config, *catalog.Catalog, error) {
+	cfg, err := config.Load(path, environ)
+	if err != nil {
+		return nil, nil, err
+	}
+	cat, err := catalog.Compile(cfg)
+	if err != nil {
+		return cfg, nil, err
+	}
+	return cfg, cat, nil
+}
+
+// New returns an engine for a loaded configuration; Start runs it.
+func New(cfg *config.Config, cat *catalog.Catalog, opts Options) *Engine {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Environ == nil {
+		opts.Environ = os.Environ()
+	}
+	return &Engine{cfg: cfg, cat: cat, opts: opts, log: opts.Logger, pools: map[string]*dispatch.Pool{}}
+}
+
+// Start starts everything: NATS, streams, plugins, consumers and the HTTP
+// endpoint. On error, what was started is stopped again.
+func (e *Engine) Start(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			e.shutdown(context.Background())
+		}
+	}()
+	secrets, err := LoadSecrets(e.opts.Environ, e.cfg.Secrets.File)
+	if err != nil {
+		return err
+	}
+	url := e.cfg.NATS.URL
+	if url == "" {
+		if e.embedded, err = broker.StartEmbedded(e.cfg, e.log); err != nil {
+			return err
+		}
+		url = e.embedded.ClientURL()
+		e.log.Info("embedded NATS server started", "listen", url, "store", e.cfg.Server.DataDir)
+	}
+	if e.nc, err = broker.Connect(e.cfg, url, "jobd"); err != nil {
+		return err
+	}
+	if e.js, err = jetstream.New(e.nc, jetstream.WithPublishAsyncMaxPending(8192), jetstream.WithPublishAsyncTimeout(10*time.Second)); err != nil {
+		return fmt.Errorf("jetstream: %w", err)
+	}
+	err = streams.Ensure(ctx, e.js, streams.Options{
+		Subjects:      e.cat.Subjects(),
+		Replicas:      e.cfg.NATS.Replicas,
+		ResultsMaxAge: e.cfg.Server.ResultsMaxAge.D(),
+		AckWait:       AckWaitDefault,
+	})
+	if err != nil {
+		return err
+	}
+	e.metrics = metrics.New(e.inFlight)
+	if err := e.startHTTP(); err != nil {
+		return err
+	}
+	e.startPlugins(ctx)
+	disp := map[string]runner.Dispatcher{}
+	for kind, p := range e.pools {
+		disp[kind] = p
+	}
+	e.runner = runner.New(runner.Options{
+		JS:            e.js,
+		Catalog:       e.cat,
+		Dispatchers:   disp,
+		Secret:        secrets.Lookup,
+		Variables:     catalog.Variables(e.cfg),
+		Constants:     e.cfg.Constants,
+		MaxEventBytes: e.cfg.Server.MaxEventBytes,
+		AckWait:       AckWaitDefault,
+		Logger:        e.log,
+		Metrics:       e.metrics,
+	})
+	if err := e.runner.Start(ctx); err != nil {
+		return err
+	}
+	e.ready.Store(true)
+	e.log.Info("jobd ready", "jobs", len(e.cat.Jobs()), "subjects", strings.Join(e.cat.Subjects(), " "), "http", e.httpAddr)
+	return nil
+}
+
+// startPlugins starts one pool per kind the jobs use. A plugin that does not
+// start is logged and retried when its jobs arrive; the other kinds run.
+func (e *Engine) startPlugins(ctx context.Context) {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for _, kind := range e.cat.Kinds() {
+		pc := e.cfg.Plugins.Kinds[kind]
+		kind := kind
+		pool := dispatch.New(dispatch.Options{
+			Plugin:      e.pluginOptions(kind, pc),
+			Concurrency: pc.Concurrency,
+			Logger:      e.log,
+			OnRestart:   func() { e.metrics.PluginRestarts.WithLabelValues(kind).Inc() },
+		})
+		mu.Lock()
+		e.pools[kind] = pool
+		mu.Unlock()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := pool.Start(ctx); err != nil {
+				e.log.Error("plugin did not start; its jobs will retry", "plugin", kind, "error", err)
+				return
+			}
+			info, _ := pool.Info()
+			e.log.Info("plugin started", "plugin", kind, "version", info.Version, "path", pc.Path)
+		}()
+	}
+	wg.Wait()
+}
+
+// pluginOptions builds the host options of a plugin kind.
+func (e *Engine) pluginOptions(kind string, pc config.Plugin) host.Options {
+	cfgJSON, err := json.Marshal(pc.Config)
+	if err != nil || pc.Config == nil {
+		cfgJSON = []byte("{}")
+	}
+	var env []string
+	for _, name := range pc.Env {
+		for _, kv := range e.opts.Environ {
+			if strings.HasPrefix(kv, name+"=") {
+				env = append(env, kv)
+			}
+		}
+	}
+	return host.Options{
+		Kind:    kind,
+		Path:    pc.Path,
+		SHA256:  pc.SHA256,
+		Config:  cfgJSON,
+		DataDir: e.cfg.PluginDataDir(kind),
+		Env:     env,
+		Logger:  e.log,
+		Publish: e.publishForPlugin,
+	}
+}
+
+// publishForPlugin publishes an event for a plugin: into JetStream when a
+// stream captures the subject, else as a plain NATS message.
+func (e *Engine) publishForPlugin(ctx context.Context, subject string, data []byte, headers map[string]string) error {
+	msg := nats.NewMsg(subject)
+	msg.Data = data
+	for k, v := range headers {
+		msg.Header.Set(k, v)
+	}
+	_, err := e.js.PublishMsg(ctx, msg)
+	if errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) {
+		return e.nc.PublishMsg(msg)
+	}
+	return err
+}
+
+func (e *Engine) inFlight() map[string]int {
+	out := map[string]int{}
+	for kind, p := range e.pools {
+		out[kind] = p.InFlight()
+	}
+	return out
+}
+
+// NATSURL returns the URL of the NATS server the engine uses.
+func (e *Engine) NATSURL() string {
+	if e.nc == nil {
+		return ""
+	}
+	return e.nc.ConnectedUrl()
+}
+
+// HTTPAddr returns the address the HTTP endpoint listens on, or "".
+func (e *Engine) HTTPAddr() string { return e.httpAddr }
+
+// Ready reports whether the engine consumes events.
+func (e *Engine) Ready() bool { return e.ready.Load() }
+
+// PluginHealth reports each kind's plugin: up, or the last error.
+func (e *Engine) PluginHealth() map[string]error {
+	out := map[string]error{}
+	for kind, p := range e.pools {
+		ok, err := p.Health()
+		if ok {
+			out[kind] = nil
+		} else {
+			if err == nil {
+				err = errors.New("not running")
+			}
+			out[kind] = err
+		}
+	}
+	return out
+}
+
+// Stop stops consuming, waits for the runs in flight (up to
+// server.shutdown_timeout or ctx), stops the plugins and NATS. Safe to call
+// more than once.
+func (e *Engine) Stop(ctx context.Context) {
+	e.stopOnce.Do(func() { e.shutdown(ctx) })
+}
+
+func (e *Engine) shutdown(ctx context.Context) {
+	e.ready.Store(false)
+	ctx, cancel := context.WithTimeout(ctx, e.cfg.Server.ShutdownTimeout.D())
+	defer cancel()
+	if e.runner != nil {
+		e.runner.Stop(ctx)
+	}
+	var wg sync.WaitGroup
+	for _, p := range e.pools {
+		wg.Add(1)
+		go func(p *dispatch.Pool) { defer wg.Done(); p.Stop(ctx) }(p)
+	}
+	wg.Wait()
+	if e.http != nil {
+		_ = e.http.Shutdown(ctx)
+	}
+	if e.nc != nil {
+		_ = e.nc.Drain()
+		for i := 0; i < 100 && !e.nc.IsClosed(); i++ {
+			time.Sleep(20 * time.Millisecond)
+		}
+		e.nc.Close()
+	}
+	e.embedded.Shutdown()
+}
+
+// startHTTP serves /healthz, /readyz and /metrics on server.http.
+func (e *Engine) startHTTP() error {
+	if e.cfg.Server.HTTP == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", e.cfg.Server.HTTP)
+	if err != nil {
+		return fmt.Errorf("server.http %s: %w", e.cfg.Server.HTTP, err)
+	}
+	e.httpAddr = ln.Addr().String()
+	e.http = &http.Server{Handler: e.httpHandler(), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = e.http.Serve(ln) }()
+	return nil
+}
+
+func (e *Engine) readiness() (bool, map[string]string) {
+	report := map[string]string{}
+	ok := e.Ready()
+	if !ok {
+		report["engine"] = "starting or stopping"
+	}
+	health := e.PluginHealth()
+	kinds := make([]string, 0, len(health))
+	for k := range health {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	for _, k := range kinds {
+		if err := health[k]; err != nil {
+			ok = false
+			report["plugin "+k] = err.Error()
+		} else {
+			report["plugin "+k] = "ok"
+		}
+	}
+	if e.nc == nil || !e.nc.IsConnected() {
+		ok = false
+		report["nats"] = "not connected"
+	} else {
+		report["nats"] = "ok"
+	}
+	return ok, report
+}

@@ -1,0 +1,294 @@
+package runner
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/jobd-dev/jobd/engine/catalog"
+	"github.com/jobd-dev/jobd/engine/piping"
+	"github.com/jobd-dev/jobd/engine/policy"
+	"github.com/jobd-dev/jobd/engine/streams"
+	"github.com/jobd-dev/jobd/sdk/host"
+)
+
+// run is one run of one job, through its current attempt.
+type run struct {
+	d          *delivery
+	job        *catalog.Job
+	runID      string
+	jobID      string
+	attempt    int
+	subject    string
+	receivedAt time.Time
+	ev         *event
+	trigger    func() *TriggerEvent // the event, for a dead letter
+
+	startedAt time.Time
+	input     any // resolved input, secrets redacted
+}
+
+// onEvent handles a trigger event: one run per matching job.
+func (r *Runner) onEvent(msg jetstream.Msg) {
+	meta, err := msg.Metadata()
+	if err != nil {
+		r.log.Error("event without metadata", "subject", msg.Subject(), "error", err)
+		_ = msg.Term()
+		return
+	}
+	jobs := r.o.Catalog.Match(msg.Subject())
+	if len(jobs) == 0 {
+		_ = msg.Ack() // no job triggers on it any more
+		return
+	}
+	now := r.o.Now()
+	d := r.tracker.add(msg, len(jobs), now)
+	ev, perr := parseEvent(msg.Data(), msg.Headers(), r.o.MaxEventBytes)
+	if perr == nil && int(meta.NumDelivered) > r.o.MaxDeliveries {
+		perr = fmt.Errorf("delivered %d times without finishing (jobd stopped or crashed during each); giving up", meta.NumDelivered)
+	}
+	msgID := msg.Headers().Get(nats.MsgIdHdr)
+	received := meta.Timestamp
+	for _, j := range jobs {
+		id := runID(meta.Stream, meta.Sequence.Stream, msgID, j.Event)
+		ru := &run{
+			d: d, job: j, runID: id, jobID: id, attempt: 1,
+			subject: msg.Subject(), receivedAt: received, ev: ev,
+			trigger: func() *TriggerEvent {
+				return triggerOf(msg.Subject(), msg.Data(), msg.Headers(), r.o.MaxEventBytes)
+			},
+		}
+		if perr != nil {
+			class := ClassInvalidEvent
+			if ev != nil {
+				class = ClassRedelivered
+			}
+			r.finish(ru, policy.Decide(policy.Attempt{Outcome: policy.Permanent, AllowFail: j.AllowFail}, j.Backoff), host.Result{}, &ErrorInfo{Message: perr.Error(), Class: class})
+			continue
+		}
+		r.attempt(ru)
+	}
+}
+
+// onRun handles a run whose retry timer fired.
+func (r *Runner) onRun(msg jetstream.Msg) {
+	meta, err := msg.Metadata()
+	if err != nil {
+		_ = msg.Term()
+		return
+	}
+	var rec runRecord
+	if err := json.Unmarshal(msg.Data(), &rec); err != nil {
+		r.log.Error("unreadable run record; dropped", "subject", msg.Subject(), "error", err)
+		_ = msg.Term()
+		return
+	}
+	d := r.tracker.add(msg, 1, r.o.Now())
+	ru := &run{
+		d: d, runID: rec.RunID, jobID: rec.JobID, attempt: rec.Attempt,
+		subject: rec.Subject, receivedAt: rec.ReceivedAt,
+		trigger: func() *TriggerEvent {
+			return &TriggerEvent{Subject: rec.Subject, Data: rec.Input, Size: len(rec.Input)}
+		},
+	}
+	j := r.o.Catalog.Job(rec.Event)
+	if j == nil {
+		// The job left the configuration while its retry waited.
+		ru.job = &catalog.Job{Event: rec.Event, Kind: "unknown", MaxAttempts: rec.Attempt}
+		r.finish(ru, policy.Decision{Action: policy.Fail}, host.Result{}, &ErrorInfo{Message: fmt.Sprintf("job %q is no longer configured", rec.Event), Class: ClassNoPlugin})
+		return
+	}
+	ru.job = j
+	ev := &event{rawInput: rec.Input, rawSeq: rec.Sequence}
+	if err := json.Unmarshal(rec.Input, &ev.input); err != nil {
+		ev.input = map[string]any{}
+	}
+	if len(rec.Sequence) > 0 {
+		_ = json.Unmarshal(rec.Sequence, &ev.sequence)
+	}
+	ru.ev = ev
+	if int(meta.NumDelivered) > r.o.MaxDeliveries {
+		r.finish(ru, policy.Decide(policy.Attempt{Outcome: policy.Permanent, AllowFail: j.AllowFail}, j.Backoff), host.Result{},
+			&ErrorInfo{Message: fmt.Sprintf("delivered %d times without finishing; giving up", meta.NumDelivered), Class: ClassRedelivered})
+		return
+	}
+	r.attempt(ru)
+}
+
+// attempt resolves the input and sends the job to its plugin.
+func (r *Runner) attempt(ru *run) {
+	j := ru.job
+	now := r.o.Now()
+	env := &piping.Env{
+		Input:    ru.ev.input,
+		Sequence: ru.ev.sequence,
+		Variable: r.o.Variables,
+		Constant: r.o.Constants,
+		Secret:   r.o.Secret,
+		Now:      now,
+		Job:      piping.JobInfo{Event: j.Event, Attempt: ru.attempt, Execution: 1},
+	}
+	input, err := j.Input.Eval(env)
+	if err != nil {
+		r.finish(ru, policy.Decide(policy.Attempt{Outcome: policy.Permanent, AllowFail: j.AllowFail}, j.Backoff), host.Result{},
+			&ErrorInfo{Message: fmt.Sprintf("job %q: %v", j.Event, err), Class: ClassPiping})
+		return
+	}
+	ru.input = input
+	if j.Input.UsesSecrets() {
+		env.Redact = true
+		if red, err := j.Input.Eval(env); err == nil {
+			ru.input = red
+		}
+	}
+	body, err := json.Marshal(input)
+	if err != nil {
+		r.finish(ru, policy.Decide(policy.Attempt{Outcome: policy.Permanent, AllowFail: j.AllowFail}, j.Backoff), host.Result{},
+			&ErrorInfo{Message: fmt.Sprintf("job %q: encode input: %v", j.Event, err), Class: ClassPiping})
+		return
+	}
+	disp := r.o.Dispatchers[j.Kind]
+	if disp == nil {
+		r.finish(ru, policy.Decide(policy.Attempt{Outcome: policy.Permanent, AllowFail: j.AllowFail}, j.Backoff), host.Result{},
+			&ErrorInfo{Message: fmt.Sprintf("job %q: no plugin serves kind %q", j.Event, j.Kind), Class: ClassNoPlugin})
+		return
+	}
+	ru.startedAt = now
+	hj := host.Job{
+		JobID: ru.jobID, RunID: ru.runID, Event: j.Event, Kind: j.Kind, Input: body,
+		Attempt: ru.attempt, MaxAttempts: j.MaxAttempts, IdempotencyKey: ru.runID,
+	}
+	if j.Timeout > 0 {
+		hj.Deadline = now.Add(j.Timeout)
+	}
+	if err := disp.Run(r.ctx, hj, func(res host.Result) { r.complete(ru, res) }); err != nil {
+		// Stopping: leave the message for redelivery.
+		ru.d.settle(false)
+	}
+}
+
+// complete applies the failure policy to a plugin's answer.
+func (r *Runner) complete(ru *run, res host.Result) {
+	j := ru.job
+	a := policy.Attempt{Number: ru.attempt, MaxAttempts: j.MaxAttempts, AllowFail: j.AllowFail, RetryAfter: res.RetryAfter}
+	var info *ErrorInfo
+	switch res.Outcome {
+	case host.OK:
+		a.Outcome = policy.Succeeded
+	case host.Permanent:
+		a.Outcome = policy.Permanent
+		info = &ErrorInfo{Message: res.Error, Class: ClassPermanent}
+	default:
+		a.Outcome = policy.Retryable
+		info = &ErrorInfo{Message: res.Error, Class: ClassRetryable}
+		if res.Crashed {
+			info.Class = ClassCrash
+		} else if !ru.startedAt.IsZero() && j.Timeout > 0 && r.o.Now().Sub(ru.startedAt) >= j.Timeout {
+			info.Class = ClassTimeout
+		}
+	}
+	if m := r.o.Metrics; m != nil {
+		m.Attempts.WithLabelValues(j.Event, res.Outcome.String()).Inc()
+		m.Duration.WithLabelValues(j.Event).Observe(r.o.Now().Sub(ru.startedAt).Seconds())
+	}
+	dec := policy.Decide(a, j.Backoff)
+	if dec.Action == policy.Retry {
+		r.log.Info("attempt failed; will retry", "job_id", ru.jobID, "run_id", ru.runID, "event", j.Event, "kind", j.Kind,
+			"attempt", ru.attempt, "delay", dec.Delay, "error", res.Error)
+		r.retry(ru, dec.Delay, info)
+		return
+	}
+	r.finish(ru, dec, res, info)
+}
+
+// retry stores the run behind a durable timer for its next attempt.
+func (r *Runner) retry(ru *run, delay time.Duration, info *ErrorInfo) {
+	next := ru.attempt + 1
+	rec := runRecord{
+		RunID: ru.runID, JobID: ru.jobID, Event: ru.job.Event, Attempt: next,
+		Subject: ru.subject, ReceivedAt: ru.receivedAt,
+		Input: ru.ev.rawInput, Sequence: ru.ev.rawSeq, LastError: info,
+	}
+	body, _ := json.Marshal(rec)
+	// Timers have one-second resolution: round up, never fire early.
+	at := r.o.Now().Add(delay).Add(time.Second - 1).Truncate(time.Second)
+	msg := nats.NewMsg(streams.TimersSubjectPrefix + ru.runID + "." + strconv.Itoa(next))
+	msg.Data = body
+	msg.Header.Set(nats.MsgIdHdr, ru.runID+"/"+strconv.Itoa(next))
+	r.pub.publish(msg, func(err error) {
+		if err != nil {
+			r.log.Error("could not store retry; the event will be redelivered", "run_id", ru.runID, "error", err)
+		}
+		ru.d.settle(err == nil)
+	}, jetstream.WithScheduleAt(at), jetstream.WithScheduleTarget(streams.RunsSubjectPrefix+ru.job.Event))
+}
+
+// finish records a final outcome: the result, and for a failure that fails
+// the sequence a failure report and a dead letter.
+func (r *Runner) finish(ru *run, dec policy.Decision, res host.Result, info *ErrorInfo) {
+	j := ru.job
+	now := r.o.Now()
+	status := dec.Action.Status()
+	result := Result{
+		JobID: ru.jobID, RunID: ru.runID, Event: j.Event, Kind: j.Kind, Status: status,
+		Attempts: ru.attempt, Subject: ru.subject, ReceivedAt: ru.receivedAt, FinishedAt: now,
+		Error: info, Input: ru.input, Output: res.Output,
+	}
+	if !ru.startedAt.IsZero() {
+		s := ru.startedAt
+		result.StartedAt = &s
+		result.DurationMS = float64(now.Sub(s).Microseconds()) / 1000
+	}
+	if info == nil && status != policy.StatusCompleted {
+		result.Error = &ErrorInfo{Message: "failed", Class: ClassRetryable}
+	}
+	body, err := json.Marshal(&result)
+	if err != nil {
+		body, _ = json.Marshal(map[string]any{"run_id": ru.runID, "event": j.Event, "status": status, "error": "encode result: " + err.Error()})
+	}
+	msgs := []*nats.Msg{newMsg(streams.ResultSubjectPrefix+j.Event, body, ru.runID+"/result")}
+	if dec.Action == policy.Fail {
+		msgs = append(msgs, newMsg(streams.FailedSubjectPrefix+j.Event, body, ru.runID+"/failed"))
+		dl := DeadLetter{Result: result, Trigger: ru.trigger()}
+		if result.Error != nil {
+			dl.Reason = result.Error.Message
+		}
+		if ru.ev != nil {
+			dl.Sequence = ru.ev.rawSeq
+		}
+		dlBody, _ := json.Marshal(&dl)
+		msgs = append(msgs, newMsg(streams.DLQSubjectPrefix+j.Event, dlBody, ru.runID+"/dlq"))
+	}
+	log := r.log.With("job_id", ru.jobID, "run_id", ru.runID, "event", j.Event, "kind", j.Kind, "attempt", ru.attempt, "status", status)
+	switch dec.Action {
+	case policy.Complete:
+		log.Debug("run completed")
+	case policy.FailAllowed:
+		log.Warn("run failed; allowed", "error", result.Error.Message, "class", result.Error.Class)
+	default:
+		log.Error("run failed; dead-lettered", "error", result.Error.Message, "class", result.Error.Class)
+	}
+	if m := r.o.Metrics; m != nil {
+		m.Runs.WithLabelValues(j.Event, status).Inc()
+		if dec.Action == policy.Fail {
+			m.DeadLetters.WithLabelValues(j.Event).Inc()
+		}
+	}
+	r.pub.publishAll(msgs, func(err error) {
+		if err != nil {
+			log.Error("could not record the outcome; the message will be redelivered", "error", err)
+		}
+		ru.d.settle(err == nil)
+	})
+}
+
+func newMsg(subject string, data []byte, id string) *nats.Msg {
+	m := nats.NewMsg(subject)
+	m.Data = data
+	m.Header.Set(nats.MsgIdHdr, id)
+	return m
+}

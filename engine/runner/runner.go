@@ -1,0 +1,169 @@
+// Package runner is the engine's core loop: it consumes trigger events and
+// due runs from JetStream, resolves each job's input, dispatches it to its
+// plugin, applies the failure policy and records the outcome, and only then
+// acknowledges the message, so a crash at any point leads to redelivery and
+// never to loss.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/jobd-dev/jobd/engine/catalog"
+	"github.com/jobd-dev/jobd/engine/metrics"
+	"github.com/jobd-dev/jobd/engine/streams"
+	"github.com/jobd-dev/jobd/sdk/host"
+)
+
+// MaxDeliveriesDefault is how often a message may be delivered without its
+// runs finishing (jobd stopped or crashed each time) before it is
+// dead-lettered.
+const MaxDeliveriesDefault = 20
+
+// Dispatcher runs jobs of one kind (a dispatch.Pool).
+type Dispatcher interface {
+	Run(ctx context.Context, job host.Job, done func(host.Result)) error
+}
+
+// Options configure a Runner.
+type Options struct {
+	JS      jetstream.JetStream
+	Catalog *catalog.Catalog
+	// Dispatchers by kind.
+	Dispatchers map[string]Dispatcher
+	// Secret resolves $Secret{KEY}.
+	Secret func(string) (string, error)
+	// Variables and Constants for piping, by app.
+	Variables map[string]map[string]any
+	Constants map[string]map[string]any
+	// MaxEventBytes is the largest usable event body.
+	MaxEventBytes int
+	// AckWait is the consumers' ack wait; progress acks are sent at a third.
+	AckWait time.Duration
+	// MaxDeliveries; defaults to MaxDeliveriesDefault.
+	MaxDeliveries int
+	Logger        *slog.Logger
+	Metrics       *metrics.Metrics
+	// Now is the clock; defaults to time.Now.
+	Now func() time.Time
+}
+
+// Runner consumes events and runs, and runs jobs.
+type Runner struct {
+	o       Options
+	log     *slog.Logger
+	pub     *publisher
+	tracker *tracker
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	cons   []jetstream.ConsumeContext
+	wg     sync.WaitGroup
+}
+
+// New returns a runner; Start starts consuming.
+func New(o Options) *Runner {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.MaxDeliveries <= 0 {
+		o.MaxDeliveries = MaxDeliveriesDefault
+	}
+	if o.AckWait <= 0 {
+		o.AckWait = time.Minute
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Runner{o: o, log: o.Logger, pub: newPublisher(o.JS), tracker: newTracker(), ctx: ctx, cancel: cancel}
+}
+
+// Start consumes from the events and runs consumers.
+func (r *Runner) Start(ctx context.Context) error {
+	type source struct {
+		stream, consumer string
+		handle           func(jetstream.Msg)
+	}
+	sources := []source{{streams.Runs, streams.RunsConsumer, r.onRun}}
+	if len(r.o.Catalog.Subjects()) > 0 {
+		sources = append(sources, source{streams.Events, streams.EventsConsumer, r.onEvent})
+	}
+	for _, s := range sources {
+		c, err := r.o.JS.Consumer(ctx, s.stream, s.consumer)
+		if err != nil {
+			return fmt.Errorf("consumer %s: %w", s.consumer, err)
+		}
+		cc, err := c.Consume(s.handle, jetstream.PullMaxMessages(512), jetstream.ConsumeErrHandler(r.consumeError))
+		if err != nil {
+			return fmt.Errorf("consume %s: %w", s.consumer, err)
+		}
+		r.mu.Lock()
+		r.cons = append(r.cons, cc)
+		r.mu.Unlock()
+	}
+	r.wg.Add(1)
+	go r.heartbeat()
+	return nil
+}
+
+func (r *Runner) consumeError(_ jetstream.ConsumeContext, err error) {
+	if errors.Is(err, jetstream.ErrNoHeartbeat) || errors.Is(err, nats.ErrConnectionClosed) {
+		r.log.Debug("consumer", "error", err)
+		return
+	}
+	r.log.Warn("consumer", "error", err)
+}
+
+// heartbeat keeps long runs' messages from being redelivered.
+func (r *Runner) heartbeat() {
+	defer r.wg.Done()
+	every := r.o.AckWait / 3
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.ctx.Done():
+			return
+		case now := <-t.C:
+			r.tracker.progress(now, every)
+		}
+	}
+}
+
+// InFlight returns the number of messages whose runs are in flight.
+func (r *Runner) InFlight() int { return r.tracker.len() }
+
+// Stop stops taking messages and waits until every run in flight is settled
+// or ctx ends; what is not settled then is redelivered later.
+func (r *Runner) Stop(ctx context.Context) {
+	r.mu.Lock()
+	cons := r.cons
+	r.cons = nil
+	r.mu.Unlock()
+	for _, c := range cons {
+		c.Drain()
+	}
+	for _, c := range cons {
+		select {
+		case <-c.Closed():
+		case <-ctx.Done():
+		}
+	}
+	select {
+	case <-r.tracker.waitEmpty():
+	case <-ctx.Done():
+		r.log.Warn("stopped with runs in flight; they will be redelivered", "messages", r.tracker.len())
+	}
+	r.cancel()
+	r.pub.close(ctx)
+	r.wg.Wait()
+}

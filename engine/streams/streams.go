@@ -1,0 +1,139 @@
+// Package streams declares jobd's JetStream streams and consumers: every
+// piece of the engine's state lives in them.
+package streams
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Stream names and subjects.
+const (
+	// Events captures the trigger subjects of every job.
+	Events = "JOBD_EVENTS"
+	// Runs holds runs waiting for an attempt (retries) and their timers.
+	Runs = "JOBD_RUNS"
+	// Results keeps every finished run's result and failure reports.
+	Results = "JOBD_RESULTS"
+	// DLQ keeps dead letters for inspection and replay.
+	DLQ = "JOBD_DLQ"
+
+	// RunsSubjectPrefix + <event> carries runs due now.
+	RunsSubjectPrefix = "jobd.runs."
+	// TimersSubjectPrefix + <run id>.<attempt> holds a run's pending timer.
+	TimersSubjectPrefix = "jobd.timers."
+	// ResultSubjectPrefix + <event> carries every finished run.
+	ResultSubjectPrefix = "jobd.result."
+	// FailedSubjectPrefix + <event> reports a failure that fails the sequence.
+	FailedSubjectPrefix = "jobd.failed."
+	// DLQSubjectPrefix + <event> holds dead letters.
+	DLQSubjectPrefix = "jobd.dlq."
+
+	// EventsConsumer and RunsConsumer are the durable consumers every
+	// replica shares.
+	EventsConsumer = "jobd-events"
+	RunsConsumer   = "jobd-runs"
+)
+
+// Options shape the streams.
+type Options struct {
+	// Subjects are the trigger subjects (without overlaps).
+	Subjects []string
+	// Replicas of each stream.
+	Replicas int
+	// ResultsMaxAge bounds how long results and dead letters are kept.
+	ResultsMaxAge time.Duration
+	// AckWait is how long a delivered message may stay unacknowledged
+	// before redelivery (jobd extends it while runs are in flight).
+	AckWait time.Duration
+}
+
+// Ensure creates or updates the streams and consumers.
+func Ensure(ctx context.Context, js jetstream.JetStream, o Options) error {
+	if o.AckWait <= 0 {
+		o.AckWait = time.Minute
+	}
+	cfgs := []jetstream.StreamConfig{
+		{
+			Name:              Runs,
+			Description:       "jobd runs waiting for an attempt, and their timers",
+			Subjects:          []string{RunsSubjectPrefix + ">", TimersSubjectPrefix + ">"},
+			Retention:         jetstream.LimitsPolicy,
+			Storage:           jetstream.FileStorage,
+			Replicas:          o.Replicas,
+			Duplicates:        2 * time.Minute,
+			AllowMsgSchedules: true,
+			AllowDirect:       true,
+		},
+		{
+			Name:        Results,
+			Description: "jobd results (jobd.result.<event>) and failure reports (jobd.failed.<event>)",
+			Subjects:    []string{ResultSubjectPrefix + ">", FailedSubjectPrefix + ">"},
+			Retention:   jetstream.LimitsPolicy,
+			Storage:     jetstream.FileStorage,
+			Replicas:    o.Replicas,
+			MaxAge:      o.ResultsMaxAge,
+			Duplicates:  2 * time.Minute,
+			AllowDirect: true,
+		},
+		{
+			Name:        DLQ,
+			Description: "jobd dead letters",
+			Subjects:    []string{DLQSubjectPrefix + ">"},
+			Retention:   jetstream.LimitsPolicy,
+			Storage:     jetstream.FileStorage,
+			Replicas:    o.Replicas,
+			MaxAge:      o.ResultsMaxAge,
+			Duplicates:  2 * time.Minute,
+			AllowDirect: true,
+		},
+	}
+	if len(o.Subjects) > 0 {
+		cfgs = append(cfgs, jetstream.StreamConfig{
+			Name:        Events,
+			Description: "events that trigger jobd jobs",
+			Subjects:    o.Subjects,
+			Retention:   jetstream.WorkQueuePolicy,
+			Storage:     jetstream.FileStorage,
+			Replicas:    o.Replicas,
+			Duplicates:  2 * time.Minute,
+		})
+	}
+	for _, c := range cfgs {
+		if _, err := js.CreateOrUpdateStream(ctx, c); err != nil {
+			return fmt.Errorf("stream %s (subjects %v): %w", c.Name, c.Subjects, err)
+		}
+	}
+	consumers := []struct {
+		stream string
+		cfg    jetstream.ConsumerConfig
+	}{
+		{Runs, jetstream.ConsumerConfig{
+			Durable:       RunsConsumer,
+			FilterSubject: RunsSubjectPrefix + ">",
+			AckPolicy:     jetstream.AckExplicitPolicy,
+			AckWait:       o.AckWait,
+			MaxAckPending: 10000,
+		}},
+	}
+	if len(o.Subjects) > 0 {
+		consumers = append(consumers, struct {
+			stream string
+			cfg    jetstream.ConsumerConfig
+		}{Events, jetstream.ConsumerConfig{
+			Durable:       EventsConsumer,
+			AckPolicy:     jetstream.AckExplicitPolicy,
+			AckWait:       o.AckWait,
+			MaxAckPending: 10000,
+		}})
+	}
+	for _, c := range consumers {
+		if _, err := js.CreateOrUpdateConsumer(ctx, c.stream, c.cfg); err != nil {
+			return fmt.Errorf("consumer %s on %s: %w", c.cfg.Durable, c.stream, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,76 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+
+	"github.com/jobd-dev/jobd/engine/catalog"
+	"github.com/jobd-dev/jobd/engine/config"
+	"github.com/jobd-dev/jobd/sdk/host"
+)
+
+// CheckPlugins starts every plugin the jobs use, asks it to describe itself
+// and accept its configuration, and stops it again. The error is a
+// *config.Error naming, for each plugin that failed, the first job that
+// uses it and what went wrong.
+func CheckPlugins(ctx context.Context, cfg *config.Config, cat *catalog.Catalog, opts Options) error {
+	e := New(cfg, cat, opts)
+	ps := &config.Problems{File: cfg.File}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, kind := range cat.Kinds() {
+		wg.Add(1)
+		go func(kind string) {
+			defer wg.Done()
+			pc := cfg.Plugins.Kinds[kind]
+			err := checkPlugin(ctx, e.pluginOptions(kind, pc))
+			if err == nil {
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			ps.Add(firstJobPath(cfg, kind)+".kind", "%v", err)
+		}(kind)
+	}
+	wg.Wait()
+	return ps.Err()
+}
+
+func checkPlugin(ctx context.Context, o host.Options) error {
+	if _, err := os.Stat(o.Path); errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("no plugin for kind %q: %s does not exist (build it, put a jobd-%s executable in plugins.dir, or set plugins.%s.path)", o.Kind, o.Path, o.Kind, o.Kind)
+	}
+	o.Publish = nil
+	p, err := host.Start(ctx, o)
+	if err != nil {
+		return err
+	}
+	p.Kill()
+	return nil
+}
+
+func firstJobPath(cfg *config.Config, kind string) string {
+	for i, j := range cfg.Jobs {
+		if j.Kind == kind {
+			return config.JobPath(i, j.Event)
+		}
+	}
+	return "plugins." + kind
+}
+
+// CheckPluginPaths checks that every plugin the jobs use has an executable,
+// without starting it; start-up refuses a configuration that names a kind
+// with no plugin.
+func CheckPluginPaths(cfg *config.Config, cat *catalog.Catalog) error {
+	ps := &config.Problems{File: cfg.File}
+	for _, kind := range cat.Kinds() {
+		p := cfg.Plugins.Kinds[kind].Path
+		if _, err := os.Stat(p); err != nil {
+			ps.Add(firstJobPath(cfg, kind)+".kind", "no plugin for kind %q: %s does not exist (build it, put a jobd-%s executable in plugins.dir, or set plugins.%s.path)", kind, p, kind, kind)
+		}
+	}
+	return ps.Err()
+}
