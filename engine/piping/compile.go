@@ -3,6 +3,7 @@ package piping
 import (
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"sort"
 	"strconv"
@@ -23,7 +24,7 @@ func Compile(tmpl any, opts Options) (*Template, error) {
 	if len(c.errs) > 0 {
 		return nil, errors.Join(c.errs...)
 	}
-	return &Template{root: root, static: !c.dynamic, secrets: c.secrets}, nil
+	return &Template{root: root, static: !c.dynamic, secrets: c.secrets, exprs: c.exprs}, nil
 }
 
 // CompileString compiles a single template string, such as a start_at
@@ -38,6 +39,7 @@ type compiler struct {
 	errs    []error
 	dynamic bool
 	secrets bool
+	exprs   bool
 }
 
 // maxValueDepth bounds the nesting of the template value itself.
@@ -63,8 +65,14 @@ func (c *compiler) value(v any, path string, depth int) *tnode {
 	switch v := v.(type) {
 	case string:
 		return c.str(v, path)
-	case nil, bool, int64, float64:
+	case nil, bool, int64:
 		return &tnode{kind: kindLit, lit: v}
+	case float64:
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			c.errorf(path, "%v is not a JSON number", v)
+			return nil
+		}
+		return &tnode{kind: kindLit, lit: floatValue(v)}
 	case int:
 		return &tnode{kind: kindLit, lit: int64(v)}
 	case map[string]any:
@@ -91,7 +99,7 @@ func (c *compiler) value(v any, path string, depth int) *tnode {
 // reflectValue handles other maps with string keys, slices and numbers.
 func (c *compiler) reflectValue(v any, path string, depth int) *tnode {
 	if n, ok := toNumber(v); ok && isNumeric(v) {
-		return &tnode{kind: kindLit, lit: n.value()}
+		return c.value(n.value(), path, depth)
 	}
 	rv := reflect.ValueOf(v)
 	switch rv.Kind() {
@@ -137,7 +145,7 @@ func (c *compiler) str(s, path string) *tnode {
 		c.errorf(path, "template string is not valid UTF-8")
 		return nil
 	}
-	parts, secrets, errs := parseTemplate(s, path, &c.opts)
+	parts, flags, errs := parseTemplate(s, path, &c.opts)
 	for _, e := range errs {
 		c.errs = append(c.errs, e)
 	}
@@ -154,7 +162,8 @@ func (c *compiler) str(s, path string) *tnode {
 		return nil
 	}
 	c.dynamic = true
-	c.secrets = c.secrets || secrets
+	c.secrets = c.secrets || flags.secrets
+	c.exprs = c.exprs || flags.exprs
 	return &tnode{kind: kindProg, prog: &program{path: path, src: s, prog: prog, spans: spans}}
 }
 

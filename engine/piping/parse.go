@@ -18,6 +18,7 @@ type parser struct {
 	errs    []*CompileError
 	opens   []opening // unclosed ( [ { for "unclosed" messages at end of input
 	usesSec bool      // a $Secret, $Auth or ${ Secret } was seen
+	exprs   bool      // a ${ ... } was seen
 
 	colPos, colVal int // last col() answer, so columns cost O(n) overall
 }
@@ -33,7 +34,7 @@ type abort struct{ err *CompileError }
 
 // parseTemplate parses s. It returns the parts (text and expressions) and
 // every error found, sorted by column.
-func parseTemplate(s, path string, o *Options) (parts []node, usesSecrets bool, errs []*CompileError) {
+func parseTemplate(s, path string, o *Options) (parts []node, flags parseFlags, errs []*CompileError) {
 	p := &parser{src: s, path: path, opts: o}
 	defer func() {
 		if r := recover(); r != nil {
@@ -47,8 +48,11 @@ func parseTemplate(s, path string, o *Options) (parts []node, usesSecrets bool, 
 		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Column < errs[j].Column })
 	}()
 	parts = p.template()
-	return parts, p.usesSec, p.errs
+	return parts, parseFlags{secrets: p.usesSec, exprs: p.exprs}, p.errs
 }
+
+// parseFlags says what a parsed string uses.
+type parseFlags struct{ secrets, exprs bool }
 
 // col converts a byte offset into a 1-based character column.
 func (p *parser) col(pos int) int {

@@ -37,7 +37,7 @@ func (p *parser) call(start int, name string, depth int) node {
 			p.eof()
 		}
 		if p.peek() != '}' {
-			p.fatalf(p.pos, "expected } after the argument of $%s, found %q", name, p.peek())
+			p.fatalf(p.pos, "expected } after the argument of $%s, found %q", name, string(p.peek()))
 		}
 		p.pos++
 		p.pop()
@@ -94,7 +94,7 @@ func (p *parser) args(name string, depth int) []node {
 			p.pos++
 			return args
 		default:
-			p.fatalf(p.pos, "expected , or ) after argument %d of $%s, found %q", len(args), name, c)
+			p.fatalf(p.pos, "expected , or ) after argument %d of $%s, found %q", len(args), name, string(c))
 		}
 	}
 }
@@ -114,9 +114,9 @@ func (p *parser) arg(depth int) node {
 	case '$':
 		return p.dollar(depth, true)
 	case ',', ')', ']', '}':
-		p.fatalf(p.pos, "missing argument before %q", c)
+		p.fatalf(p.pos, "missing argument before %q", string(c))
 	case '(', '{':
-		p.fatalf(p.pos, "unexpected %q in arguments", c)
+		p.fatalf(p.pos, "unexpected %q in arguments", string(c))
 	}
 	return p.bare()
 }
@@ -152,7 +152,7 @@ func (p *parser) list(depth int) node {
 			p.pos++
 			return n
 		default:
-			p.fatalf(p.pos, "expected , or ] in list, found %q", c)
+			p.fatalf(p.pos, "expected , or ] in list, found %q", string(c))
 		}
 	}
 }

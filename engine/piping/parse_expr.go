@@ -68,6 +68,7 @@ func (p *parser) checkExpr(start int, code string) node {
 	if v.secret {
 		p.usesSec = true
 	}
+	p.exprs = true
 	return &exprNode{col: p.col(start), src: p.src[start:p.pos], code: code}
 }
 

@@ -15,11 +15,15 @@ type Template struct {
 	root    *tnode
 	static  bool
 	secrets bool
+	exprs   bool
 }
 
 // Static reports whether the template holds no reference, operator or
 // expression: Eval then always returns a copy of the literal value.
 func (t *Template) Static() bool { return t.static }
+
+// usesExpr reports whether any string holds a ${ ... } expression.
+func (t *Template) usesExpr() bool { return t.exprs }
 
 // UsesSecrets reports whether the template reads $Secret{...}, $Auth{...} or
 // Secret in a ${ ... } expression.

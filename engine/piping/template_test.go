@@ -219,3 +219,128 @@ func TestEvalDoesNotShareInput(t *testing.T) {
 		t.Fatal("Eval returned the input's own map")
 	}
 }
+
+func TestEvalNilEnv(t *testing.T) {
+	tpl, err := CompileString("$Add(1, 2)", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := tpl.Eval(nil)
+	if err != nil || got != int64(3) {
+		t.Fatalf("got %#v, %v", got, err)
+	}
+	tpl, _ = CompileString("$Input{a}", Options{})
+	if _, err := tpl.Eval(nil); !errors.Is(err, ErrMissing) {
+		t.Fatalf("got %v, want ErrMissing", err)
+	}
+}
+
+func TestEvalJoinsErrors(t *testing.T) {
+	tpl, err := Compile(map[string]any{"a": "$Input{x}", "b": "$Input{y}", "c": "ok"}, Options{Path: "input"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = tpl.Eval(&Env{Input: map[string]any{}})
+	u, ok := err.(interface{ Unwrap() []error })
+	if !ok || len(u.Unwrap()) != 2 {
+		t.Fatalf("got %v, want two joined errors", err)
+	}
+}
+
+func TestEvalConcurrent(t *testing.T) {
+	tpl, err := Compile(map[string]any{"n": "$Add($Input{n}, 1)", "s": "n=$Input{n}"}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	for g := 0; g < 8; g++ {
+		go func(g int) {
+			for i := 0; i < 200; i++ {
+				got, err := tpl.Eval(&Env{Input: map[string]any{"n": float64(g*1000 + i)}})
+				if err != nil {
+					done <- err
+					return
+				}
+				m := got.(map[string]any)
+				if m["n"] != int64(g*1000+i+1) {
+					done <- errors.New("wrong result")
+					return
+				}
+			}
+			done <- nil
+		}(g)
+	}
+	for g := 0; g < 8; g++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestCompileTemplateValueTypes(t *testing.T) {
+	tmpl := map[string]any{
+		"ints":  []int{1, 2},
+		"maps":  []map[string]any{{"a": "$Input{a}"}},
+		"int":   7,
+		"float": 2.0,
+		"str":   map[string]string{"k": "v"},
+	}
+	tpl, err := Compile(tmpl, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := tpl.Eval(&Env{Input: map[string]any{"a": "x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"ints": []any{int64(1), int64(2)}, "maps": []any{map[string]any{"a": "x"}},
+		"int": int64(7), "float": int64(2), "str": map[string]any{"k": "v"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %#v", got)
+	}
+	if _, err := Compile(map[string]any{"f": func() {}}, Options{Path: "input"}); err == nil ||
+		!strings.Contains(err.Error(), "input.f: column 1: unsupported value of type func()") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestCompileLimitsDefaults(t *testing.T) {
+	long := "$Input{a}" + strings.Repeat("x", MaxTemplateBytesDefault)
+	if _, err := CompileString(long, Options{}); err == nil || !strings.Contains(err.Error(), "more than the limit of 65536") {
+		t.Fatalf("got %v", err)
+	}
+	deep := strings.Repeat("$Trim(", MaxDepthDefault+1) + "'a'" + strings.Repeat(")", MaxDepthDefault+1)
+	if _, err := CompileString(deep, Options{}); err == nil || !strings.Contains(err.Error(), "deeper than the limit of 32") {
+		t.Fatalf("got %v", err)
+	}
+	ok := strings.Repeat("$Trim(", MaxDepthDefault) + "'a'" + strings.Repeat(")", MaxDepthDefault)
+	if _, err := CompileString(ok, Options{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCompileInvalidUTF8(t *testing.T) {
+	if _, err := CompileString("$Input{a}\xff", Options{}); err == nil || !strings.Contains(err.Error(), "not valid UTF-8") {
+		t.Fatalf("got %v", err)
+	}
+	tpl, err := CompileString("plain\xff", Options{})
+	if err != nil || !tpl.Static() {
+		t.Fatalf("literal with invalid UTF-8: %v", err)
+	}
+}
+
+func TestNowDefaultsToClock(t *testing.T) {
+	tpl, err := CompileString("$Now", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := tpl.Eval(&Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ms, ok := got.(int64); !ok || ms <= 0 {
+		t.Fatalf("got %#v", got)
+	}
+}
