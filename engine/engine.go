@@ -28,10 +28,6 @@ import (
 	"github.com/jobd-dev/jobd/sdk/host"
 )
 
-// AckWaitDefault is how long a delivered message may go without an ack or
-// a progress ack before NATS redelivers it.
-const AckWaitDefault = 30 * time.Second
-
 // Options configure an Engine beyond its configuration file.
 type Options struct {
 	// Logger defaults to slog.Default().
@@ -116,7 +112,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		Subjects:      e.cat.Subjects(),
 		Replicas:      e.cfg.NATS.Replicas,
 		ResultsMaxAge: e.cfg.Server.ResultsMaxAge.D(),
-		AckWait:       AckWaitDefault,
+		AckWait:       e.cfg.Server.AckWait.D(),
 	})
 	if err != nil {
 		return err
@@ -138,7 +134,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		Variables:     catalog.Variables(e.cfg),
 		Constants:     e.cfg.Constants,
 		MaxEventBytes: e.cfg.Server.MaxEventBytes,
-		AckWait:       AckWaitDefault,
+		AckWait:       e.cfg.Server.AckWait.D(),
 		Logger:        e.log,
 		Metrics:       e.metrics,
 	})

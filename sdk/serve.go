@@ -1,6 +1,9 @@
 package sdk
 
 import (
+	"os"
+	"time"
+
 	goplugin "github.com/hashicorp/go-plugin"
 
 	"github.com/jobd-dev/jobd/sdk/internal/pluginpb"
@@ -13,7 +16,22 @@ import (
 // Serve owns stdout (it carries the handshake line): write nothing there.
 // Log through [Job.Log] or [ConfigureRequest.Host].
 func Serve(p Plugin) {
+	go exitWithParent(os.Getppid())
 	goplugin.Serve(serveConfig(p))
+}
+
+// exitWithParent ends the plugin when the jobd that started it is gone (for
+// example killed with SIGKILL, which gives it no chance to stop its
+// plugins), so no orphan keeps running.
+func exitWithParent(parent int) {
+	if parent <= 1 {
+		return
+	}
+	for range time.Tick(500 * time.Millisecond) {
+		if os.Getppid() != parent {
+			os.Exit(0)
+		}
+	}
 }
 
 func serveConfig(p Plugin) *goplugin.ServeConfig {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,6 +23,7 @@ func publishCmd(g *globals) *cobra.Command {
 		sequence string
 		headers  []string
 		raw      bool
+		lines    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "publish SUBJECT [JSON | @file | -]",
@@ -35,8 +37,19 @@ func publishCmd(g *globals) *cobra.Command {
 					return err
 				}
 			}
-			if !raw && !json.Valid(body) {
-				return usage("the event is not JSON (use --raw to send it anyway): %.80q", body)
+			bodies := [][]byte{body}
+			if lines {
+				bodies = bodies[:0]
+				for _, l := range bytes.Split(body, []byte("\n")) {
+					if len(bytes.TrimSpace(l)) > 0 {
+						bodies = append(bodies, l)
+					}
+				}
+			}
+			for i, b := range bodies {
+				if !raw && !json.Valid(b) {
+					return usage("event %d is not JSON (use --raw to send it anyway): %.80q", i+1, b)
+				}
 			}
 			var opts []client.PublishOption
 			if msgID != "" {
@@ -69,22 +82,31 @@ func publishCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			err = c.Publish(ctx, args[0], json.RawMessage(body), opts...)
-			if errors.Is(err, client.ErrNotCaptured) {
-				return fmt.Errorf("%w: no stream captures %s (does a job in %s list it in `on`, and is jobd running?)", client.ErrNotCaptured, args[0], g.configFile)
+			size := 0
+			for _, b := range bodies {
+				err = c.Publish(ctx, args[0], json.RawMessage(b), opts...)
+				if errors.Is(err, client.ErrNotCaptured) {
+					return fmt.Errorf("%w: no stream captures %s (does a job in %s list it in `on`, and is jobd running?)", client.ErrNotCaptured, args[0], g.configFile)
+				}
+				if err != nil {
+					return err
+				}
+				size += len(b)
 			}
-			if err != nil {
-				return err
+			if len(bodies) == 1 {
+				fmt.Fprintf(cmd.OutOrStdout(), "published %s (%d bytes)\n", args[0], size)
+			} else {
+				fmt.Fprintf(cmd.OutOrStdout(), "published %d events on %s (%d bytes)\n", len(bodies), args[0], size)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "published %s (%d bytes)\n", args[0], len(body))
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&msgID, "msg-id", "", "Nats-Msg-Id: a re-publish with the same id is a duplicate, not a second run")
 	cmd.Flags().StringVar(&sequence, "sequence", "", "earlier events' outputs as JSON, sent in the v1 envelope ($Sequence{…})")
 	cmd.Flags().StringArrayVar(&headers, "header", nil, "extra header KEY=VALUE (repeatable)")
+	cmd.Flags().BoolVar(&lines, "lines", false, "publish each line of the body as its own event")
 	cmd.Flags().BoolVar(&raw, "raw", false, "send the body even when it is not JSON")
 	return cmd
 }

@@ -21,6 +21,7 @@ const (
 	TimeoutDefault         = 30 * time.Second
 	ShutdownTimeoutDefault = 30 * time.Second
 	ResultsMaxAgeDefault   = 7 * 24 * time.Hour
+	AckWaitDefault         = 30 * time.Second
 	BackoffInitialDefault  = time.Second
 	BackoffMaxDefault      = 5 * time.Minute
 	BackoffMultiplier      = 2.0
@@ -65,6 +66,11 @@ type Server struct {
 	// ShutdownTimeout bounds the drain of in-flight runs on SIGTERM.
 	// Defaults to 30s.
 	ShutdownTimeout Duration `koanf:"shutdown_timeout"`
+	// AckWait is how long a message handed to jobd may stay unacknowledged
+	// before NATS hands it out again; it bounds how soon the work of a
+	// crashed jobd is picked up. Runs in flight send progress acks, so a long
+	// run is not handed out twice. Defaults to 30s.
+	AckWait Duration `koanf:"ack_wait"`
 	// ResultsMaxAge is how long results and dead letters are kept.
 	// Defaults to 7 days.
 	ResultsMaxAge Duration `koanf:"results_max_age"`

@@ -28,6 +28,9 @@ func (c *Config) setDefaults(base string) {
 	if s.ShutdownTimeout == 0 {
 		s.ShutdownTimeout = Duration(ShutdownTimeoutDefault)
 	}
+	if s.AckWait == 0 {
+		s.AckWait = Duration(AckWaitDefault)
+	}
 	if s.ResultsMaxAge == 0 {
 		s.ResultsMaxAge = Duration(ResultsMaxAgeDefault)
 	}

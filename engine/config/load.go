@@ -50,7 +50,7 @@ func Load(path string, environ []string) (*Config, error) {
 			name := strings.ToLower(strings.TrimPrefix(key, EnvPrefix))
 			name = strings.ReplaceAll(name, "__", ".")
 			envKeys[name] = key
-			return name, value
+			return name, envValue(k.Get(name), value)
 		},
 		EnvironFunc: func() []string { return environ },
 	})
@@ -114,6 +114,43 @@ func FromMap(name string, m map[string]any) (*Config, error) {
 		return nil, err
 	}
 	return Load(path, []string{})
+}
+
+// envValue gives an environment override the type of the value it
+// replaces (a port stays a number); a key absent from the file gets a
+// boolean or integer when it reads as one, else the string.
+func envValue(current any, v string) any {
+	switch current.(type) {
+	case string:
+		return v
+	case int64, int:
+		if i, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return i
+		}
+	case float64:
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			return f
+		}
+	case bool:
+		if b, err := strconv.ParseBool(v); err == nil {
+			return b
+		}
+	case []any:
+		parts := strings.Split(v, ",")
+		out := make([]any, len(parts))
+		for i, p := range parts {
+			out[i] = strings.TrimSpace(p)
+		}
+		return out
+	case nil:
+		if i, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return i
+		}
+		if v == "true" || v == "false" {
+			return v == "true"
+		}
+	}
+	return v
 }
 
 func describeParseError(path string, err error) string {

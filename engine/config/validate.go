@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 )
 
 var (
@@ -18,6 +19,9 @@ func (c *Config) validate(ps *Problems) {
 	oneOf(ps, "server.log_format", s.LogFormat, "text", "json")
 	if s.MaxEventBytes < 0 {
 		ps.Add("server.max_event_bytes", "must be positive, got %d", s.MaxEventBytes)
+	}
+	if s.AckWait.D() < time.Second {
+		ps.Add("server.ack_wait", "must be at least 1s, got %v", s.AckWait.D())
 	}
 	oneOf(ps, "nats.sync", c.NATS.Sync, "", "always")
 	if c.NATS.Replicas < 1 || c.NATS.Replicas > 5 {

@@ -31,7 +31,7 @@ func init() {
 	for name, fn := range operatorFuncs {
 		functions[name] = fn
 	}
-	exprOptions = []expr.Option{expr.Env(vmEnv{}), expr.DisableBuiltin("now")}
+	exprOptions = []expr.Option{expr.Env(vmEnv{}), expr.DisableBuiltin("now"), expr.Timezone("UTC")}
 	for name, fn := range functions {
 		exprOptions = append(exprOptions, expr.Function(name, fn))
 	}

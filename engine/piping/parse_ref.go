@@ -15,6 +15,9 @@ func (p *parser) reference(start int, root string) node {
 		segPos = append(segPos, p.pos)
 		segs = append(segs, p.segment())
 	}
+	if len(segs) == 0 && p.peek() == '(' {
+		p.fatalf(start, "$%s takes {segments}, not (arguments)", root)
+	}
 	n := &refNode{col: p.col(start), src: p.src[start:p.pos], root: root, segs: segs}
 	switch root {
 	case "Sequence":

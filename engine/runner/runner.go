@@ -62,6 +62,11 @@ type Runner struct {
 	pub     *publisher
 	tracker *tracker
 
+	// epoch is the events stream's creation time: part of every run id, so
+	// a new data folder never reuses the run ids (and idempotency keys) of
+	// an old one.
+	epoch string
+
 	ctx    context.Context
 	cancel context.CancelFunc
 	mu     sync.Mutex
@@ -96,6 +101,13 @@ func (r *Runner) Start(ctx context.Context) error {
 	sources := []source{{streams.Runs, streams.RunsConsumer, r.onRun}}
 	if len(r.o.Catalog.Subjects()) > 0 {
 		sources = append(sources, source{streams.Events, streams.EventsConsumer, r.onEvent})
+	}
+	if len(r.o.Catalog.Subjects()) > 0 {
+		st, err := r.o.JS.Stream(ctx, streams.Events)
+		if err != nil {
+			return fmt.Errorf("stream %s: %w", streams.Events, err)
+		}
+		r.epoch = st.CachedInfo().Created.UTC().Format(time.RFC3339Nano)
 	}
 	for _, s := range sources {
 		c, err := r.o.JS.Consumer(ctx, s.stream, s.consumer)
