@@ -53,6 +53,7 @@ type Engine struct {
 	http     *http.Server
 	httpAddr string
 
+	secrets  *Secrets
 	ready    atomic.Bool
 	stopOnce sync.Once
 }
@@ -94,6 +95,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	e.secrets = secrets
 	url := e.cfg.NATS.URL
 	if url == "" {
 		if e.embedded, err = broker.StartEmbedded(e.cfg, e.log); err != nil {
@@ -121,7 +123,9 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	if err := e.startHTTP(); err != nil {
 		return err
 	}
-	e.startPlugins(ctx)
+	if err := e.startPlugins(ctx); err != nil {
+		return err
+	}
 	disp := map[string]runner.Dispatcher{}
 	for kind, p := range e.pools {
 		disp[kind] = p
@@ -148,14 +152,18 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 
 // startPlugins starts one pool per kind the jobs use. A plugin that does not
 // start is logged and retried when its jobs arrive; the other kinds run.
-func (e *Engine) startPlugins(ctx context.Context) {
+func (e *Engine) startPlugins(ctx context.Context) error {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	for _, kind := range e.cat.Kinds() {
 		pc := e.cfg.Plugins.Kinds[kind]
 		kind := kind
+		popts, err := e.pluginOptions(kind, pc)
+		if err != nil {
+			return err
+		}
 		pool := dispatch.New(dispatch.Options{
-			Plugin:      e.pluginOptions(kind, pc),
+			Plugin:      popts,
 			Concurrency: pc.Concurrency,
 			Logger:      e.log,
 			OnRestart:   func() { e.metrics.PluginRestarts.WithLabelValues(kind).Inc() },
@@ -175,12 +183,18 @@ func (e *Engine) startPlugins(ctx context.Context) {
 		}()
 	}
 	wg.Wait()
+	return nil
 }
 
-// pluginOptions builds the host options of a plugin kind.
-func (e *Engine) pluginOptions(kind string, pc config.Plugin) host.Options {
-	cfgJSON, err := json.Marshal(pc.Config)
-	if err != nil || pc.Config == nil {
+// pluginOptions builds the host options of a plugin kind, with secrets in
+// its configuration resolved.
+func (e *Engine) pluginOptions(kind string, pc config.Plugin) (host.Options, error) {
+	resolved, err := resolvePluginSecrets(kind, pc.Config, e.secrets)
+	if err != nil {
+		return host.Options{}, err
+	}
+	cfgJSON, err := json.Marshal(resolved)
+	if err != nil || resolved == nil {
 		cfgJSON = []byte("{}")
 	}
 	var env []string
@@ -200,7 +214,7 @@ func (e *Engine) pluginOptions(kind string, pc config.Plugin) host.Options {
 		Env:     env,
 		Logger:  e.log,
 		Publish: e.publishForPlugin,
-	}
+	}, nil
 }
 
 // publishForPlugin publishes an event for a plugin: into JetStream when a

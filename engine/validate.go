@@ -18,6 +18,11 @@ import (
 // uses it and what went wrong.
 func CheckPlugins(ctx context.Context, cfg *config.Config, cat *catalog.Catalog, opts Options) error {
 	e := New(cfg, cat, opts)
+	secrets, err := LoadSecrets(e.opts.Environ, cfg.Secrets.File)
+	if err != nil {
+		return err
+	}
+	e.secrets = secrets
 	ps := &config.Problems{File: cfg.File}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -26,12 +31,26 @@ func CheckPlugins(ctx context.Context, cfg *config.Config, cat *catalog.Catalog,
 		go func(kind string) {
 			defer wg.Done()
 			pc := cfg.Plugins.Kinds[kind]
-			err := checkPlugin(ctx, e.pluginOptions(kind, pc))
+			popts, err := e.pluginOptions(kind, pc)
+			if err == nil {
+				err = checkPlugin(ctx, popts)
+			}
 			if err == nil {
 				return
 			}
 			mu.Lock()
 			defer mu.Unlock()
+			var ce *config.Error
+			if errors.As(err, &ce) {
+				for _, p := range ce.Problems {
+					ps.Add(p.Path, "%s", p.Msg)
+				}
+				return
+			}
+			if errors.Is(err, host.ErrConfigure) {
+				ps.Add("plugins."+kind+".config", "%v", err)
+				return
+			}
 			ps.Add(firstJobPath(cfg, kind)+".kind", "%v", err)
 		}(kind)
 	}

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -63,6 +64,7 @@ func (ps *Problems) Err() error {
 	if len(ps.list) == 0 {
 		return nil
 	}
+	sort.SliceStable(ps.list, func(i, j int) bool { return ps.list[i].Path < ps.list[j].Path })
 	return &Error{Problems: ps.list}
 }
 

@@ -74,11 +74,13 @@ func Load(path string, environ []string) (*Config, error) {
 	}
 	if err := k.UnmarshalWithConf("", &cfg, koanf.UnmarshalConf{Tag: "koanf", DecoderConfig: dc}); err != nil {
 		for _, msg := range decodeMessages(err) {
-			ps.Add("", "%s", nameJobs(msg, raw))
+			msg = nameJobs(msg, raw)
+			if m := quotedPath.FindStringSubmatch(msg); m != nil {
+				ps.Add(m[1], "%s", m[2])
+			} else {
+				ps.Add("", "%s", msg)
+			}
 		}
-	}
-	if err := ps.Err(); err != nil {
-		return nil, err
 	}
 	cfg.File = path
 	base := filepath.Dir(path)
@@ -181,7 +183,10 @@ func decodeMessages(err error) []string {
 	return out
 }
 
-var jobIndex = regexp.MustCompile(`jobs\[(\d+)\]`)
+var (
+	jobIndex   = regexp.MustCompile(`jobs\[(\d+)\]`)
+	quotedPath = regexp.MustCompile(`^'([^']+)' (.*)$`)
+)
 
 // nameJobs rewrites jobs[3] as jobs[<event>] in a message.
 func nameJobs(msg string, raw map[string]any) string {
@@ -239,13 +244,16 @@ func checkKeys(ps *Problems, path string, raw any, t reflect.Type, envKeys map[s
 				checkKeys(ps, sub, m[key], remain.Type.Elem(), envKeys)
 				continue
 			}
-			msg := fmt.Sprintf("unknown key %q", key)
+			msg := "unknown key"
 			if ev, ok := envKeys[sub]; ok {
 				msg += fmt.Sprintf(" (from environment variable %s)", ev)
-			} else if names := known(fields); names != "" {
-				msg += " (known keys: " + names + ")"
 			}
-			ps.Add(displayPath(path, raw), "%s", msg)
+			if guess := closest(key, fields); guess != "" {
+				msg += fmt.Sprintf("; did you mean %q?", guess)
+			} else if names := known(fields); names != "" {
+				msg += "; known keys here: " + names
+			}
+			ps.Add(join(path, key), "%s", msg)
 		}
 	case reflect.Map:
 		if m, ok := raw.(map[string]any); ok {
@@ -279,11 +287,41 @@ func known(fields map[string]reflect.StructField) string {
 	return strings.Join(names, ", ")
 }
 
-func displayPath(path string, _ any) string {
-	if path == "" {
-		return "(top level)"
+
+// closest returns the known key nearest to key, if it is near enough to be
+// a typo.
+func closest(key string, fields map[string]reflect.StructField) string {
+	best, bestD := "", 3
+	for name := range fields {
+		if d := distance(key, name); d < bestD || d == bestD && name < best {
+			best, bestD = name, d
+		}
 	}
-	return path
+	if bestD > 2 {
+		return ""
+	}
+	return best
+}
+
+// distance is the Levenshtein distance of a and b.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 func join(path, key string) string {

@@ -14,6 +14,8 @@ var (
 	// ErrStart means the process did not start or did not complete the
 	// handshake.
 	ErrStart = errors.New("plugin did not start")
+	// ErrConfigure means the plugin refused its configuration.
+	ErrConfigure = errors.New("plugin refused its configuration")
 	// ErrClosed means the plugin connection is gone.
 	ErrClosed = errors.New("plugin connection closed")
 )

@@ -186,7 +186,7 @@ func TestRefusals(t *testing.T) {
 	}{
 		{"pin", host.Options{Kind: "test", SHA256: strings.Repeat("0", 64)}, []string{"expected 0000", "found " + sum}, host.ErrPinMismatch},
 		{"kind", host.Options{Kind: "slack"}, []string{`expected kind "slack"`, "[test test2]"}, host.ErrKind},
-		{"configure", host.Options{Kind: "test", Config: []byte(`{"refuse":true}`)}, []string{"configure: refused by configuration"}, nil},
+		{"configure", host.Options{Kind: "test", Config: []byte(`{"refuse":true}`)}, []string{"refused its configuration: refused by configuration"}, host.ErrConfigure},
 		{"not a plugin", host.Options{Kind: "test", Path: notPlugin}, []string{"jobd-sh"}, host.ErrStart},
 		{"missing", host.Options{Kind: "test", Path: "/nonexistent/jobd-x"}, []string{"/nonexistent/jobd-x"}, host.ErrStart},
 	}

@@ -116,7 +116,7 @@ func connect(ctx context.Context, client *goplugin.Client, opts Options, log *sl
 		Kind: opts.Kind, ApiVersion: sdk.APIVersion,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("configure: %s", grpcMessage(err))
+		return nil, fmt.Errorf("%w: %s", ErrConfigure, grpcMessage(err))
 	}
 	return open(client, conn, info, opts, log)
 }
