@@ -137,4 +137,3 @@ func TestKill9LosesNothing(t *testing.T) {
 	t.Logf("killed after %d emails; %d distinct emails, %d deliveries in all", before, distinct, total)
 	d.stop(t)
 }
-

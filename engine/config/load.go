@@ -287,7 +287,6 @@ func known(fields map[string]reflect.StructField) string {
 	return strings.Join(names, ", ")
 }
 
-
 // closest returns the known key nearest to key, if it is near enough to be
 // a typo.
 func closest(key string, fields map[string]reflect.StructField) string {

@@ -62,6 +62,13 @@ type Config struct {
 	Email EmailConfig `json:"email"`
 	// Callback configures the callback (webhook) channel.
 	Callback CallbackConfig `json:"callback"`
+	// Push configures the push_notification channel's provider.
+	Push PushConfig `json:"push"`
+	// SMS configures the sms channel's provider.
+	SMS SMSConfig `json:"sms"`
+	// Messages are the stored messages, by notification tag then message
+	// tag.
+	Messages map[string]map[string]MessageTemplate `json:"messages"`
 }
 
 // EmailConfig is the [plugins.notification.config.email] table.
@@ -187,6 +194,8 @@ func (c Config) withDefaults() Config {
 	if cb.Timeout == 0 {
 		cb.Timeout = Duration(CallbackTimeoutDefault)
 	}
+	c.Push = c.Push.withDefaults()
+	c.SMS = c.SMS.withDefaults()
 	return c
 }
 
@@ -243,6 +252,9 @@ func (c Config) validate() error {
 			bad("callback.headers."+k, "invalid header")
 		}
 	}
+	c.Push.validate(bad)
+	c.SMS.validate(bad)
+	validateMessages(c.Messages, bad)
 	return errors.Join(errs...)
 }
 

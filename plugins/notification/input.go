@@ -26,6 +26,14 @@ const (
 	ChannelWebhook = "webhook"
 )
 
+// Fields of a notification's input that are not channels.
+const (
+	// FieldMessage names a stored message, "notification_tag:message_tag".
+	FieldMessage = "message"
+	// FieldVariables holds the values of the stored message's placeholders.
+	FieldVariables = "variables"
+)
+
 // channelOrder lists the channel names in the order they are reported.
 var channelOrder = []string{ChannelPush, ChannelEmail, ChannelSMS, ChannelCallback, ChannelWebhook}
 
@@ -38,26 +46,31 @@ type channelInput struct {
 	raw  json.RawMessage
 }
 
-// parseInput splits a notification's input into its channels. Every error
-// is permanent: the same input fails the same way on the next attempt.
-func parseInput(raw json.RawMessage) ([]channelInput, error) {
+// parseInput splits a notification's input into its channels and its
+// choice of stored message. Every error is permanent: the same input fails
+// the same way on the next attempt.
+func parseInput(raw json.RawMessage) ([]channelInput, messageRef, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &top); err != nil || top == nil {
-		return nil, sdk.Permanent(fmt.Errorf("input: want an object with any of %s", strings.Join(channelOrder[:4], ", ")))
+		return nil, messageRef{}, sdk.Permanent(fmt.Errorf("input: want an object with any of %s", strings.Join(channelOrder[:4], ", ")))
 	}
 	var unknown []string
 	for k := range top {
-		if !slices.Contains(channelOrder, k) {
+		if !slices.Contains(channelOrder, k) && k != FieldMessage && k != FieldVariables {
 			unknown = append(unknown, k)
 		}
 	}
 	if len(unknown) > 0 {
 		slices.Sort(unknown)
-		return nil, sdk.Permanent(fmt.Errorf("input: unknown channel %s (want any of %s; %q is accepted for %q)",
-			strings.Join(quoteAll(unknown), ", "), strings.Join(channelOrder[:4], ", "), ChannelWebhook, ChannelCallback))
+		return nil, messageRef{}, sdk.Permanent(fmt.Errorf("input: unknown channel %s (want any of %s; %q is accepted for %q; %q and %q fill a stored message)",
+			strings.Join(quoteAll(unknown), ", "), strings.Join(channelOrder[:4], ", "), ChannelWebhook, ChannelCallback, FieldMessage, FieldVariables))
 	}
 	if isPresent(top[ChannelCallback]) && isPresent(top[ChannelWebhook]) {
-		return nil, sdk.Permanent(fmt.Errorf("input: %q and %q name the same channel: give one", ChannelCallback, ChannelWebhook))
+		return nil, messageRef{}, sdk.Permanent(fmt.Errorf("input: %q and %q name the same channel: give one", ChannelCallback, ChannelWebhook))
+	}
+	ref, err := parseMessageRef(top)
+	if err != nil {
+		return nil, messageRef{}, err
 	}
 	var chans []channelInput
 	for _, name := range channelOrder {
@@ -71,9 +84,9 @@ func parseInput(raw json.RawMessage) ([]channelInput, error) {
 		chans = append(chans, channelInput{name: name, kind: kind, raw: top[name]})
 	}
 	if len(chans) == 0 {
-		return nil, sdk.Permanent(fmt.Errorf("input: no channel: give any of %s", strings.Join(channelOrder[:4], ", ")))
+		return nil, messageRef{}, sdk.Permanent(fmt.Errorf("input: no channel: give any of %s", strings.Join(channelOrder[:4], ", ")))
 	}
-	return chans, nil
+	return chans, ref, nil
 }
 
 // isPresent reports whether a channel's value is there and not null (a
@@ -130,11 +143,14 @@ type email struct {
 
 // parseEmail decodes and validates the email channel; errors are permanent
 // and name the field.
-func parseEmail(name string, raw json.RawMessage) (*email, error) {
+func parseEmail(name string, raw json.RawMessage, msg rendered) (*email, error) {
 	var in emailInput
 	if err := strictDecode(name, raw, &in); err != nil {
 		return nil, sdk.Permanent(err)
 	}
+	in.Subject = orPart(in.Subject, msg.emailSubject())
+	in.Body = orPart(in.Body, msg.body)
+	in.Template = orPart(in.Template, msg.template)
 	var errs []error
 	m := &email{subject: in.Subject, text: in.Body, html: in.Template}
 	m.to = parseAddrs(name+".to", append(slices.Clone(in.To), in.Recipients...), &errs)
@@ -157,6 +173,14 @@ func parseEmail(name string, raw json.RawMessage) (*email, error) {
 		m.text = htmlToText(m.html)
 	}
 	return m, nil
+}
+
+// orPart is the input's own text when given, else the stored message's part.
+func orPart(own, stored string) string {
+	if strings.TrimSpace(own) != "" {
+		return own
+	}
+	return stored
 }
 
 // parseAddrs parses each entry (which may itself hold a comma-separated

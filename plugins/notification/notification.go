@@ -31,9 +31,9 @@ const (
 	StatusFailed = "failed"
 )
 
-// ErrChannelNotSupported is the failure of a channel this build cannot
-// deliver yet (push_notification and sms).
-var ErrChannelNotSupported = errors.New("channel not supported yet by this build")
+// ErrNoProvider is the (permanent) failure of a push_notification or sms
+// channel while no provider is configured for it.
+var ErrNoProvider = errors.New("no provider configured")
 
 //go:embed sample.conf
 var sampleConfig string
@@ -42,7 +42,7 @@ var sampleConfig string
 var inputSchema []byte
 
 // Plugin is the notification plugin: it delivers each channel of a job's
-// input (email, callback; push and SMS to come) and reports each outcome.
+// input (push, email, SMS, callback) and reports each outcome.
 // The zero value is ready for Configure.
 type Plugin struct {
 	now      func() time.Time
@@ -51,7 +51,10 @@ type Plugin struct {
 	outbox   *outbox
 	smtp     *smtpTransport
 	callback *callbackSender
-	sent     *ledger
+	push     pushProvider
+	sms      smsProvider
+	sent     *ledger[ChannelOutcome]
+	targets  *ledger[TargetOutcome]
 }
 
 // Output is a successful job's result.
@@ -67,6 +70,8 @@ type ChannelOutcome struct {
 	Status string `json:"status"`
 	// Attempt is the attempt that delivered the channel.
 	Attempt int `json:"attempt,omitempty"`
+	// Provider is the push or SMS provider, such as "expo" or "twilio".
+	Provider string `json:"provider,omitempty"`
 	// Transport is the email transport: "outbox" or "smtp".
 	Transport string `json:"transport,omitempty"`
 	// MessageID is the email's Message-ID, derived from the idempotency key.
@@ -81,6 +86,9 @@ type ChannelOutcome struct {
 	StatusCode int `json:"status_code,omitempty"`
 	// URL is the callback's URL, without query and credentials.
 	URL string `json:"url,omitempty"`
+	// Results are the push channel's outcome per device token, or the SMS
+	// channel's per recipient, in the input's order.
+	Results []TargetOutcome `json:"results,omitempty"`
 	// Error is why the channel failed.
 	Error string `json:"error,omitempty"`
 	// Permanent tells whether the failure would fail again on a retry.
@@ -92,14 +100,15 @@ func (p *Plugin) Info() sdk.Info {
 	return sdk.Info{
 		Name:         "notification",
 		Version:      Version,
-		Description:  "Sends notifications: email (file outbox or SMTP) and HTTP callbacks.",
+		Description:  "Sends notifications: push (Expo, FCM), email (file outbox or SMTP), SMS (Twilio, Vonage, Plivo) and HTTP callbacks.",
 		InputSchema:  json.RawMessage(inputSchema),
 		SampleConfig: sampleConfig,
 	}
 }
 
 // Configure decodes and checks the configuration (unknown keys are errors)
-// and prepares the email transport and the callback client.
+// and prepares the email transport, the push and SMS providers and the
+// callback client.
 func (p *Plugin) Configure(_ context.Context, req *sdk.ConfigureRequest) error {
 	cfg, err := decodeConfig(req.Config)
 	if err != nil {
@@ -128,19 +137,31 @@ func (p *Plugin) Configure(_ context.Context, req *sdk.ConfigureRequest) error {
 	if p.now == nil {
 		p.now = time.Now
 	}
+	if p.push, err = newPushProvider(cfg.Push, p.now); err != nil {
+		return fmt.Errorf("notification config: %w", err)
+	}
+	if p.sms, err = newSMSProvider(cfg.SMS); err != nil {
+		return fmt.Errorf("notification config: %w", err)
+	}
 	p.sent = newLedger(ledgerTTL, p.now)
+	p.targets = newLedgerOf[TargetOutcome](ledgerTTL, p.now)
 	return nil
 }
 
 // Handle delivers every channel of the job's input, concurrently. The job
 // succeeds when at least one channel does; when all fail it is retryable if
 // any failure is, else permanent. Channels an earlier attempt of the same
-// run delivered are not delivered again.
+// run delivered are not delivered again. A stored message named by the
+// input gives each channel's missing title, body, subject and template.
 func (p *Plugin) Handle(ctx context.Context, job *sdk.Job) (*sdk.Result, error) {
 	if p.sent == nil {
 		return nil, errors.New("notification: Handle called before Configure")
 	}
-	chans, err := parseInput(job.Input)
+	chans, ref, err := parseInput(job.Input)
+	if err != nil {
+		return nil, err
+	}
+	msg, err := ref.resolve(p.cfg.Messages)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +170,7 @@ func (p *Plugin) Handle(ctx context.Context, job *sdk.Job) (*sdk.Result, error) 
 	errs := make([]error, len(chans))
 	var wg sync.WaitGroup
 	for i, ch := range chans {
-		wg.Go(func() { outs[i], errs[i] = p.deliver(ctx, job, key, ch) })
+		wg.Go(func() { outs[i], errs[i] = p.deliver(ctx, job, key, ch, msg) })
 	}
 	wg.Wait()
 
@@ -176,6 +197,13 @@ func (p *Plugin) Handle(ctx context.Context, job *sdk.Job) (*sdk.Result, error) 
 // (after the longest Retry-After asked) if any channel's failure is,
 // otherwise permanent.
 func joinFailures(failures []error) error {
+	return joinErrors("every channel failed", failures)
+}
+
+// joinErrors joins failures under msg: retryable (after the longest
+// Retry-After asked) if any of them is, otherwise permanent. One failure is
+// returned as it is.
+func joinErrors(msg string, failures []error) error {
 	if len(failures) == 1 {
 		return failures[0]
 	}
@@ -190,7 +218,7 @@ func joinFailures(failures []error) error {
 			}
 		}
 	}
-	err := fmt.Errorf("every channel failed: %s", strings.Join(msgs, "; "))
+	err := fmt.Errorf("%s: %s", msg, strings.Join(msgs, "; "))
 	switch {
 	case !retry:
 		return sdk.Permanent(err)
@@ -201,7 +229,7 @@ func joinFailures(failures []error) error {
 }
 
 // deliver runs one channel, unless an earlier attempt of the run delivered it.
-func (p *Plugin) deliver(ctx context.Context, job *sdk.Job, key string, ch channelInput) (ChannelOutcome, error) {
+func (p *Plugin) deliver(ctx context.Context, job *sdk.Job, key string, ch channelInput, msg rendered) (ChannelOutcome, error) {
 	lkey := key + "\x00" + ch.name
 	if o, ok := p.sent.get(lkey); ok && key != "" {
 		return o, nil
@@ -212,7 +240,11 @@ func (p *Plugin) deliver(ctx context.Context, job *sdk.Job, key string, ch chann
 	)
 	switch ch.kind {
 	case ChannelEmail:
-		o, err = p.sendEmail(ctx, job, key, ch)
+		o, err = p.sendEmail(ctx, job, key, ch, msg)
+	case ChannelPush:
+		o, err = p.sendPush(ctx, job, key, ch, msg)
+	case ChannelSMS:
+		o, err = p.sendSMS(ctx, job, key, ch, msg)
 	case ChannelCallback:
 		var r *callbackResult
 		if r, err = p.callback.send(ctx, ch.name, ch.raw, key); err == nil {
@@ -225,7 +257,7 @@ func (p *Plugin) deliver(ctx context.Context, job *sdk.Job, key string, ch chann
 			}
 		}
 	default:
-		err = sdk.Permanent(fmt.Errorf("%s: %w", ch.name, ErrChannelNotSupported))
+		err = sdk.Permanent(fmt.Errorf("%s: unknown channel", ch.name))
 	}
 	if err != nil {
 		o.Status, o.Error, o.Permanent = StatusFailed, err.Error(), sdk.IsPermanent(err)
@@ -240,8 +272,8 @@ func (p *Plugin) deliver(ctx context.Context, job *sdk.Job, key string, ch chann
 
 // sendEmail validates the email channel, renders the message and hands it
 // to the configured transport.
-func (p *Plugin) sendEmail(ctx context.Context, job *sdk.Job, key string, ch channelInput) (ChannelOutcome, error) {
-	m, err := parseEmail(ch.name, ch.raw)
+func (p *Plugin) sendEmail(ctx context.Context, job *sdk.Job, key string, ch channelInput, msg rendered) (ChannelOutcome, error) {
+	m, err := parseEmail(ch.name, ch.raw, msg)
 	if err != nil {
 		return ChannelOutcome{}, err
 	}
@@ -289,35 +321,48 @@ func jobLog(job *sdk.Job) *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// ledger remembers, per run and channel, what was delivered, for ttl.
-type ledger struct {
+// ledger remembers, per run and channel (or per run, channel and target),
+// what was delivered, for ttl. A nil ledger remembers nothing.
+type ledger[V any] struct {
 	mu     sync.Mutex
 	ttl    time.Duration
 	now    func() time.Time
-	m      map[string]ledgerEntry
+	m      map[string]ledgerEntry[V]
 	pruned time.Time
 }
 
-type ledgerEntry struct {
-	o  ChannelOutcome
+type ledgerEntry[V any] struct {
+	v  V
 	at time.Time
 }
 
-func newLedger(ttl time.Duration, now func() time.Time) *ledger {
-	return &ledger{ttl: ttl, now: now, m: map[string]ledgerEntry{}}
+// newLedger remembers channel outcomes.
+func newLedger(ttl time.Duration, now func() time.Time) *ledger[ChannelOutcome] {
+	return newLedgerOf[ChannelOutcome](ttl, now)
 }
 
-func (l *ledger) get(key string) (ChannelOutcome, bool) {
+func newLedgerOf[V any](ttl time.Duration, now func() time.Time) *ledger[V] {
+	return &ledger[V]{ttl: ttl, now: now, m: map[string]ledgerEntry[V]{}}
+}
+
+func (l *ledger[V]) get(key string) (V, bool) {
+	var zero V
+	if l == nil {
+		return zero, false
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	e, ok := l.m[key]
 	if !ok || l.now().Sub(e.at) > l.ttl {
-		return ChannelOutcome{}, false
+		return zero, false
 	}
-	return e.o, true
+	return e.v, true
 }
 
-func (l *ledger) put(key string, o ChannelOutcome) {
+func (l *ledger[V]) put(key string, v V) {
+	if l == nil {
+		return
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
@@ -329,5 +374,5 @@ func (l *ledger) put(key string, o ChannelOutcome) {
 			}
 		}
 	}
-	l.m[key] = ledgerEntry{o: o, at: now}
+	l.m[key] = ledgerEntry[V]{v: v, at: now}
 }

@@ -60,6 +60,13 @@ func checkTree(path string, val any, t reflect.Type) []error {
 		return nil
 	}
 	obj, ok := val.(map[string]any)
+	if ok && t.Kind() == reflect.Map && t.Key().Kind() == reflect.String {
+		var errs []error
+		for _, k := range slices.Sorted(maps.Keys(obj)) {
+			errs = append(errs, checkTree(joinPath(path, k), obj[k], t.Elem())...)
+		}
+		return errs
+	}
 	if !ok || t.Kind() != reflect.Struct {
 		return nil // the full decode reports type mismatches
 	}
