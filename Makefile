@@ -3,7 +3,8 @@
 
 GO       ?= go
 BIN      := bin
-PLUGINS  := notification
+# folder:kind of each built-in plugin; bin/plugins/jobd-<kind> is built from plugins/<folder>.
+PLUGINS  := notification:notification dbaction:db_action
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 
@@ -17,8 +18,9 @@ help: ## Show the targets
 build: ## Build bin/jobd and every plugin into bin/plugins
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/jobd ./cmd/jobd
 	@for p in $(PLUGINS); do \
-		echo "$(GO) build -o $(BIN)/plugins/jobd-$$p ./plugins/$$p"; \
-		$(GO) build -o $(BIN)/plugins/jobd-$$p ./plugins/$$p || exit 1; \
+		dir=$${p%%:*}; kind=$${p##*:}; \
+		echo "$(GO) build -o $(BIN)/plugins/jobd-$$kind ./plugins/$$dir"; \
+		$(GO) build -o $(BIN)/plugins/jobd-$$kind ./plugins/$$dir || exit 1; \
 	done
 
 .PHONY: run

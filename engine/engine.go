@@ -18,10 +18,12 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/jobd-dev/jobd/engine/api"
 	"github.com/jobd-dev/jobd/engine/broker"
 	"github.com/jobd-dev/jobd/engine/catalog"
 	"github.com/jobd-dev/jobd/engine/config"
 	"github.com/jobd-dev/jobd/engine/dispatch"
+	"github.com/jobd-dev/jobd/engine/jobstore"
 	"github.com/jobd-dev/jobd/engine/metrics"
 	"github.com/jobd-dev/jobd/engine/runner"
 	"github.com/jobd-dev/jobd/engine/streams"
@@ -35,6 +37,8 @@ type Options struct {
 	// Environ is the environment secrets and plugin variables are read
 	// from; defaults to os.Environ().
 	Environ []string
+	// Version is reported by the management service.
+	Version string
 }
 
 // Engine is a running jobd.
@@ -49,6 +53,8 @@ type Engine struct {
 	js       jetstream.JetStream
 	pools    map[string]*dispatch.Pool
 	runner   *runner.Runner
+	store    *jobstore.Store
+	api      *api.Server
 	metrics  *metrics.Metrics
 	http     *http.Server
 	httpAddr string
@@ -119,7 +125,11 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	e.metrics = metrics.New(e.inFlight)
+	e.store, err = jobstore.Open(ctx, e.js, jobstore.Options{Replicas: e.cfg.NATS.Replicas, MaxAge: e.cfg.Server.ResultsMaxAge.D()})
+	if err != nil {
+		return err
+	}
+	e.metrics = metrics.New(e.inFlight, e.healthGauge)
 	if err := e.startHTTP(); err != nil {
 		return err
 	}
@@ -133,6 +143,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	e.runner = runner.New(runner.Options{
 		JS:            e.js,
 		Catalog:       e.cat,
+		Store:         e.store,
 		Dispatchers:   disp,
 		Secret:        secrets.Lookup,
 		Variables:     catalog.Variables(e.cfg),
@@ -143,6 +154,12 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		Metrics:       e.metrics,
 	})
 	if err := e.runner.Start(ctx); err != nil {
+		return err
+	}
+	if err := e.runner.EnsureConfigJobs(ctx); err != nil {
+		return err
+	}
+	if e.api, err = api.Start(e.nc, e.js, e.runner, e.store, e.opts.Version, e.log); err != nil {
 		return err
 	}
 	e.ready.Store(true)
@@ -240,6 +257,18 @@ func (e *Engine) inFlight() map[string]int {
 	return out
 }
 
+func (e *Engine) healthGauge() map[string]int {
+	out := map[string]int{}
+	for kind, err := range e.PluginHealth() {
+		if err == nil {
+			out[kind] = 1
+		} else {
+			out[kind] = 0
+		}
+	}
+	return out
+}
+
 // NATSURL returns the URL of the NATS server the engine uses.
 func (e *Engine) NATSURL() string {
 	if e.nc == nil {
@@ -282,6 +311,7 @@ func (e *Engine) shutdown(ctx context.Context) {
 	e.ready.Store(false)
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.Server.ShutdownTimeout.D())
 	defer cancel()
+	e.api.Stop()
 	if e.runner != nil {
 		e.runner.Stop(ctx)
 	}

@@ -28,7 +28,7 @@ func runCmd(g *globals) *cobra.Command {
 			if err := engine.CheckPluginPaths(cfg, cat); err != nil {
 				return err
 			}
-			e := engine.New(cfg, cat, engine.Options{Logger: log})
+			e := engine.New(cfg, cat, engine.Options{Logger: log, Version: version})
 			if err := e.Start(ctx); err != nil {
 				return fmt.Errorf("start: %w", err)
 			}

@@ -12,6 +12,7 @@ import (
 	"github.com/jobd-dev/jobd/engine/config"
 	"github.com/jobd-dev/jobd/engine/piping"
 	"github.com/jobd-dev/jobd/engine/policy"
+	"github.com/jobd-dev/jobd/engine/schedule"
 )
 
 // Job is one configured job, ready to run.
@@ -32,7 +33,17 @@ type Job struct {
 	Timeout time.Duration
 	// Backoff shapes the delays between attempts.
 	Backoff policy.Backoff
+	// Schedule is when the job runs; nil runs it at once.
+	Schedule *schedule.Spec
+	// StartAt is a start_at piped from the event, or nil.
+	StartAt *piping.Template
+	// Config is the job as configured.
+	Config *config.Job
 }
+
+// Scheduled reports whether runs of the job wait for a time (a schedule or
+// a piped start_at) rather than running at once.
+func (j *Job) Scheduled() bool { return j.Schedule != nil }
 
 // Catalog is the set of compiled jobs.
 type Catalog struct {
@@ -61,6 +72,7 @@ func Compile(cfg *config.Config) (*Catalog, error) {
 			addPipingProblems(ps, path, err)
 			continue
 		}
+		spec, startAt := compileSchedule(ps, path, cj, opts)
 		j := &Job{
 			Event:       cj.Event,
 			Kind:        cj.Kind,
@@ -75,6 +87,9 @@ func Compile(cfg *config.Config) (*Catalog, error) {
 				Multiplier: cj.Backoff.Multiplier,
 				Jitter:     *cj.Backoff.Jitter,
 			},
+			Schedule: spec,
+			StartAt:  startAt,
+			Config:   cj,
 		}
 		c.jobs = append(c.jobs, j)
 		c.byEvent[j.Event] = j

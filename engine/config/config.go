@@ -152,17 +152,29 @@ type Job struct {
 	Backoff  Backoff   `koanf:"backoff"`
 }
 
-// Schedule is when a job runs (see JOB-EVENTS.md §2).
+// Schedule is when a job runs (see JOB-EVENTS.md §2); values are kept as
+// written and checked by package schedule when the jobs compile.
 type Schedule struct {
-	StartAt    any      `koanf:"start_at"`
-	Delay      Duration `koanf:"delay"`
-	Every      Duration `koanf:"every"`
-	Cron       string   `koanf:"cron"`
-	TZ         string   `koanf:"tz"`
-	Limit      int      `koanf:"limit"`
-	Executions int      `koanf:"executions"`
-	EndDate    any      `koanf:"end_date"`
-	Misfire    string   `koanf:"misfire"`
+	// StartAt is when to run first: Unix milliseconds, an RFC 3339 or
+	// ISO-8601 string, or a piping template ("$Input{remind_at}").
+	StartAt any `koanf:"start_at" json:"start_at"`
+	// Delay after the triggering event: a duration string or milliseconds.
+	Delay any `koanf:"delay" json:"delay"`
+	// Every repeats at an interval: a duration string or milliseconds.
+	Every any `koanf:"every" json:"every"`
+	// Cron repeats on a 5-field cron expression (or @hourly, @daily, …).
+	Cron string `koanf:"cron" json:"cron"`
+	// TZ is the IANA time zone of Cron. Defaults to UTC.
+	TZ string `koanf:"tz" json:"tz"`
+	// Limit is the most runs in the series; 0 means no limit.
+	Limit int `koanf:"limit" json:"limit"`
+	// Executions is the older name of Limit.
+	Executions int `koanf:"executions" json:"executions"`
+	// EndDate: no run after this time.
+	EndDate any `koanf:"end_date" json:"end_date"`
+	// Misfire says what to do with occurrences missed while jobd was down:
+	// "once" (default: run once, then continue), "skip" or "all".
+	Misfire string `koanf:"misfire" json:"misfire"`
 }
 
 // Backoff shapes the delay between attempts.

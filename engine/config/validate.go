@@ -74,7 +74,7 @@ func (j *Job) validate(ps *Problems, i int, seen map[string]int) {
 		ps.Add(path+".kind", "required: the plugin kind that runs the job (notification, db_action, action, feature, or a third-party kind)")
 	}
 	if len(j.On) == 0 && j.Schedule == nil {
-		ps.Add(path+".on", "missing trigger subject: give the NATS subjects whose events run this job")
+		ps.Add(path+".on", "missing trigger subject: give the NATS subjects whose events run this job, or a [jobs.schedule] for a recurring job")
 	}
 	for k, subj := range j.On {
 		if err := checkSubject(subj); err != nil {
@@ -96,9 +96,6 @@ func (j *Job) validate(ps *Problems, i int, seen map[string]int) {
 	}
 	if b.Jitter != nil && (*b.Jitter < 0 || *b.Jitter > 1) {
 		ps.Add(path+".backoff.jitter", "must be between 0 and 1, got %v", *b.Jitter)
-	}
-	if j.Schedule != nil {
-		ps.Add(path+".schedule", "schedules are not supported by this version of jobd yet; remove [jobs.schedule]")
 	}
 }
 

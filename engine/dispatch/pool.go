@@ -25,6 +25,24 @@ const (
 	RestartMaxDefault = 30 * time.Second
 )
 
+// A plugin that exits CrashLoopCount times within CrashWindow is reported
+// unhealthy (jobd plugins, /readyz, metrics) until it stays up.
+const (
+	CrashLoopCount = 3
+	CrashWindow    = time.Minute
+)
+
+// recent keeps the crash times within CrashWindow of now.
+func recent(ts []time.Time, now time.Time) []time.Time {
+	out := ts[:0]
+	for _, t := range ts {
+		if now.Sub(t) < CrashWindow {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 // ErrStopped is returned by Run after Stop.
 var ErrStopped = errors.New("dispatch: pool stopped")
 
@@ -55,7 +73,8 @@ type Pool struct {
 	plugin  *host.Plugin
 	lastErr error
 	healthy bool
-	fails   int
+	fails   int         // consecutive failed starts
+	crashes []time.Time // recent exits of a started plugin
 
 	wg sync.WaitGroup
 }
@@ -119,6 +138,10 @@ func (p *Pool) Health() (bool, error) {
 		case <-p.plugin.Done():
 			return false, p.plugin.Err()
 		default:
+		}
+		p.crashes = recent(p.crashes, time.Now())
+		if len(p.crashes) < CrashLoopCount {
+			p.healthy, p.lastErr = true, nil
 		}
 	}
 	return p.healthy, p.lastErr
@@ -204,15 +227,24 @@ func (p *Pool) live() (*host.Plugin, error) {
 		p.log.Warn("plugin exited; restarting", "error", p.lastErr)
 		pl.Kill()
 		p.plugin = nil
+		p.crashes = append(recent(p.crashes, time.Now()), time.Now())
+		if len(p.crashes) >= CrashLoopCount {
+			p.healthy = false
+		}
 	}
 	if p.stopped {
 		return nil, ErrStopped
 	}
-	wait := RestartMinDefault << min(p.fails, 10)
+	// Back off on failed starts and on a plugin that keeps crashing.
+	n := p.fails
+	if len(p.crashes) > 1 {
+		n += len(p.crashes) - 1
+	}
+	wait := RestartMinDefault << min(n, 10)
 	if wait > RestartMaxDefault {
 		wait = RestartMaxDefault
 	}
-	if p.fails > 0 {
+	if n > 0 {
 		p.mu.Unlock()
 		time.Sleep(wait)
 		p.mu.Lock()
@@ -225,8 +257,14 @@ func (p *Pool) live() (*host.Plugin, error) {
 		p.log.Error("plugin restart failed", "error", err, "failures", p.fails)
 		return nil, fmt.Errorf("plugin %q unavailable: %w", p.opts.Plugin.Kind, err)
 	}
-	p.plugin, p.healthy, p.fails = np, true, 0
-	p.lastErr = nil
+	p.plugin, p.fails = np, 0
+	p.crashes = recent(p.crashes, time.Now())
+	p.healthy = len(p.crashes) < CrashLoopCount
+	if p.healthy {
+		p.lastErr = nil
+	} else {
+		p.lastErr = fmt.Errorf("crash loop: exited %d times in %v; last: %v", len(p.crashes), CrashWindow, p.lastErr)
+	}
 	if p.opts.OnRestart != nil {
 		p.opts.OnRestart()
 	}

@@ -23,8 +23,9 @@ type Metrics struct {
 }
 
 // New creates and registers the metrics. inFlight reports the jobs in
-// flight per kind at scrape time.
-func New(inFlight func() map[string]int) *Metrics {
+// flight per kind at scrape time, healthy whether each kind's plugin is up
+// (1) or down or crash-looping (0).
+func New(inFlight, healthy func() map[string]int) *Metrics {
 	m := &Metrics{
 		Registry: prometheus.NewRegistry(),
 		Runs: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -50,9 +51,14 @@ func New(inFlight func() map[string]int) *Metrics {
 		m.Registry.MustRegister(&inFlightCollector{f: inFlight, desc: prometheus.NewDesc(
 			"jobd_runs_in_flight", "Jobs sent to a plugin and not answered yet, by kind.", []string{"kind"}, nil)})
 	}
+	if healthy != nil {
+		m.Registry.MustRegister(&inFlightCollector{f: healthy, desc: prometheus.NewDesc(
+			"jobd_plugin_healthy", "1 when the kind's plugin is up, 0 when it is down or keeps crashing.", []string{"kind"}, nil)})
+	}
 	return m
 }
 
+// inFlightCollector reports a gauge per kind from a function.
 type inFlightCollector struct {
 	f    func() map[string]int
 	desc *prometheus.Desc

@@ -74,4 +74,12 @@ type runRecord struct {
 	Input      json.RawMessage `json:"input"`
 	Sequence   json.RawMessage `json:"sequence,omitempty"`
 	LastError  *ErrorInfo      `json:"last_error,omitempty"`
+	// Occurrence is set on the first attempt of a scheduled occurrence:
+	// firing it advances the job's series.
+	Occurrence  int       `json:"occurrence,omitempty"`
+	ScheduledAt time.Time `json:"scheduled_at,omitempty"`
+	Execution   int       `json:"execution,omitempty"`
+	// Record is true when a job record tracks the run.
+	Record    bool      `json:"record,omitempty"`
+	Overrides overrides `json:"overrides,omitempty"`
 }

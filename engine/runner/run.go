@@ -28,8 +28,48 @@ type run struct {
 	ev         *event
 	trigger    func() *TriggerEvent // the event, for a dead letter
 
+	// Policy for this run: the job's, or a dispatch request's overrides.
+	maxAttempts int
+	allowFail   bool
+	// execution is the run's number in its series (from 1).
+	execution int
+	// record is true when the run belongs to a job record (scheduled,
+	// recurring or dispatched jobs), which it updates as it finishes.
+	record      bool
+	scheduledAt time.Time
+	overrides   overrides
+
 	startedAt time.Time
 	input     any // resolved input, secrets redacted
+}
+
+// overrides are a dispatch request's retries and allow_fail.
+type overrides struct {
+	Retries   *int  `json:"retries,omitempty"`
+	AllowFail *bool `json:"allow_fail,omitempty"`
+}
+
+// newRun fills a run's policy from its job and overrides.
+func newRun(ru *run, j *catalog.Job, o overrides) *run {
+	ru.job = j
+	ru.overrides = o
+	ru.maxAttempts, ru.allowFail = j.MaxAttempts, j.AllowFail
+	if o.Retries != nil {
+		ru.maxAttempts = *o.Retries + 1
+	}
+	if o.AllowFail != nil {
+		ru.allowFail = *o.AllowFail
+	}
+	if ru.execution == 0 {
+		ru.execution = 1
+	}
+	return ru
+}
+
+// failNow ends a run at once with a permanent failure under its policy.
+func (r *Runner) failNow(ru *run, class, format string, args ...any) {
+	r.finish(ru, policy.Decide(policy.Attempt{Outcome: policy.Permanent, AllowFail: ru.allowFail}, ru.job.Backoff), host.Result{},
+		&ErrorInfo{Message: fmt.Sprintf(format, args...), Class: class})
 }
 
 // onEvent handles a trigger event: one run per matching job.
@@ -55,26 +95,31 @@ func (r *Runner) onEvent(msg jetstream.Msg) {
 	received := meta.Timestamp
 	for _, j := range jobs {
 		id := runID(meta.Stream+"@"+r.epoch, meta.Sequence.Stream, msgID, j.Event)
-		ru := &run{
-			d: d, job: j, runID: id, jobID: id, attempt: 1,
+		ru := newRun(&run{
+			d: d, runID: id, jobID: id, attempt: 1,
 			subject: msg.Subject(), receivedAt: received, ev: ev,
 			trigger: func() *TriggerEvent {
 				return triggerOf(msg.Subject(), msg.Data(), msg.Headers(), r.o.MaxEventBytes)
 			},
-		}
+		}, j, overrides{})
 		if perr != nil {
 			class := ClassInvalidEvent
 			if ev != nil {
 				class = ClassRedelivered
 			}
-			r.finish(ru, policy.Decide(policy.Attempt{Outcome: policy.Permanent, AllowFail: j.AllowFail}, j.Backoff), host.Result{}, &ErrorInfo{Message: perr.Error(), Class: class})
+			r.failNow(ru, class, "%s", perr.Error())
+			continue
+		}
+		if j.Scheduled() {
+			r.scheduleFromEvent(ru)
 			continue
 		}
 		r.attempt(ru)
 	}
 }
 
-// onRun handles a run whose retry timer fired.
+// onRun handles a run that is due: a retry, a scheduled occurrence or a
+// dispatched job.
 func (r *Runner) onRun(msg jetstream.Msg) {
 	meta, err := msg.Metadata()
 	if err != nil {
@@ -91,20 +136,21 @@ func (r *Runner) onRun(msg jetstream.Msg) {
 	ru := &run{
 		d: d, runID: rec.RunID, jobID: rec.JobID, attempt: rec.Attempt,
 		subject: rec.Subject, receivedAt: rec.ReceivedAt,
+		execution: rec.Execution, record: rec.Record, scheduledAt: rec.ScheduledAt,
 		trigger: func() *TriggerEvent {
 			return &TriggerEvent{Subject: rec.Subject, Data: rec.Input, Size: len(rec.Input)}
 		},
 	}
 	j := r.o.Catalog.Job(rec.Event)
 	if j == nil {
-		// The job left the configuration while its retry waited.
-		ru.job = &catalog.Job{Event: rec.Event, Kind: "unknown", MaxAttempts: rec.Attempt}
-		r.finish(ru, policy.Decision{Action: policy.Fail}, host.Result{}, &ErrorInfo{Message: fmt.Sprintf("job %q is no longer configured", rec.Event), Class: ClassNoPlugin})
+		// The job left the configuration while its run waited.
+		newRun(ru, &catalog.Job{Event: rec.Event, Kind: "unknown", MaxAttempts: rec.Attempt}, rec.Overrides)
+		r.failNow(ru, ClassNoPlugin, "job %q is no longer configured", rec.Event)
 		return
 	}
-	ru.job = j
+	newRun(ru, j, rec.Overrides)
 	ev := &event{rawInput: rec.Input, rawSeq: rec.Sequence}
-	if err := json.Unmarshal(rec.Input, &ev.input); err != nil {
+	if err := json.Unmarshal(rec.Input, &ev.input); err != nil || ev.input == nil {
 		ev.input = map[string]any{}
 	}
 	if len(rec.Sequence) > 0 {
@@ -112,9 +158,13 @@ func (r *Runner) onRun(msg jetstream.Msg) {
 	}
 	ru.ev = ev
 	if int(meta.NumDelivered) > r.o.MaxDeliveries {
-		r.finish(ru, policy.Decide(policy.Attempt{Outcome: policy.Permanent, AllowFail: j.AllowFail}, j.Backoff), host.Result{},
-			&ErrorInfo{Message: fmt.Sprintf("delivered %d times without finishing; giving up", meta.NumDelivered), Class: ClassRedelivered})
+		r.failNow(ru, ClassRedelivered, "delivered %d times without finishing; giving up", meta.NumDelivered)
 		return
+	}
+	if rec.Occurrence > 0 && rec.Attempt == 1 {
+		if !r.advance(ru, &rec, int(meta.NumDelivered)) {
+			return
+		}
 	}
 	r.attempt(ru)
 }
@@ -130,12 +180,11 @@ func (r *Runner) attempt(ru *run) {
 		Constant: r.o.Constants,
 		Secret:   r.o.Secret,
 		Now:      now,
-		Job:      piping.JobInfo{Event: j.Event, Attempt: ru.attempt, Execution: 1},
+		Job:      piping.JobInfo{Event: j.Event, Attempt: ru.attempt, Execution: ru.execution},
 	}
 	input, err := j.Input.Eval(env)
 	if err != nil {
-		r.finish(ru, policy.Decide(policy.Attempt{Outcome: policy.Permanent, AllowFail: j.AllowFail}, j.Backoff), host.Result{},
-			&ErrorInfo{Message: fmt.Sprintf("job %q: %v", j.Event, err), Class: ClassPiping})
+		r.failNow(ru, ClassPiping, "job %q: %v", j.Event, err)
 		return
 	}
 	ru.input = input
@@ -147,20 +196,18 @@ func (r *Runner) attempt(ru *run) {
 	}
 	body, err := json.Marshal(input)
 	if err != nil {
-		r.finish(ru, policy.Decide(policy.Attempt{Outcome: policy.Permanent, AllowFail: j.AllowFail}, j.Backoff), host.Result{},
-			&ErrorInfo{Message: fmt.Sprintf("job %q: encode input: %v", j.Event, err), Class: ClassPiping})
+		r.failNow(ru, ClassPiping, "job %q: encode input: %v", j.Event, err)
 		return
 	}
 	disp := r.o.Dispatchers[j.Kind]
 	if disp == nil {
-		r.finish(ru, policy.Decide(policy.Attempt{Outcome: policy.Permanent, AllowFail: j.AllowFail}, j.Backoff), host.Result{},
-			&ErrorInfo{Message: fmt.Sprintf("job %q: no plugin serves kind %q", j.Event, j.Kind), Class: ClassNoPlugin})
+		r.failNow(ru, ClassNoPlugin, "job %q: no plugin serves kind %q", j.Event, j.Kind)
 		return
 	}
 	ru.startedAt = now
 	hj := host.Job{
 		JobID: ru.jobID, RunID: ru.runID, Event: j.Event, Kind: j.Kind, Input: body,
-		Attempt: ru.attempt, MaxAttempts: j.MaxAttempts, IdempotencyKey: ru.runID,
+		Attempt: ru.attempt, MaxAttempts: ru.maxAttempts, IdempotencyKey: ru.runID,
 	}
 	if j.Timeout > 0 {
 		hj.Deadline = now.Add(j.Timeout)
@@ -174,7 +221,7 @@ func (r *Runner) attempt(ru *run) {
 // complete applies the failure policy to a plugin's answer.
 func (r *Runner) complete(ru *run, res host.Result) {
 	j := ru.job
-	a := policy.Attempt{Number: ru.attempt, MaxAttempts: j.MaxAttempts, AllowFail: j.AllowFail, RetryAfter: res.RetryAfter}
+	a := policy.Attempt{Number: ru.attempt, MaxAttempts: ru.maxAttempts, AllowFail: ru.allowFail, RetryAfter: res.RetryAfter}
 	var info *ErrorInfo
 	switch res.Outcome {
 	case host.OK:
@@ -212,6 +259,7 @@ func (r *Runner) retry(ru *run, delay time.Duration, info *ErrorInfo) {
 		RunID: ru.runID, JobID: ru.jobID, Event: ru.job.Event, Attempt: next,
 		Subject: ru.subject, ReceivedAt: ru.receivedAt,
 		Input: ru.ev.rawInput, Sequence: ru.ev.rawSeq, LastError: info,
+		Execution: ru.execution, Record: ru.record, ScheduledAt: ru.scheduledAt, Overrides: ru.overrides,
 	}
 	body, _ := json.Marshal(rec)
 	// Timers have one-second resolution: round up, never fire early.
@@ -281,6 +329,13 @@ func (r *Runner) finish(ru *run, dec policy.Decision, res host.Result, info *Err
 	r.pub.publishAll(msgs, func(err error) {
 		if err != nil {
 			log.Error("could not record the outcome; the message will be redelivered", "error", err)
+		}
+		if ru.record && err == nil {
+			go func() {
+				r.finishRecord(ru, &result)
+				ru.d.settle(true)
+			}()
+			return
 		}
 		ru.d.settle(err == nil)
 	})

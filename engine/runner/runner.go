@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/jobd-dev/jobd/engine/catalog"
+	"github.com/jobd-dev/jobd/engine/jobstore"
 	"github.com/jobd-dev/jobd/engine/metrics"
 	"github.com/jobd-dev/jobd/engine/streams"
 	"github.com/jobd-dev/jobd/sdk/host"
@@ -36,6 +37,8 @@ type Dispatcher interface {
 type Options struct {
 	JS      jetstream.JetStream
 	Catalog *catalog.Catalog
+	// Store keeps job records of scheduled, recurring and dispatched jobs.
+	Store *jobstore.Store
 	// Dispatchers by kind.
 	Dispatchers map[string]Dispatcher
 	// Secret resolves $Secret{KEY}.

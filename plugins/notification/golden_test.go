@@ -35,13 +35,16 @@ type goldenError struct {
 // whose idempotency key is the folder's name. The case holds either
 // expected.json (the output) and optionally message.eml (the outbox file),
 // or expected_error.json. "{{callback_url}}" in any file stands for a local
-// HTTP server answering 200. Run with -update to rewrite the expectations.
+// HTTP server answering 200, "{{provider_url}}" for the fake Expo, Twilio,
+// Vonage and Plivo APIs of providers_test.go (credentials there). Run with
+// -update to rewrite the expectations.
 func TestGolden(t *testing.T) {
 	dirs, err := filepath.Glob(filepath.Join("testdata", "cases", "*"))
 	if err != nil || len(dirs) == 0 {
 		t.Fatalf("no golden cases (%v)", err)
 	}
 	h := startHook(t, http.StatusOK, "")
+	f := startProviders(t)
 	for _, dir := range dirs {
 		name := filepath.Base(dir)
 		t.Run(name, func(t *testing.T) {
@@ -53,10 +56,12 @@ func TestGolden(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				return bytes.ReplaceAll(b, []byte("{{callback_url}}"), []byte(h.URL)), true
+				b = bytes.ReplaceAll(b, []byte("{{callback_url}}"), []byte(h.URL))
+				return bytes.ReplaceAll(b, []byte("{{provider_url}}"), []byte(f.URL)), true
 			}
 			write := func(file string, b []byte) {
 				b = bytes.ReplaceAll(b, []byte(h.URL), []byte("{{callback_url}}"))
+				b = bytes.ReplaceAll(b, []byte(f.URL), []byte("{{provider_url}}"))
 				if err := os.WriteFile(filepath.Join(dir, file), b, 0o644); err != nil {
 					t.Fatal(err)
 				}

@@ -18,14 +18,14 @@ import (
 )
 
 func TestMultiChannel(t *testing.T) {
-	t.Run("email sent and push unsupported is a success listing both", func(t *testing.T) {
+	t.Run("email sent and push without a provider is a success listing both", func(t *testing.T) {
 		p, _ := newPlugin(t, `{}`)
 		out := mustSend(t, p, newJob("k", seedInput))
 		if len(out.Channels) != 2 || out.Channels["email"].Status != StatusSent {
 			t.Fatalf("channels %+v", out.Channels)
 		}
 		b, _ := json.Marshal(out)
-		want := `"push_notification":{"status":"failed","error":"push_notification: channel not supported yet by this build","permanent":true}`
+		want := `"push_notification":{"status":"failed","error":"push_notification: no provider configured: set provider in [plugins.notification.config.push]","permanent":true}`
 		if !strings.Contains(string(b), want) {
 			t.Errorf("output %s lacks %s", b, want)
 		}
@@ -63,7 +63,7 @@ func TestMultiChannel(t *testing.T) {
 		if d, _ := sdk.RetryDelay(err); d != 30*time.Second {
 			t.Errorf("delay %v", d)
 		}
-		if !strings.HasPrefix(err.Error(), "every channel failed: push_notification: channel not supported") {
+		if !strings.HasPrefix(err.Error(), "every channel failed: push_notification: no provider configured") {
 			t.Errorf("error %v", err)
 		}
 	})
@@ -200,10 +200,12 @@ func TestInputSchemaMatchesInput(t *testing.T) {
 	if err := json.Unmarshal(info.InputSchema, &schema); err != nil {
 		t.Fatalf("schema.json: %v", err)
 	}
-	if got := slices.Sorted(maps.Keys(schema.Properties)); !slices.Equal(got, slices.Sorted(slices.Values(channelOrder))) {
-		t.Errorf("schema channels %v, want %v", got, channelOrder)
+	fields := append(slices.Clone(channelOrder), FieldMessage, FieldVariables)
+	if got := slices.Sorted(maps.Keys(schema.Properties)); !slices.Equal(got, slices.Sorted(slices.Values(fields))) {
+		t.Errorf("schema fields %v, want %v", got, fields)
 	}
-	for name, typ := range map[string]reflect.Type{"email": reflect.TypeFor[emailInput](), "callback": reflect.TypeFor[callbackInput]()} {
+	for name, typ := range map[string]reflect.Type{"email": reflect.TypeFor[emailInput](), "callback": reflect.TypeFor[callbackInput](),
+		"push_notification": reflect.TypeFor[pushInput](), "sms": reflect.TypeFor[smsInput]()} {
 		props := schema.Properties[name].Properties
 		if props == nil {
 			props = schema.Defs[name].Properties

@@ -65,7 +65,7 @@ func TestSMTPSeedEmailOverSTARTTLSWithAuth(t *testing.T) {
 		t.Errorf("email outcome %+v", email)
 	}
 	push := out.Channels["push_notification"]
-	if push.Status != StatusFailed || !push.Permanent || push.Error != "push_notification: channel not supported yet by this build" {
+	if push.Status != StatusFailed || !push.Permanent || push.Error != "push_notification: no provider configured: set provider in [plugins.notification.config.push]" {
 		t.Errorf("push outcome %+v", push)
 	}
 

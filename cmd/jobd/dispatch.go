@@ -1,0 +1,98 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jobd-dev/jobd/engine/api"
+	"github.com/jobd-dev/jobd/engine/config"
+	"github.com/jobd-dev/jobd/engine/runner"
+)
+
+// scheduleFlags are the schedule flags of dispatch and reschedule.
+type scheduleFlags struct {
+	startAt, every, cron, tz, endDate, delay, misfire string
+	limit                                             int
+}
+
+func (f *scheduleFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.startAt, "start-at", "", "first run: RFC 3339 time or Unix milliseconds")
+	cmd.Flags().StringVar(&f.delay, "delay", "", "first run after this duration")
+	cmd.Flags().StringVar(&f.every, "every", "", "repeat interval, e.g. 24h")
+	cmd.Flags().StringVar(&f.cron, "cron", "", "repeat on a 5-field cron expression")
+	cmd.Flags().StringVar(&f.tz, "tz", "", "IANA time zone of --cron (default UTC)")
+	cmd.Flags().IntVar(&f.limit, "limit", 0, "most runs in the series")
+	cmd.Flags().StringVar(&f.endDate, "end-date", "", "no run after this time")
+	cmd.Flags().StringVar(&f.misfire, "misfire", "", "missed runs after downtime: once, skip or all")
+}
+
+// schedule returns the flags as a schedule, or nil when none was given.
+func (f *scheduleFlags) schedule() *config.Schedule {
+	if *f == (scheduleFlags{}) {
+		return nil
+	}
+	s := &config.Schedule{Cron: f.cron, TZ: f.tz, Limit: f.limit, Misfire: f.misfire}
+	if f.startAt != "" {
+		s.StartAt = f.startAt
+	}
+	if f.delay != "" {
+		s.Delay = f.delay
+	}
+	if f.every != "" {
+		s.Every = f.every
+	}
+	if f.endDate != "" {
+		s.EndDate = f.endDate
+	}
+	return s
+}
+
+func dispatchCmd(g *globals) *cobra.Command {
+	var (
+		input, sequence string
+		retries         int
+		allowFail       bool
+		sf              scheduleFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "dispatch EVENT [--input JSON] [--start-at T] [--every D | --cron EXPR --tz ZONE] [--limit N] [--retries N] [--allow-fail]",
+		Short: "Ask the running jobd to run a configured job with this input and schedule; prints the job id",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			req := runner.DispatchRequest{Event: args[0], Schedule: sf.schedule()}
+			if input != "" {
+				if !json.Valid([]byte(input)) {
+					return usage("--input is not JSON")
+				}
+				req.Input = json.RawMessage(input)
+			}
+			if sequence != "" {
+				req.Sequence = json.RawMessage(sequence)
+			}
+			if cmd.Flags().Changed("retries") {
+				req.Retries = &retries
+			}
+			if cmd.Flags().Changed("allow-fail") {
+				req.AllowFail = &allowFail
+			}
+			var reply runner.DispatchReply
+			if err := apiCall(g, cmd.Flags().Changed("config"), api.DispatchSubject, req, &reply); err != nil {
+				return err
+			}
+			if jsonOut, _ := cmd.Flags().GetBool("json"); jsonOut {
+				return printJSON(cmd.OutOrStdout(), reply)
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), reply.JobID)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&input, "input", "", "the job's $Input as JSON (data, never a template)")
+	cmd.Flags().StringVar(&sequence, "sequence", "", "earlier outputs ($Sequence) as JSON")
+	cmd.Flags().IntVar(&retries, "retries", 0, "override the job's retries")
+	cmd.Flags().BoolVar(&allowFail, "allow-fail", false, "override the job's allow_fail")
+	cmd.Flags().Bool("json", false, "print the whole reply as JSON")
+	sf.add(cmd)
+	return cmd
+}

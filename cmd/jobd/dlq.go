@@ -1,0 +1,97 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jobd-dev/jobd/engine/api"
+)
+
+func dlqCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "dlq", Short: "Dead letters: ls, show, replay, purge"}
+	var event string
+	var limit int
+	ls := &cobra.Command{
+		Use: "ls", Short: "List dead letters, newest first", Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			var out []api.DeadLetterSummary
+			if err := apiCall(g, c.Flags().Changed("config"), api.Prefix+".dlq.list", api.Request{Event: event, Limit: limit}, &out); err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(c.OutOrStdout(), 2, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "SEQ\tTIME\tEVENT\tCLASS\tREASON")
+			for _, d := range out {
+				reason := d.Reason
+				if len(reason) > 100 {
+					reason = reason[:100] + "…"
+				}
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", d.Seq, d.Time.UTC().Format("2006-01-02T15:04:05Z"), d.Event, d.Class, reason)
+			}
+			return tw.Flush()
+		},
+	}
+	ls.Flags().StringVar(&event, "event", "", "only dead letters of this event")
+	ls.Flags().IntVar(&limit, "limit", 100, "at most this many")
+	seqArg := func(s string) (uint64, error) {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return 0, usage("%q is not a dead letter number (see jobd dlq ls)", s)
+		}
+		return n, nil
+	}
+	show := &cobra.Command{
+		Use: "show SEQ", Short: "Show a dead letter", Args: cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			seq, err := seqArg(args[0])
+			if err != nil {
+				return err
+			}
+			var out api.DeadLetterEntry
+			if err := apiCall(g, c.Flags().Changed("config"), api.Prefix+".dlq.get", api.Request{Seq: seq}, &out); err != nil {
+				return err
+			}
+			return printJSON(c.OutOrStdout(), out)
+		},
+	}
+	replay := &cobra.Command{
+		Use: "replay SEQ", Short: "Run a dead job again with its event, and remove the dead letter", Args: cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			seq, err := seqArg(args[0])
+			if err != nil {
+				return err
+			}
+			var out api.ReplayReply
+			if err := apiCall(g, c.Flags().Changed("config"), api.Prefix+".dlq.replay", api.Request{Seq: seq}, &out); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.OutOrStdout(), "replayed %d as run %s of %s\n", out.Seq, out.RunID, out.Event)
+			return nil
+		},
+	}
+	var purgeEvent string
+	purge := &cobra.Command{
+		Use: "purge [SEQ]", Short: "Remove one dead letter, those of --event, or all", Args: cobra.MaximumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			req := api.Request{Event: purgeEvent}
+			if len(args) == 1 {
+				seq, err := seqArg(args[0])
+				if err != nil {
+					return err
+				}
+				req.Seq = seq
+			}
+			var out api.PurgeReply
+			if err := apiCall(g, c.Flags().Changed("config"), api.Prefix+".dlq.purge", req, &out); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.OutOrStdout(), "purged %d\n", out.Purged)
+			return nil
+		},
+	}
+	purge.Flags().StringVar(&purgeEvent, "event", "", "only dead letters of this event")
+	cmd.AddCommand(ls, show, replay, purge)
+	return cmd
+}

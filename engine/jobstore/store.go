@@ -1,0 +1,301 @@
+// Package jobstore keeps job records and their run history in JetStream: a
+// key-value bucket of records (one per scheduled, recurring or dispatched
+// job), updated with compare-and-set so two replicas never both advance a
+// series, and a stream of history entries per job.
+package jobstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Names of the bucket and stream.
+const (
+	Bucket               = "JOBD_JOBS"
+	HistoryStream        = "JOBD_HISTORY"
+	HistorySubjectPrefix = "jobd.history."
+)
+
+// Job statuses (JOB-EVENTS.md §2).
+const (
+	StatusScheduled = "scheduled"
+	StatusQueued    = "queued"
+	StatusRunning   = "running"
+	StatusCompleted = "completed"
+	StatusFailed    = "failed"
+	StatusCancelled = "cancelled"
+	StatusPaused    = "paused"
+)
+
+// ErrNotFound means no job has the id.
+var ErrNotFound = errors.New("job not found")
+
+// ErrConflict means the record changed under an update; Update retries it.
+var ErrConflict = errors.New("job record changed concurrently")
+
+// Schedule is a job's schedule as stored: enough to compute every next
+// occurrence again.
+type Schedule struct {
+	StartAt *time.Time `json:"start_at,omitempty"`
+	Delay   string     `json:"delay,omitempty"`
+	Every   string     `json:"every,omitempty"`
+	Cron    string     `json:"cron,omitempty"`
+	TZ      string     `json:"tz,omitempty"`
+	Limit   int        `json:"limit,omitempty"`
+	EndDate *time.Time `json:"end_date,omitempty"`
+	Misfire string     `json:"misfire,omitempty"`
+}
+
+// ErrorInfo is a run's error.
+type ErrorInfo struct {
+	Message string `json:"message"`
+	Class   string `json:"class"`
+}
+
+// Record is one job, as `jobd jobs show` prints it.
+type Record struct {
+	ID        string `json:"id"`
+	Event     string `json:"event"`
+	Kind      string `json:"kind"`
+	Status    string `json:"status"`
+	Origin    string `json:"origin"` // event, dispatch or config
+	Recurring bool   `json:"recurring"`
+
+	Schedule    *Schedule  `json:"schedule,omitempty"`
+	ScheduledAt time.Time  `json:"scheduled_at"`
+	NextRunAt   *time.Time `json:"next_run_at,omitempty"`
+	StartedAt   *time.Time `json:"started_at,omitempty"`
+	EndedAt     *time.Time `json:"ended_at,omitempty"`
+
+	ExecutionCount int        `json:"execution_count"`
+	RetriesUsed    int        `json:"retries_used"`
+	LastError      *ErrorInfo `json:"last_error,omitempty"`
+
+	// Occurrence is the number of the next occurrence a timer waits for;
+	// Fired is the last occurrence that fired.
+	Occurrence int `json:"occurrence"`
+	Fired      int `json:"fired"`
+
+	Retries   *int  `json:"retries,omitempty"`
+	AllowFail *bool `json:"allow_fail,omitempty"`
+
+	Subject  string          `json:"subject,omitempty"`
+	Input    json.RawMessage `json:"input,omitempty"`
+	Sequence json.RawMessage `json:"sequence,omitempty"`
+	Result   json.RawMessage `json:"result,omitempty"`
+
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Final reports whether the job will not run again by itself.
+func (r *Record) Final() bool {
+	switch r.Status {
+	case StatusCompleted, StatusFailed, StatusCancelled:
+		return true
+	}
+	return false
+}
+
+// Entry is one run in a job's history.
+type Entry struct {
+	Number     int        `json:"number"`
+	RunID      string     `json:"run_id"`
+	Attempts   int        `json:"attempts"`
+	Status     string     `json:"status"`
+	StartedAt  *time.Time `json:"started_at,omitempty"`
+	EndedAt    time.Time  `json:"ended_at"`
+	DurationMS float64    `json:"duration_ms"`
+	Error      *ErrorInfo `json:"error,omitempty"`
+}
+
+// Store reads and writes job records and history.
+type Store struct {
+	js jetstream.JetStream
+	kv jetstream.KeyValue
+}
+
+// Options shape the bucket and stream.
+type Options struct {
+	Replicas int
+	// MaxAge bounds how long history is kept.
+	MaxAge time.Duration
+}
+
+// Open creates or opens the bucket and the history stream.
+func Open(ctx context.Context, js jetstream.JetStream, o Options) (*Store, error) {
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      Bucket,
+		Description: "jobd job records",
+		History:     1,
+		Storage:     jetstream.FileStorage,
+		Replicas:    o.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bucket %s: %w", Bucket, err)
+	}
+	_, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        HistoryStream,
+		Description: "jobd run history per job",
+		Subjects:    []string{HistorySubjectPrefix + ">"},
+		Storage:     jetstream.FileStorage,
+		Replicas:    o.Replicas,
+		MaxAge:      o.MaxAge,
+		AllowDirect: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("stream %s: %w", HistoryStream, err)
+	}
+	return &Store{js: js, kv: kv}, nil
+}
+
+// Create stores a new record; it fails with jetstream.ErrKeyExists when the
+// id is taken.
+func (s *Store) Create(ctx context.Context, r *Record) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	_, err = s.kv.Create(ctx, r.ID, b)
+	return err
+}
+
+// Get returns a record and its revision.
+func (s *Store) Get(ctx context.Context, id string) (*Record, uint64, error) {
+	e, err := s.kv.Get(ctx, id)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, 0, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	var r Record
+	if err := json.Unmarshal(e.Value(), &r); err != nil {
+		return nil, 0, fmt.Errorf("job %s: %w", id, err)
+	}
+	return &r, e.Revision(), nil
+}
+
+// Update applies change to the record with compare-and-set, retrying when
+// another writer got there first. change may be called more than once and
+// must decide from the record it is given.
+func (s *Store) Update(ctx context.Context, id string, change func(*Record) error) (*Record, error) {
+	for i := 0; i < 50; i++ {
+		r, rev, err := s.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if err := change(r); err != nil {
+			return r, err
+		}
+		r.UpdatedAt = time.Now().UTC()
+		b, err := json.Marshal(r)
+		if err != nil {
+			return nil, err
+		}
+		_, err = s.kv.Update(ctx, id, b, rev)
+		if err == nil {
+			return r, nil
+		}
+		if !isWrongSequence(err) {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("%w: %s", ErrConflict, id)
+}
+
+func isWrongSequence(err error) bool {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence {
+		return true
+	}
+	return errors.Is(err, jetstream.ErrKeyExists) || strings.Contains(err.Error(), "wrong last sequence")
+}
+
+// Filter selects records in List.
+type Filter struct {
+	Status    string
+	Event     string
+	Recurring bool
+	Limit     int
+}
+
+// List returns the records that match f, newest first.
+func (s *Store) List(ctx context.Context, f Filter) ([]*Record, error) {
+	lister, err := s.kv.ListKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Record
+	for key := range lister.Keys() {
+		r, _, err := s.Get(ctx, key)
+		if err != nil {
+			continue
+		}
+		if f.Status != "" && r.Status != f.Status || f.Event != "" && r.Event != f.Event || f.Recurring && !r.Recurring {
+			continue
+		}
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.After(out[j].CreatedAt) })
+	if f.Limit > 0 && len(out) > f.Limit {
+		out = out[:f.Limit]
+	}
+	return out, nil
+}
+
+// AppendHistory records a finished run of a job.
+func (s *Store) AppendHistory(ctx context.Context, id string, e Entry) error {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	msg := nats.NewMsg(HistorySubjectPrefix + id)
+	msg.Data = b
+	msg.Header.Set(nats.MsgIdHdr, e.RunID+"/history")
+	_, err = s.js.PublishMsg(ctx, msg)
+	return err
+}
+
+// History returns a job's runs, oldest first.
+func (s *Store) History(ctx context.Context, id string) ([]Entry, error) {
+	c, err := s.js.OrderedConsumer(ctx, HistoryStream, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{HistorySubjectPrefix + id},
+	})
+	if err != nil {
+		return nil, err
+	}
+	info, err := c.Info(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Entry
+	pending := info.NumPending
+	for pending > 0 {
+		batch, err := c.Fetch(int(min(pending, 500)), jetstream.FetchMaxWait(2*time.Second))
+		if err != nil {
+			return out, err
+		}
+		n := 0
+		for m := range batch.Messages() {
+			n++
+			var e Entry
+			if json.Unmarshal(m.Data(), &e) == nil {
+				out = append(out, e)
+			}
+		}
+		if n == 0 {
+			break
+		}
+		pending -= uint64(n)
+	}
+	return out, nil
+}

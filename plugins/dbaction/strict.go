@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+)
+
+var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+
+// strictDecode decodes raw into v (a pointer to a struct) and reports every
+// problem at once, each named by its key path under prefix: unknown keys,
+// values a field's own decoder refuses, and values of the wrong type.
+func strictDecode(prefix string, raw json.RawMessage, v any) error {
+	var tree any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&tree); err != nil {
+		return fmt.Errorf("%s: %w", orRoot(prefix), err)
+	}
+	if _, ok := tree.(map[string]any); !ok {
+		return fmt.Errorf("%s: want an object, got %s", orRoot(prefix), jsonKind(tree))
+	}
+	if errs := checkTree(prefix, tree, reflect.TypeOf(v)); len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	dec = json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return fmt.Errorf("%s: want %s, got %s", joinPath(prefix, te.Field), te.Type, te.Value)
+		}
+		return fmt.Errorf("%s: %w", orRoot(prefix), err)
+	}
+	return nil
+}
+
+// checkTree walks a decoded JSON value against the Go type it will decode
+// into, reporting unknown keys and the errors of fields with their own
+// UnmarshalJSON (which encoding/json reports without the key path).
+func checkTree(path string, val any, t reflect.Type) []error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if val == nil {
+		return nil
+	}
+	if reflect.PointerTo(t).Implements(unmarshalerType) {
+		b, _ := json.Marshal(val)
+		if err := json.Unmarshal(b, reflect.New(t).Interface()); err != nil {
+			return []error{fmt.Errorf("%s: %w", orRoot(path), err)}
+		}
+		return nil
+	}
+	obj, ok := val.(map[string]any)
+	if ok && t.Kind() == reflect.Map && t.Key().Kind() == reflect.String {
+		var errs []error
+		for _, k := range slices.Sorted(maps.Keys(obj)) {
+			errs = append(errs, checkTree(joinPath(path, k), obj[k], t.Elem())...)
+		}
+		return errs
+	}
+	if !ok || t.Kind() != reflect.Struct {
+		return nil // the full decode reports type mismatches
+	}
+	fields := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if !f.IsExported() || name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		fields[name] = f.Type
+	}
+	var errs []error
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
+		ft, ok := fields[k]
+		if !ok {
+			errs = append(errs, fmt.Errorf("%s: unknown key (known: %s)", joinPath(path, k), strings.Join(slices.Sorted(maps.Keys(fields)), ", ")))
+			continue
+		}
+		errs = append(errs, checkTree(joinPath(path, k), obj[k], ft)...)
+	}
+	return errs
+}
+
+func joinPath(prefix, key string) string {
+	if prefix == "" {
+		return key
+	}
+	if key == "" {
+		return prefix
+	}
+	return prefix + "." + key
+}
+
+func orRoot(path string) string {
+	if path == "" {
+		return "config"
+	}
+	return path
+}
+
+// jsonKind names the JSON type of a decoded value.
+func jsonKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "a list"
+	case string:
+		return "a string"
+	case json.Number, float64:
+		return "a number"
+	case bool:
+		return "a boolean"
+	}
+	return fmt.Sprintf("%T", v)
+}
