@@ -33,6 +33,7 @@ func TestMain(m *testing.M) {
 	builds := [][2]string{
 		{"jobd", "github.com/jobd-dev/jobd/cmd/jobd"},
 		{"plugins/jobd-notification", "github.com/jobd-dev/jobd/plugins/notification"},
+		{"plugins/jobd-db_action", "github.com/jobd-dev/jobd/plugins/dbaction"},
 		{"plugins/jobd-test", "github.com/jobd-dev/jobd/sdk/internal/testplugin"},
 	}
 	for _, b := range builds {

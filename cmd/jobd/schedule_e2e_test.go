@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -179,6 +180,69 @@ input = {mode = "$Input{mode}"}
 	waitFor(t, 10*time.Second, "the replayed run", func() bool { return countCalls(t, s) == 3 })
 	if out, _, code = s.jobd("dlq", "purge"); code != 0 || !strings.HasPrefix(out, "purged") {
 		t.Fatalf("dlq purge: %s", out)
+	}
+	d.stop(t)
+}
+
+// runIDs returns the distinct run ids the test plugin saw, and all calls.
+func runIDs(t *testing.T, s *site) (map[string]int, int) {
+	t.Helper()
+	f, err := os.Open(filepath.Join(s.dir, "data", "plugins", "test", "calls.jsonl"))
+	if err != nil {
+		return map[string]int{}, 0
+	}
+	defer f.Close()
+	ids := map[string]int{}
+	n := 0
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var c struct {
+			RunID string `json:"run_id"`
+		}
+		if json.Unmarshal(sc.Bytes(), &c) == nil {
+			ids[c.RunID]++
+			n++
+		}
+	}
+	return ids, n
+}
+
+// kill -9 with a series in flight and a delayed run pending: after a
+// restart every occurrence and the delayed run fire once, none is lost.
+func TestKill9KeepsSchedules(t *testing.T) {
+	s := newSite(t, `
+[[jobs]]
+event = "tick"
+kind = "test"
+input = {mode = "ok"}
+[jobs.schedule]
+every = "1s"
+limit = 6
+
+[[jobs]]
+event = "later"
+kind = "test"
+on = ["events.later"]
+input = {mode = "ok"}
+[jobs.schedule]
+delay = "4s"
+`)
+	d := s.start()
+	if _, e, code := s.jobd("publish", "events.later", `{}`); code != 0 {
+		t.Fatal(e)
+	}
+	waitFor(t, 15*time.Second, "two occurrences", func() bool { ids, _ := runIDs(t, s); return len(ids) >= 2 })
+	d.kill9()
+	time.Sleep(1500 * time.Millisecond) // occurrences fall due while jobd is down
+	d = s.start()
+	waitFor(t, 30*time.Second, "six occurrences and the delayed run", func() bool { ids, _ := runIDs(t, s); return len(ids) >= 7 })
+	time.Sleep(2500 * time.Millisecond)
+	ids, total := runIDs(t, s)
+	if len(ids) != 7 {
+		t.Fatalf("%d distinct runs, want 7 (6 occurrences + 1 delayed): %v", len(ids), ids)
+	}
+	if total > 8 {
+		t.Fatalf("%d calls for 7 runs: runs were doubled beyond a redelivery of the one in flight: %v", total, ids)
 	}
 	d.stop(t)
 }

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"errors"
 	"strings"
 
 	"github.com/jobd-dev/jobd/engine/config"
@@ -34,7 +35,12 @@ func compileSchedule(ps *config.Problems, path string, cj *config.Job, opts pipi
 	}
 	spec, err := schedule.Parse(raw)
 	if err != nil {
-		for _, line := range strings.Split(err.Error(), "\n") {
+		lines := []string{err.Error()}
+		var se *schedule.Error
+		if errors.As(err, &se) {
+			lines = se.Problems
+		}
+		for _, line := range lines {
 			field, msg, ok := strings.Cut(line, ": ")
 			if !ok || !strings.HasPrefix(field, "schedule") {
 				ps.Add(path+".schedule", "%s", line)

@@ -34,7 +34,9 @@ func (r *Runner) publishTimer(ctx context.Context, rec *runRecord, at time.Time)
 		return err
 	}
 	target := streams.RunsSubjectPrefix + rec.Event
-	id := rec.RunID + "/" + strconv.Itoa(rec.Occurrence) + "/" + strconv.Itoa(rec.Attempt)
+	// The id names the time too: a rescheduled timer is a new message, not
+	// a duplicate of the one it replaces.
+	id := rec.RunID + "/" + strconv.Itoa(rec.Occurrence) + "/" + strconv.Itoa(rec.Attempt) + "/" + strconv.FormatInt(rec.ScheduledAt.UnixMilli(), 10)
 	if !at.After(r.o.Now()) {
 		msg := nats.NewMsg(target)
 		msg.Data = body

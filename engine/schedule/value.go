@@ -147,6 +147,11 @@ func millis(v any) (ms int64, ok bool, err error) {
 		ms = x
 	case uint32:
 		ms = int64(x)
+	case uint:
+		if uint64(x) > math.MaxInt64 {
+			return 0, true, fmt.Errorf("%d is too large", x)
+		}
+		ms = int64(x)
 	case uint64:
 		if x > math.MaxInt64 {
 			return 0, true, fmt.Errorf("%d is too large", x)
