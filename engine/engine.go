@@ -170,6 +170,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 // startPlugins starts one pool per kind the jobs use. A plugin that does not
 // start is logged and retried when its jobs arrive; the other kinds run.
 func (e *Engine) startPlugins(ctx context.Context) error {
+	inputs := &config.Problems{File: e.cfg.File}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	for _, kind := range e.cat.Kinds() {
@@ -197,10 +198,13 @@ func (e *Engine) startPlugins(ctx context.Context) error {
 			}
 			info, _ := pool.Info()
 			e.log.Info("plugin started", "plugin", kind, "version", info.Version, "path", pc.Path)
+			mu.Lock()
+			checkInputs(inputs, e.cfg, kind, info.InputSchema)
+			mu.Unlock()
 		}()
 	}
 	wg.Wait()
-	return nil
+	return inputs.Err()
 }
 
 // pluginOptions builds the host options of a plugin kind, with secrets in

@@ -32,14 +32,16 @@ func CheckPlugins(ctx context.Context, cfg *config.Config, cat *catalog.Catalog,
 			defer wg.Done()
 			pc := cfg.Plugins.Kinds[kind]
 			popts, err := e.pluginOptions(kind, pc)
+			var info host.Info
 			if err == nil {
-				err = checkPlugin(ctx, popts)
-			}
-			if err == nil {
-				return
+				info, err = checkPlugin(ctx, popts)
 			}
 			mu.Lock()
 			defer mu.Unlock()
+			if err == nil {
+				checkInputs(ps, cfg, kind, info.InputSchema)
+				return
+			}
 			var ce *config.Error
 			if errors.As(err, &ce) {
 				for _, p := range ce.Problems {
@@ -58,17 +60,17 @@ func CheckPlugins(ctx context.Context, cfg *config.Config, cat *catalog.Catalog,
 	return ps.Err()
 }
 
-func checkPlugin(ctx context.Context, o host.Options) error {
+func checkPlugin(ctx context.Context, o host.Options) (host.Info, error) {
 	if _, err := os.Stat(o.Path); errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("no plugin for kind %q: %s does not exist (build it, put a jobd-%s executable in plugins.dir, or set plugins.%s.path)", o.Kind, o.Path, o.Kind, o.Kind)
+		return host.Info{}, fmt.Errorf("no plugin for kind %q: %s does not exist (build it, put a jobd-%s executable in plugins.dir, or set plugins.%s.path)", o.Kind, o.Path, o.Kind, o.Kind)
 	}
 	o.Publish = nil
 	p, err := host.Start(ctx, o)
 	if err != nil {
-		return err
+		return host.Info{}, err
 	}
-	p.Kill()
-	return nil
+	defer p.Kill()
+	return p.Info(), nil
 }
 
 func firstJobPath(cfg *config.Config, kind string) string {
