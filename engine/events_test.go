@@ -156,3 +156,37 @@ path = "`+pluginDir+`/jobd-test"
 		ids[r.RunID] = true
 	}
 }
+
+func TestSecretsReachThePluginButNoRecord(t *testing.T) {
+	en := newEnv(t, `
+[[jobs]]
+event = "secretive"
+kind = "test"
+on = ["events.secretive"]
+[jobs.input]
+mode = "$Input{mode}"
+token = "$Secret{TOKEN}"
+auth = "Bearer $Secret{TOKEN}"
+`)
+	en.publish("events.secretive", `{"mode": "ok"}`)
+	en.publish("events.secretive", `{"mode": "permanent"}`)
+	rs := en.results("secretive", 2, 10*time.Second)
+	for _, c := range en.calls("test") {
+		if !strings.Contains(string(c.Input), `"token":"s3cret"`) || !strings.Contains(string(c.Input), `"auth":"Bearer s3cret"`) {
+			t.Errorf("the plugin got %s", c.Input)
+		}
+	}
+	for _, r := range rs {
+		in := r.Input.(map[string]any)
+		if in["token"] != "[secret]" || in["auth"] != "Bearer [secret]" {
+			t.Errorf("result input %v shows the secret", in)
+		}
+	}
+	for _, stream := range []string{"JOBD_RESULTS", "JOBD_DLQ"} {
+		for _, m := range en.read(stream, ">") {
+			if strings.Contains(string(m.Data), "s3cret") {
+				t.Errorf("%s on %s holds the secret: %s", stream, m.Subject, m.Data)
+			}
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -41,6 +42,23 @@ type run struct {
 
 	startedAt time.Time
 	input     any // resolved input, secrets redacted
+	// secrets are the secret values the input used; they are scrubbed from
+	// the plugin's output and errors before anything is recorded.
+	secrets []string
+}
+
+// scrub replaces every secret value in b with [secret].
+func scrub(b []byte, secrets []string) []byte {
+	for _, s := range secrets {
+		if s == "" {
+			continue
+		}
+		b = bytes.ReplaceAll(b, []byte(s), []byte(piping.RedactedSecret))
+		if q, err := json.Marshal(s); err == nil && len(q) > 2 {
+			b = bytes.ReplaceAll(b, q[1:len(q)-1], []byte(piping.RedactedSecret))
+		}
+	}
+	return b
 }
 
 // overrides are a dispatch request's retries and allow_fail.
@@ -182,6 +200,15 @@ func (r *Runner) attempt(ru *run) {
 		Now:      now,
 		Job:      piping.JobInfo{Event: j.Event, Attempt: ru.attempt, Execution: ru.execution},
 	}
+	if j.Input.UsesSecrets() && r.o.Secret != nil {
+		env.Secret = func(key string) (string, error) {
+			v, err := r.o.Secret(key)
+			if err == nil {
+				ru.secrets = append(ru.secrets, v)
+			}
+			return v, err
+		}
+	}
 	input, err := j.Input.Eval(env)
 	if err != nil {
 		r.failNow(ru, ClassPiping, "job %q: %v", j.Event, err)
@@ -221,6 +248,9 @@ func (r *Runner) attempt(ru *run) {
 // complete applies the failure policy to a plugin's answer.
 func (r *Runner) complete(ru *run, res host.Result) {
 	j := ru.job
+	if len(ru.secrets) > 0 {
+		res.Error = string(scrub([]byte(res.Error), ru.secrets))
+	}
 	a := policy.Attempt{Number: ru.attempt, MaxAttempts: ru.maxAttempts, AllowFail: ru.allowFail, RetryAfter: res.RetryAfter}
 	var info *ErrorInfo
 	switch res.Outcome {
@@ -290,6 +320,12 @@ func (r *Runner) finish(ru *run, dec policy.Decision, res host.Result, info *Err
 		s := ru.startedAt
 		result.StartedAt = &s
 		result.DurationMS = float64(now.Sub(s).Microseconds()) / 1000
+	}
+	if len(ru.secrets) > 0 {
+		result.Output = scrub(result.Output, ru.secrets)
+		if info != nil {
+			info.Message = string(scrub([]byte(info.Message), ru.secrets))
+		}
 	}
 	if info == nil && status != policy.StatusCompleted {
 		result.Error = &ErrorInfo{Message: "failed", Class: ClassRetryable}
