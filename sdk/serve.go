@@ -34,6 +34,13 @@ func exitWithParent(parent int) {
 	}
 }
 
+// sdk/sdktest serves a plugin in its test's own process through this.
+func init() {
+	protocol.NewPluginServer = func(p any, b *goplugin.GRPCBroker) pluginpb.PluginServer {
+		return newServer(p.(Plugin), b)
+	}
+}
+
 func serveConfig(p Plugin) *goplugin.ServeConfig {
 	return &goplugin.ServeConfig{
 		HandshakeConfig: protocol.Handshake,

@@ -13,6 +13,7 @@ import (
 	goplugin "github.com/hashicorp/go-plugin"
 
 	"github.com/jobd-dev/jobd/sdk/internal/pluginpb"
+	"github.com/jobd-dev/jobd/sdk/internal/protocol"
 )
 
 // maxResultsPerMessage bounds how many results one stream message carries.
@@ -38,7 +39,7 @@ func (s *server) Info(context.Context, *pluginpb.InfoRequest) (*pluginpb.InfoRes
 	if len(kinds) == 0 {
 		kinds = []string{info.Name}
 	}
-	return &pluginpb.InfoResponse{
+	resp := &pluginpb.InfoResponse{
 		Name:         info.Name,
 		Version:      info.Version,
 		Kinds:        kinds,
@@ -46,7 +47,11 @@ func (s *server) Info(context.Context, *pluginpb.InfoRequest) (*pluginpb.InfoRes
 		InputSchema:  info.InputSchema,
 		SampleConfig: info.SampleConfig,
 		Description:  info.Description,
-	}, nil
+	}
+	if protocol.InfoHook != nil {
+		protocol.InfoHook(resp)
+	}
+	return resp, nil
 }
 
 func (s *server) Configure(ctx context.Context, req *pluginpb.ConfigureRequest) (*pluginpb.ConfigureResponse, error) {

@@ -51,3 +51,15 @@ type Conn struct {
 	Client pluginpb.PluginClient
 	Broker *goplugin.GRPCBroker
 }
+
+// NewPluginServer builds the gRPC service for a plugin value (an sdk.Plugin;
+// typed any because this package cannot import sdk). Package sdk sets it
+// when it initialises; sdk/sdktest uses it to serve a plugin inside a test's
+// own process. Being internal, it is reachable only from packages under sdk/.
+var NewPluginServer func(plugin any, broker *goplugin.GRPCBroker) pluginpb.PluginServer
+
+// InfoHook, when set, sees every Info response just before the plugin sends
+// it. It is for tests only: sdk/internal/testplugin sets it to play a plugin
+// that speaks another API version, so the host's refusal can be tested.
+// Nothing else may set it.
+var InfoHook func(*pluginpb.InfoResponse)

@@ -7,6 +7,9 @@
 //	 "publish": {"subject": "...", "data": {...}}}
 //
 // Every call is appended as one JSON line to <data dir>/calls.jsonl.
+//
+// With TESTPLUGIN_API_VERSION=N in its environment it claims API version N
+// in its Info, so tests can check that the host refuses it.
 package main
 
 import (
@@ -16,10 +19,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/jobd-dev/jobd/sdk"
+	"github.com/jobd-dev/jobd/sdk/internal/pluginpb"
+	"github.com/jobd-dev/jobd/sdk/internal/protocol"
 )
 
 type input struct {
@@ -123,4 +129,9 @@ func (p *plugin) Handle(ctx context.Context, job *sdk.Job) (*sdk.Result, error) 
 	return &sdk.Result{Output: out}, nil
 }
 
-func main() { sdk.Serve(&plugin{}) }
+func main() {
+	if v, err := strconv.ParseUint(os.Getenv("TESTPLUGIN_API_VERSION"), 10, 32); err == nil {
+		protocol.InfoHook = func(r *pluginpb.InfoResponse) { r.ApiVersion = uint32(v) }
+	}
+	sdk.Serve(&plugin{})
+}
