@@ -48,6 +48,9 @@ func Load(path string, environ []string) (*Config, error) {
 				return "", nil
 			}
 			name := strings.ToLower(strings.TrimPrefix(key, EnvPrefix))
+			if !strings.Contains(name, "__") && name != "jobs_dir" {
+				return "", nil // JOBD_SOMETHING without a section is not an override
+			}
 			name = strings.ReplaceAll(name, "__", ".")
 			envKeys[name] = key
 			return name, envValue(k.Get(name), value)
