@@ -34,6 +34,11 @@ test: ## Run the whole test suite (engine packages with the race detector)
 	$(GO) test -count=1 ./cmd/... ./plugins/... ./examples/...
 	cd examples/plugin-slack && $(GO) test -count=1 ./...
 
+.PHONY: bench
+bench: ## Benchmarks: Go micro-benchmarks, then the floor and the engine side by side (writes bench.json)
+	$(GO) test -p 1 -run '^$$' -bench . -benchtime 1s -count 1 ./engine/... ./sdk/host
+	$(GO) run ./cmd/jobd-bench $(BENCHFLAGS)
+
 .PHONY: lint
 lint: ## gofmt and go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'))" || { gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'); exit 1; }

@@ -1,0 +1,248 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/jobd-dev/jobd/engine"
+	"github.com/jobd-dev/jobd/engine/config"
+	"github.com/jobd-dev/jobd/engine/streams"
+)
+
+// Subjects and events of the bench jobs.
+const (
+	throughputSubject = "bench.throughput"
+	throughputEvent   = "bench_throughput"
+	latencySubject    = "bench.latency"
+	latencyEvent      = "bench_latency"
+	fanoutSubject     = "bench.fanout"
+	fanoutJobs        = 10
+)
+
+// seedInput is the input of the seed job (config.toml [[jobs]]
+// send_notification, JOB-EVENTS.md §1), plus sent, which pipes the event's
+// send time into the result so latency can be measured.
+const seedInput = `
+  [jobs.input]
+    sent = "$Input{sent_ns}"
+  [jobs.input.push_notification]
+    title = "Reminder Alert"
+    body = "This is a reminder for your upcoming event."
+    device_token = "$Input{device_token}"
+    [jobs.input.push_notification.data]
+      eventId = "$Input{event_id}"
+      reminderType = "upcoming_event"
+  [jobs.input.email]
+    to = "$Input{email}"
+    subject = "Event Reminder"
+    body = "Hello! This is a reminder for your upcoming event on $Input{date}."
+`
+
+// writeConfig writes the engine's configuration into dir: embedded-style
+// NATS on a random loopback port, no HTTP endpoint, the no-op plugin, and
+// the bench jobs (seed input, retries = 3).
+func writeConfig(b *bench, dir string) (string, error) {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, `[server]
+  data_dir = %q
+  http = ""
+  log_level = "warn"
+[nats]
+  listen = "127.0.0.1:0"
+[plugins]
+  dir = %q
+`, filepath.Join(dir, "data"), filepath.Dir(b.noopPath))
+	job := func(event, subject string) {
+		fmt.Fprintf(&sb, "\n[[jobs]]\n  event = %q\n  kind = \"noop\"\n  on = [%q]\n  retries = 3\n  allow_fail = false\n%s", event, subject, seedInput)
+	}
+	job(throughputEvent, throughputSubject)
+	job(latencyEvent, latencySubject)
+	for i := 0; i < fanoutJobs; i++ {
+		job(fmt.Sprintf("bench_fanout_%d", i), fanoutSubject)
+	}
+	path := filepath.Join(dir, "config.toml")
+	return path, os.WriteFile(path, []byte(sb.String()), 0o644)
+}
+
+// engineRun is one engine on one fresh data folder, with its NATS server
+// started in this process by the engine's own broker.StartEmbedded, and
+// nats.url pointed at it, so events can be published before the engine
+// starts consuming.
+type engineRun struct {
+	srv *server
+	e   *engine.Engine
+	cfg *config.Config
+}
+
+func prepareEngine(ctx context.Context, b *bench, name string) (*engineRun, error) {
+	dir := b.tempDir(name)
+	path, err := writeConfig(b, dir)
+	if err != nil {
+		return nil, err
+	}
+	cfg, cat, err := engine.Load(path, []string{})
+	if err != nil {
+		return nil, err
+	}
+	srv, err := startServerCfg(b, cfg)
+	if err != nil {
+		return nil, err
+	}
+	cfg.NATS.URL = srv.emb.ClientURL()
+	err = streams.Ensure(ctx, srv.js, streams.Options{
+		Subjects: cat.Subjects(), Replicas: cfg.NATS.Replicas,
+		ResultsMaxAge: cfg.Server.ResultsMaxAge.D(), AckWait: cfg.Server.AckWait.D(),
+	})
+	if err != nil {
+		srv.close()
+		return nil, err
+	}
+	return &engineRun{srv: srv, cfg: cfg, e: engine.New(cfg, cat, engine.Options{Logger: b.log, Environ: []string{}, Version: "bench"})}, nil
+}
+
+func (r *engineRun) start(ctx context.Context) error { return r.e.Start(ctx) }
+
+func (r *engineRun) stop() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	r.e.Stop(ctx)
+	r.srv.close()
+}
+
+// batchStats is one run over events published in advance.
+type batchStats struct {
+	jobs       int
+	elapsed    time.Duration // first dispatch → last result stored
+	rate       float64
+	rssMiB     float64 // peak VmRSS of this process (engine + NATS + harness)
+	hwmMiB     float64 // VmHWM after a reset before the engine started
+	pluginMiB  float64 // peak VmRSS of the plugin process
+	cpuPerJob  time.Duration
+	plugCPUJob time.Duration
+	failed     int
+}
+
+// runBatch publishes events to subject in advance, starts the engine and
+// waits until want results are recorded in JOBD_RESULTS (stream info with a
+// subject filter, polled). The rate counts from the first dispatch (the
+// started_at of the first result) to the time the last result was stored.
+func runBatch(ctx context.Context, b *bench, name, subject string, events, want int, profile string) (batchStats, error) {
+	var st batchStats
+	r, err := prepareEngine(ctx, b, name)
+	if err != nil {
+		return st, err
+	}
+	defer r.stop()
+	if _, err := publishAll(ctx, r.srv.js, subject, events); err != nil {
+		return st, err
+	}
+	hwm := resetHWM()
+	mem := startMemSampler()
+	cpu0 := selfCPU()
+	if profile != "" {
+		f, err := os.Create(profile)
+		if err != nil {
+			return st, err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return st, err
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
+	if err := r.start(ctx); err != nil {
+		mem.done()
+		return st, err
+	}
+	var plugCPU0 int64
+	kids := children()
+	for _, k := range kids {
+		plugCPU0 += cpuTicks(k)
+	}
+	results, err := r.srv.js.Stream(ctx, streams.Results)
+	if err != nil {
+		mem.done()
+		return st, err
+	}
+	timeout := time.Duration(want/500+60) * time.Second
+	deadline := time.Now().Add(timeout)
+	var info *jetstream.StreamInfo
+	count, failed := 0, 0
+	for {
+		info, err = results.Info(ctx, jetstream.WithSubjectFilter("jobd.>"))
+		if err == nil {
+			count, failed = 0, 0
+			for s, n := range info.State.Subjects {
+				if strings.HasPrefix(s, streams.ResultSubjectPrefix) {
+					count += int(n)
+				} else {
+					failed += int(n)
+				}
+			}
+			if count >= want {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			mem.done()
+			return st, fmt.Errorf("%s: %d of %d results after %v", name, count, want, timeout)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cpu1 := selfCPU()
+	var plugCPU1 int64
+	for _, k := range kids {
+		plugCPU1 += cpuTicks(k)
+	}
+	st.rssMiB, st.pluginMiB = mem.done()
+	if hwm {
+		st.hwmMiB = float64(statusKB("self", "VmHWM")) / 1024
+	}
+	first, err := results.GetMsg(ctx, info.State.FirstSeq)
+	if err != nil {
+		return st, err
+	}
+	last, err := results.GetMsg(ctx, info.State.LastSeq)
+	if err != nil {
+		return st, err
+	}
+	var res struct {
+		StartedAt time.Time `json:"started_at"`
+		Status    string    `json:"status"`
+	}
+	if err := json.Unmarshal(first.Data, &res); err != nil {
+		return st, err
+	}
+	st.jobs = count
+	st.failed = failed
+	st.elapsed = last.Time.Sub(res.StartedAt)
+	st.rate = perSecond(count, st.elapsed)
+	st.cpuPerJob = (cpu1 - cpu0) / time.Duration(count)
+	st.plugCPUJob = time.Duration(plugCPU1-plugCPU0) * 10 * time.Millisecond / time.Duration(count)
+	if failed > 0 {
+		return st, fmt.Errorf("%s: %d failure reports", name, failed)
+	}
+	return st, nil
+}
+
+// runLatency starts an engine and publishes events at b.rate for
+// b.duration: publish → result (core NATS subscription on jobd.result.<event>).
+func runLatency(ctx context.Context, b *bench, rep int) (latencyStats, error) {
+	r, err := prepareEngine(ctx, b, fmt.Sprintf("engine-latency-%d", rep))
+	if err != nil {
+		return latencyStats{}, err
+	}
+	defer r.stop()
+	if err := r.start(ctx); err != nil {
+		return latencyStats{}, err
+	}
+	return measureLatency(ctx, b, r.srv.nc, latencySubject, streams.ResultSubjectPrefix+latencyEvent, b.duration)
+}

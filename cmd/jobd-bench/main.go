@@ -1,0 +1,447 @@
+// Command jobd-bench measures, in one run on one machine, what jobd's parts
+// cost alone (the floor: JetStream publish and consume, one go-plugin gRPC
+// round trip to a no-op plugin, one evaluation of the seed job's compiled
+// input template, and the whole pipeline without a plugin call) and what the
+// engine does with them (throughput, latency at a steady rate, fan-out), and
+// prints both with their ratios. See docs/PERFORMANCE.md.
+//
+//	go run ./cmd/jobd-bench            # full run (a few minutes)
+//	go run ./cmd/jobd-bench -quick     # smoke run
+//
+// Everything runs on loopback: the NATS server is started in this process
+// (file storage in a temporary folder), the engine too, and the no-op plugin
+// (cmd/jobd-bench/noop) is built into the temporary folder with go build.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/jobd-dev/jobd/engine"
+	"github.com/jobd-dev/jobd/engine/piping"
+)
+
+// bench holds the run's settings and shared state.
+type bench struct {
+	events        int
+	fanoutEvents  int
+	reps          int
+	duration      time.Duration
+	floorDuration time.Duration
+	rate          int
+	grpcOps       int
+	evalTime      time.Duration
+	cpuProfile    string
+
+	dir      string
+	noopPath string
+	tmpl     *piping.Template
+	log      *slog.Logger
+}
+
+func (b *bench) tempDir(name string) string {
+	d := filepath.Join(b.dir, name)
+	_ = os.MkdirAll(d, 0o755)
+	return d
+}
+
+// Report is what bench.json holds.
+type Report struct {
+	Time     time.Time         `json:"time"`
+	Machine  map[string]string `json:"machine"`
+	Settings map[string]any    `json:"settings"`
+	Figures  []Figure          `json:"figures"`
+	Ratios   []Ratio           `json:"ratios"`
+	Targets  []Target          `json:"targets"`
+	Errors   []string          `json:"errors,omitempty"`
+}
+
+// Ratio is an engine figure over a floor figure.
+type Ratio struct {
+	Name  string  `json:"name"`
+	Value float64 `json:"value"`
+	How   string  `json:"how"`
+}
+
+// Target is one of the issue's targets and whether this run met it.
+type Target struct {
+	Name  string  `json:"name"`
+	Want  string  `json:"want"`
+	Value float64 `json:"value"`
+	Unit  string  `json:"unit"`
+	Met   bool    `json:"met"`
+}
+
+func main() {
+	var (
+		events   = flag.Int("events", 100000, "events published in advance for the throughput cases (and messages for the JetStream floor)")
+		reps     = flag.Int("reps", 3, "repetitions of every case (the table shows median, min and max)")
+		duration = flag.Duration("duration", 20*time.Second, "length of the engine latency case")
+		floorDur = flag.Duration("floor-duration", 5*time.Second, "length of the no-plugin pipeline latency floor")
+		rate     = flag.Int("rate", 5000, "events per second in the latency cases")
+		grpcOps  = flag.Int("grpc-ops", 2000, "round trips at 1 in flight for the gRPC floor (x20 at 64 in flight, x50 jobs batched)")
+		fanout   = flag.Int("fanout-events", 0, "events for the fan-out case, each triggering 10 jobs (default events/10)")
+		quick    = flag.Bool("quick", false, "smoke run: -events 5000 -reps 1 -duration 2s -floor-duration 1s -grpc-ops 200 unless set")
+		cpuprof  = flag.String("cpuprofile", "", "write a CPU profile of the first engine throughput repetition to this file")
+		jsonOut  = flag.String("json", "bench.json", "write the results as JSON to this file (\"\" for none)")
+		keep     = flag.Bool("keep", false, "keep the temporary folder")
+		verbose  = flag.Bool("v", false, "log the engine's warnings and errors to stderr")
+	)
+	flag.Parse()
+	set := map[string]bool{}
+	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *quick {
+		q := map[string]func(){
+			"events": func() { *events = 5000 }, "reps": func() { *reps = 1 },
+			"duration": func() { *duration = 2 * time.Second }, "floor-duration": func() { *floorDur = time.Second },
+			"grpc-ops": func() { *grpcOps = 200 },
+		}
+		for name, f := range q {
+			if !set[name] {
+				f()
+			}
+		}
+	}
+	if *fanout <= 0 {
+		*fanout = max(*events/fanoutJobs, 1)
+	}
+	if *events < 1 || *reps < 1 || *rate < 1 || *grpcOps < 1 {
+		fmt.Fprintln(os.Stderr, "jobd-bench: -events, -reps, -rate and -grpc-ops must be at least 1")
+		os.Exit(2)
+	}
+	b := &bench{
+		events: *events, fanoutEvents: *fanout, reps: *reps, duration: *duration, floorDuration: *floorDur,
+		rate: *rate, grpcOps: *grpcOps, evalTime: 500 * time.Millisecond, cpuProfile: *cpuprof,
+	}
+	if *quick {
+		b.evalTime = 100 * time.Millisecond
+	}
+	var logOut io.Writer = io.Discard
+	if *verbose {
+		logOut = os.Stderr
+	}
+	b.log = slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+	dir, err := os.MkdirTemp("", "jobd-bench-")
+	if err != nil {
+		fatal(err)
+	}
+	b.dir = dir
+	if !*keep {
+		defer os.RemoveAll(dir)
+	} else {
+		fmt.Fprintln(os.Stderr, "temporary folder:", dir)
+	}
+	code := run(b, *jsonOut)
+	if !*keep {
+		os.RemoveAll(dir)
+	}
+	os.Exit(code)
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "jobd-bench:", err)
+	os.Exit(1)
+}
+
+func progress(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "· "+format+"\n", args...)
+}
+
+func run(b *bench, jsonOut string) int {
+	ctx := context.Background()
+	rep := &Report{Time: time.Now().UTC(), Machine: machine(), Settings: map[string]any{
+		"events": b.events, "fanout_events": b.fanoutEvents, "reps": b.reps, "duration": b.duration.String(),
+		"floor_duration": b.floorDuration.String(), "rate": b.rate, "grpc_ops": b.grpcOps,
+		"grpc_in_flight": grpcInFlight, "grpc_batch": grpcBatch, "grpc_batch_in_flight": grpcBatchInFlight,
+	}}
+	fail := func(what string, err error) {
+		msg := fmt.Sprintf("%s: %v", what, err)
+		rep.Errors = append(rep.Errors, msg)
+		fmt.Fprintln(os.Stderr, "jobd-bench:", msg)
+	}
+
+	// The no-op plugin, built as jobd-noop, so the engine finds it under
+	// plugins.dir for kind "noop".
+	progress("building the no-op plugin")
+	plugDir := b.tempDir("plugins")
+	b.noopPath = filepath.Join(plugDir, "jobd-noop")
+	if out, err := exec.Command("go", "build", "-o", b.noopPath, "github.com/jobd-dev/jobd/cmd/jobd-bench/noop").CombinedOutput(); err != nil {
+		fatal(fmt.Errorf("go build the no-op plugin: %v\n%s", err, out))
+	}
+	// The bench job's compiled template, from the same configuration the
+	// engine loads.
+	path, err := writeConfig(b, b.tempDir("template"))
+	if err != nil {
+		fatal(err)
+	}
+	_, cat, err := engine.Load(path, []string{})
+	if err != nil {
+		fatal(err)
+	}
+	b.tmpl = cat.Job(throughputEvent).Input
+
+	var (
+		pub, cons, grpc1, grpc1p50, grpcN, grpcB, evalNS, evalMNS, pipe []float64
+		pipeP50, pipeP99, pipeP999                                      []float64
+		thr, rss, hwm, plugRSS, cpuJob, plugCPU                         []float64
+		latP50, latP99, latP999, latMax, latRate                        []float64
+		fan                                                             []float64
+	)
+	for i := 0; i < b.reps; i++ {
+		progress("floor %d/%d: JetStream publish and consume (%d messages)", i+1, b.reps, b.events)
+		if p, c, err := floorJetStream(ctx, b, i); err != nil {
+			fail("floor jetstream", err)
+		} else {
+			pub, cons = append(pub, p), append(cons, c)
+		}
+		progress("floor %d/%d: gRPC round trips to the no-op plugin", i+1, b.reps)
+		if g, err := floorGRPC(ctx, b, i); err != nil {
+			fail("floor grpc", err)
+		} else {
+			grpc1, grpc1p50 = append(grpc1, g.oneCallsPerSec), append(grpc1p50, us(g.oneP50))
+			grpcN, grpcB = append(grpcN, g.manyCallsPerS), append(grpcB, g.batchJobsPerS)
+		}
+		progress("floor %d/%d: template evaluation", i+1, b.reps)
+		if e, em, err := floorEval(b); err != nil {
+			fail("floor eval", err)
+		} else {
+			evalNS, evalMNS = append(evalNS, e), append(evalMNS, em)
+		}
+		progress("floor %d/%d: pipeline without plugin (%d events)", i+1, b.reps, b.events)
+		if r, err := floorPipeline(ctx, b, i); err != nil {
+			fail("floor pipeline", err)
+		} else {
+			pipe = append(pipe, r)
+		}
+		progress("floor %d/%d: pipeline without plugin at %d/s for %v", i+1, b.reps, b.rate, b.floorDuration)
+		if l, err := floorPipelineLatency(ctx, b, i); err != nil {
+			fail("floor pipeline latency", err)
+		} else {
+			pipeP50, pipeP99, pipeP999 = append(pipeP50, ms(l.p50)), append(pipeP99, ms(l.p99)), append(pipeP999, ms(l.p999))
+			if l.received < l.sent {
+				fail("floor pipeline latency", fmt.Errorf("%d of %d results", l.received, l.sent))
+			}
+		}
+	}
+	for i := 0; i < b.reps; i++ {
+		progress("engine %d/%d: throughput (%d events published in advance)", i+1, b.reps, b.events)
+		prof := ""
+		if i == 0 {
+			prof = b.cpuProfile
+		}
+		st, err := runBatch(ctx, b, fmt.Sprintf("engine-throughput-%d", i), throughputSubject, b.events, b.events, prof)
+		if err != nil {
+			fail("engine throughput", err)
+			continue
+		}
+		thr, rss, plugRSS = append(thr, st.rate), append(rss, st.rssMiB), append(plugRSS, st.pluginMiB)
+		if st.hwmMiB > 0 {
+			hwm = append(hwm, st.hwmMiB)
+		}
+		cpuJob, plugCPU = append(cpuJob, us(st.cpuPerJob)), append(plugCPU, us(st.plugCPUJob))
+		progress("  %.0f jobs/s, peak RSS %.0f MiB", st.rate, st.rssMiB)
+	}
+	for i := 0; i < b.reps; i++ {
+		progress("engine %d/%d: latency at %d/s for %v", i+1, b.reps, b.rate, b.duration)
+		l, err := runLatency(ctx, b, i)
+		if err != nil {
+			fail("engine latency", err)
+			continue
+		}
+		latP50, latP99, latP999 = append(latP50, ms(l.p50)), append(latP99, ms(l.p99)), append(latP999, ms(l.p999))
+		latMax, latRate = append(latMax, ms(l.max)), append(latRate, l.achievedRate)
+		if l.received < l.sent {
+			fail("engine latency", fmt.Errorf("%d of %d results within 15s after the last publish", l.received, l.sent))
+		}
+		progress("  p50 %.2f ms, p99 %.2f ms", ms(l.p50), ms(l.p99))
+	}
+	for i := 0; i < b.reps; i++ {
+		progress("engine %d/%d: fan-out (%d events x %d jobs)", i+1, b.reps, b.fanoutEvents, fanoutJobs)
+		st, err := runBatch(ctx, b, fmt.Sprintf("engine-fanout-%d", i), fanoutSubject, b.fanoutEvents, b.fanoutEvents*fanoutJobs, "")
+		if err != nil {
+			fail("engine fan-out", err)
+			continue
+		}
+		fan = append(fan, st.rate)
+	}
+
+	F := func(group, name, unit string, s []float64, note string) Figure {
+		f := newFigure(group, name, unit, s)
+		f.Note = note
+		rep.Figures = append(rep.Figures, f)
+		return f
+	}
+	fPub := F("floor", "JetStream async publish (file store)", "msgs/s", pub, "")
+	fCons := F("floor", "JetStream pull consume + ack (file store)", "msgs/s", cons, "PullMaxMessages 512")
+	F("floor", "gRPC no-op, 1 job/call, 1 in flight", "calls/s", grpc1, "")
+	fG1 := F("floor", "gRPC no-op, 1 in flight, round trip p50", "µs", grpc1p50, "")
+	F("floor", fmt.Sprintf("gRPC no-op, 1 job/call, %d in flight", grpcInFlight), "calls/s", grpcN, "")
+	fGB := F("floor", fmt.Sprintf("gRPC no-op, %d jobs/call, %d calls in flight", grpcBatch, grpcBatchInFlight), "jobs/s", grpcB, "")
+	fEval := F("floor", "seed template evaluation", "µs", scale(evalNS, 1e-3), "")
+	F("floor", "seed template evaluation + json.Marshal", "µs", scale(evalMNS, 1e-3), "")
+	fPipe := F("floor", "pipeline, no plugin: consume+eval+record+ack", "jobs/s", pipe, "written in the harness")
+	fPipe50 := F("floor", fmt.Sprintf("pipeline, no plugin, at %d/s: p50", b.rate), "ms", pipeP50, "")
+	fPipe99 := F("floor", fmt.Sprintf("pipeline, no plugin, at %d/s: p99", b.rate), "ms", pipeP99, "")
+	F("floor", fmt.Sprintf("pipeline, no plugin, at %d/s: p99.9", b.rate), "ms", pipeP999, "")
+	fThr := F("engine", "throughput, no-op plugin, retries=3", "jobs/s", thr, "first dispatch → last result stored")
+	fRSS := F("engine", "throughput: peak RSS (engine+NATS+harness)", "MiB", rss, "VmRSS sampled every 50 ms")
+	F("engine", "throughput: VmHWM", "MiB", hwm, "reset before the engine starts")
+	F("engine", "throughput: peak RSS of the plugin process", "MiB", plugRSS, "")
+	F("engine", "throughput: CPU per job, jobd process", "µs", cpuJob, "engine + NATS server + harness polling")
+	F("engine", "throughput: CPU per job, plugin process", "µs", plugCPU, "10 ms tick resolution")
+	fL50 := F("engine", fmt.Sprintf("latency at %d/s: p50", b.rate), "ms", latP50, "publish → result received")
+	fL99 := F("engine", fmt.Sprintf("latency at %d/s: p99", b.rate), "ms", latP99, "")
+	F("engine", fmt.Sprintf("latency at %d/s: p99.9", b.rate), "ms", latP999, "")
+	F("engine", fmt.Sprintf("latency at %d/s: max", b.rate), "ms", latMax, "")
+	F("engine", "latency: achieved publish rate", "events/s", latRate, "")
+	fFan := F("engine", fmt.Sprintf("fan-out: 1 event → %d jobs", fanoutJobs), "jobs/s", fan, "")
+
+	// Ratios.
+	floorSum := 1e6/fPub.Median + 1e6/fCons.Median + fEval.Median + 1e6/fGB.Median
+	R := func(name string, v float64, how string) {
+		rep.Ratios = append(rep.Ratios, Ratio{Name: name, Value: v, How: how})
+	}
+	R("throughput / no-plugin pipeline", fThr.Median/fPipe.Median, "engine jobs/s over the harness pipeline's jobs/s (target ≥ 0.7)")
+	R("throughput / batched gRPC floor", fThr.Median/fGB.Median, "engine jobs/s over no-op plugin jobs/s at 32 jobs/call")
+	R("cost per job / sum of parts", (1e6/fThr.Median)/floorSum,
+		fmt.Sprintf("engine %.1f µs/job over publish + consume&ack + eval + batched gRPC = %.1f µs/job", 1e6/fThr.Median, floorSum))
+	R("latency p50 / floor p50", fL50.Median/(fPipe50.Median+fG1.Median/1000),
+		fmt.Sprintf("over no-plugin pipeline p50 + one gRPC round trip at 1 in flight = %.2f ms", fPipe50.Median+fG1.Median/1000))
+	R("latency p99 / floor p99", fL99.Median/(fPipe99.Median+fG1.Median/1000),
+		fmt.Sprintf("over no-plugin pipeline p99 + one gRPC round trip p50 = %.2f ms", fPipe99.Median+fG1.Median/1000))
+	R("fan-out / throughput", fFan.Median/fThr.Median, "jobs/s with 10 jobs per event over 1 job per event")
+
+	T := func(name, want string, v float64, unit string, met bool) {
+		rep.Targets = append(rep.Targets, Target{Name: name, Want: want, Value: v, Unit: unit, Met: met && !math.IsNaN(v)})
+	}
+	T("throughput", "≥ 40,000 jobs/s", fThr.Median, "jobs/s", fThr.Median >= 40000)
+	T("throughput / no-plugin pipeline", "≥ 0.7", fThr.Median/fPipe.Median, "", fThr.Median/fPipe.Median >= 0.7)
+	T(fmt.Sprintf("latency p50 at %d/s", b.rate), "≤ 2 ms", fL50.Median, "ms", fL50.Median <= 2)
+	T(fmt.Sprintf("latency p99 at %d/s", b.rate), "≤ 10 ms", fL99.Median, "ms", fL99.Median <= 10)
+	T("memory (peak RSS, throughput case)", "< 150 MiB", fRSS.Median, "MiB", fRSS.Median < 150)
+
+	printReport(os.Stdout, rep)
+	if jsonOut != "" {
+		data, _ := json.MarshalIndent(rep, "", "  ")
+		if err := os.WriteFile(jsonOut, append(data, '\n'), 0o644); err != nil {
+			fail("write json", err)
+		} else {
+			fmt.Printf("\nwrote %s\n", jsonOut)
+		}
+	}
+	if b.cpuProfile != "" {
+		fmt.Printf("\nCPU profile of the first throughput repetition: %s\n", b.cpuProfile)
+		out, err := exec.Command("go", "tool", "pprof", "-top", "-nodecount=25", b.cpuProfile).CombinedOutput()
+		if err == nil {
+			fmt.Print(string(out))
+		}
+	}
+	if len(rep.Errors) > 0 {
+		return 1
+	}
+	return 0
+}
+
+func scale(s []float64, k float64) []float64 {
+	out := make([]float64, len(s))
+	for i, v := range s {
+		out[i] = v * k
+	}
+	return out
+}
+
+func printReport(w io.Writer, rep *Report) {
+	fmt.Fprintf(w, "\njobd bench: %s, %s CPUs (%s), %s, settings %v\n\n",
+		rep.Time.Format(time.RFC3339), rep.Machine["nproc"], rep.Machine["cpu"], rep.Machine["go"], rep.Settings)
+	fmt.Fprintf(w, "%-7s %-52s %12s %12s %12s  %s\n", "", "case", "median", "min", "max", "unit")
+	group := ""
+	for _, f := range rep.Figures {
+		g := ""
+		if f.Group != group {
+			g, group = f.Group, f.Group
+		}
+		fmt.Fprintf(w, "%-7s %-52s %12s %12s %12s  %s", g, f.Name, num(f.Median), num(f.Min), num(f.Max), f.Unit)
+		if f.Note != "" {
+			fmt.Fprintf(w, "  (%s)", f.Note)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "\nratios\n")
+	for _, r := range rep.Ratios {
+		fmt.Fprintf(w, "  %-34s %6.2f   %s\n", r.Name, r.Value, r.How)
+	}
+	fmt.Fprintf(w, "\ntargets\n")
+	for _, t := range rep.Targets {
+		mark := "MISSED"
+		if t.Met {
+			mark = "met"
+		}
+		fmt.Fprintf(w, "  %-36s %-16s %12s %-6s %s\n", t.Name, t.Want, num(t.Value), t.Unit, mark)
+	}
+	if len(rep.Errors) > 0 {
+		fmt.Fprintf(w, "\nerrors\n")
+		for _, e := range rep.Errors {
+			fmt.Fprintf(w, "  %s\n", e)
+		}
+	}
+}
+
+// num formats a figure with three significant digits and thousands
+// separators.
+func num(v float64) string {
+	switch {
+	case math.IsNaN(v):
+		return "–"
+	case math.Abs(v) >= 1000:
+		s := fmt.Sprintf("%.0f", v)
+		var b strings.Builder
+		for i, c := range s {
+			if i > 0 && (len(s)-i)%3 == 0 && s[i-1] != '-' {
+				b.WriteByte(',')
+			}
+			b.WriteRune(c)
+		}
+		return b.String()
+	case math.Abs(v) >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case math.Abs(v) >= 10:
+		return fmt.Sprintf("%.1f", v)
+	default:
+		return fmt.Sprintf("%.2f", v)
+	}
+}
+
+func machine() map[string]string {
+	m := map[string]string{
+		"nproc":      fmt.Sprint(runtime.NumCPU()),
+		"gomaxprocs": fmt.Sprint(runtime.GOMAXPROCS(0)),
+		"go":         runtime.Version(),
+		"os":         runtime.GOOS + "/" + runtime.GOARCH,
+	}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(line, "model name") {
+				if i := strings.IndexByte(line, ':'); i >= 0 {
+					m["cpu"] = strings.TrimSpace(line[i+1:])
+				}
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m["kernel"] = strings.TrimSpace(string(b))
+	}
+	return m
+}
