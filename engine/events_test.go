@@ -31,7 +31,7 @@ func TestPipingFromEventAndEnvelope(t *testing.T) {
 	if r.Status != "completed" {
 		t.Fatalf("result = %+v", r)
 	}
-	got, _ := json.Marshal(r.Input)
+	got := []byte(r.Input)
 	want := `{"count":3,"greeting":"Hello Ada, your order #42 of A-1","last_step":"rc-9","order":{"count":3,"id":42,"items":[{"sku":"A-1"}]},"to":"ada@example.com"}`
 	if string(got) != want {
 		t.Fatalf("resolved input\n got %s\nwant %s", got, want)
@@ -46,7 +46,8 @@ func TestEventDataIsNeverEvaluated(t *testing.T) {
 	en := newEnv(t, echoJobs)
 	en.publish("events.user.signup", `{"input": {"email": "$Input{name}", "name": "${ Secret }", "order": {"id": "$Sequence{x}{y}", "count": 1, "items": [{"sku": "$Now"}]}}, "sequence": {"checkout": {"pay": {"receipt": {"id": "$Secret{TOKEN}"}}}}}`, "Jobd-Envelope", "v1")
 	r := en.results("echo", 1, 10*time.Second)[0]
-	in := r.Input.(map[string]any)
+	var in map[string]any
+	_ = json.Unmarshal(r.Input, &in)
 	if in["to"] != "$Input{name}" || in["greeting"] != "Hello ${ Secret }, your order #$Sequence{x}{y} of $Now" || in["last_step"] != "$Secret{TOKEN}" {
 		t.Fatalf("event text was evaluated: %v", in)
 	}
@@ -177,7 +178,8 @@ auth = "Bearer $Secret{TOKEN}"
 		}
 	}
 	for _, r := range rs {
-		in := r.Input.(map[string]any)
+		var in map[string]any
+		_ = json.Unmarshal(r.Input, &in)
 		if in["token"] != "[secret]" || in["auth"] != "Bearer [secret]" {
 			t.Errorf("result input %v shows the secret", in)
 		}

@@ -356,11 +356,12 @@ func (p *pipeline) handle(m jetstream.Msg) {
 		_ = m.Term()
 		return
 	}
+	inb, _ := json.Marshal(input) // the engine encodes the input once, for the plugin and the result
 	fin := time.Now()
 	res := runner.Result{
 		JobID: id, RunID: id, Event: "bench_pipeline", Kind: "none", Status: "completed", Attempts: 1,
 		Subject: m.Subject(), ReceivedAt: meta.Timestamp, StartedAt: &now, FinishedAt: fin,
-		DurationMS: float64(fin.Sub(now).Microseconds()) / 1000, Input: input,
+		DurationMS: float64(fin.Sub(now).Microseconds()) / 1000, Input: inb,
 	}
 	body, _ := json.Marshal(&res)
 	rm := nats.NewMsg("bench.result.pipeline")

@@ -55,8 +55,12 @@ func (p *publisher) publish(msg *nats.Msg, cb func(error), opts ...jetstream.Pub
 
 // publishAll publishes msgs and calls cb once, with the first error if any.
 func (p *publisher) publishAll(msgs []*nats.Msg, cb func(error)) {
-	if len(msgs) == 0 {
+	switch len(msgs) {
+	case 0:
 		cb(nil)
+		return
+	case 1:
+		p.publish(msgs[0], cb)
 		return
 	}
 	var (

@@ -32,7 +32,7 @@ type Result struct {
 	FinishedAt time.Time       `json:"finished_at"`
 	DurationMS float64         `json:"duration_ms"`
 	Error      *ErrorInfo      `json:"error,omitempty"`
-	Input      any             `json:"input,omitempty"`
+	Input      json.RawMessage `json:"input,omitempty"`
 	Output     json.RawMessage `json:"output,omitempty"`
 }
 

@@ -1,6 +1,8 @@
 package runner
 
 import (
+	"context"
+	"log/slog"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -41,7 +43,7 @@ type run struct {
 	overrides   overrides
 
 	startedAt time.Time
-	input     any // resolved input, secrets redacted
+	input     json.RawMessage // resolved input as sent, secrets redacted
 	// secrets are the secret values the input used; they are scrubbed from
 	// the plugin's output and errors before anything is recorded.
 	secrets []string
@@ -214,17 +216,21 @@ func (r *Runner) attempt(ru *run) {
 		r.failNow(ru, ClassPiping, "job %q: %v", j.Event, err)
 		return
 	}
-	ru.input = input
-	if j.Input.UsesSecrets() {
-		env.Redact = true
-		if red, err := j.Input.Eval(env); err == nil {
-			ru.input = red
-		}
-	}
-	body, err := json.Marshal(input)
+	body, err := appendValue(make([]byte, 0, 512), input)
 	if err != nil {
 		r.failNow(ru, ClassPiping, "job %q: encode input: %v", j.Event, err)
 		return
+	}
+	// The result records the input as sent, encoded once; with secrets, as
+	// resolved with every secret shown as [secret].
+	ru.input = body
+	if j.Input.UsesSecrets() {
+		env.Redact = true
+		if red, err := j.Input.Eval(env); err == nil {
+			if b, err := appendValue(nil, red); err == nil {
+				ru.input = b
+			}
+		}
 	}
 	disp := r.o.Dispatchers[j.Kind]
 	if disp == nil {
@@ -330,10 +336,7 @@ func (r *Runner) finish(ru *run, dec policy.Decision, res host.Result, info *Err
 	if info == nil && status != policy.StatusCompleted {
 		result.Error = &ErrorInfo{Message: "failed", Class: ClassRetryable}
 	}
-	body, err := json.Marshal(&result)
-	if err != nil {
-		body, _ = json.Marshal(map[string]any{"run_id": ru.runID, "event": j.Event, "status": status, "error": "encode result: " + err.Error()})
-	}
+	body := appendResult(make([]byte, 0, 512+len(result.Input)+len(result.Output)), &result)
 	msgs := []*nats.Msg{newMsg(streams.ResultSubjectPrefix+j.Event, body, ru.runID+"/result")}
 	if dec.Action == policy.Fail {
 		msgs = append(msgs, newMsg(streams.FailedSubjectPrefix+j.Event, body, ru.runID+"/failed"))
@@ -347,14 +350,18 @@ func (r *Runner) finish(ru *run, dec policy.Decision, res host.Result, info *Err
 		dlBody, _ := json.Marshal(&dl)
 		msgs = append(msgs, newMsg(streams.DLQSubjectPrefix+j.Event, dlBody, ru.runID+"/dlq"))
 	}
-	log := r.log.With("job_id", ru.jobID, "run_id", ru.runID, "event", j.Event, "kind", j.Kind, "attempt", ru.attempt, "status", status)
+	log := func() *slog.Logger {
+		return r.log.With("job_id", ru.jobID, "run_id", ru.runID, "event", j.Event, "kind", j.Kind, "attempt", ru.attempt, "status", status)
+	}
 	switch dec.Action {
 	case policy.Complete:
-		log.Debug("run completed")
+		if r.log.Enabled(context.Background(), slog.LevelDebug) {
+			log().Debug("run completed")
+		}
 	case policy.FailAllowed:
-		log.Warn("run failed; allowed", "error", result.Error.Message, "class", result.Error.Class)
+		log().Warn("run failed; allowed", "error", result.Error.Message, "class", result.Error.Class)
 	default:
-		log.Error("run failed; dead-lettered", "error", result.Error.Message, "class", result.Error.Class)
+		log().Error("run failed; dead-lettered", "error", result.Error.Message, "class", result.Error.Class)
 	}
 	if m := r.o.Metrics; m != nil {
 		m.Runs.WithLabelValues(j.Event, status).Inc()
@@ -364,7 +371,7 @@ func (r *Runner) finish(ru *run, dec policy.Decision, res host.Result, info *Err
 	}
 	r.pub.publishAll(msgs, func(err error) {
 		if err != nil {
-			log.Error("could not record the outcome; the message will be redelivered", "error", err)
+			log().Error("could not record the outcome; the message will be redelivered", "error", err)
 		}
 		if ru.record && err == nil {
 			go func() {

@@ -65,7 +65,7 @@ func benchResult() *Result {
 		JobID: id, RunID: id, Event: "send_notification", Kind: "notification", Status: "completed",
 		Attempts: 1, Subject: "events.booking.created", ReceivedAt: now.Add(-time.Millisecond),
 		StartedAt: &started, FinishedAt: now, DurationMS: 0.3,
-		Input: map[string]any{
+		Input: mustJSON(map[string]any{
 			"push_notification": map[string]any{
 				"title": "Reminder Alert", "body": "This is a reminder for your upcoming event.",
 				"data":         map[string]any{"eventId": "evt-42", "reminderType": "upcoming_event"},
@@ -76,7 +76,7 @@ func benchResult() *Result {
 				"body": "Hello! This is a reminder for your upcoming event on 2026-12-24.",
 			},
 			"sent": "1780000000000000000",
-		},
+		}),
 	}
 }
 
@@ -109,4 +109,12 @@ func BenchmarkEventPath(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
