@@ -1,11 +1,11 @@
 package runner
 
 import (
-	"context"
-	"log/slog"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 
