@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"database/sql"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	_ "modernc.org/sqlite"
 )
 
 const seedEvent = `{"event_id":"e-1","device_token":"tok-1","email":"ada@example.com","date":"2026-12-24"}`
@@ -56,6 +59,19 @@ func TestQuickStartOutbox(t *testing.T) {
 	}
 	if b := body(t, m); !strings.Contains(b, "Hello! This is a reminder for your upcoming event on 2026-12-24.") {
 		t.Errorf("body = %q", b)
+	}
+	// The example's db_action job stored the reminder in the embedded SQLite.
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(s.dir, "data", "plugins", "db_action", "app.db")+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var email, remindAt string
+	waitFor(t, 10*time.Second, "the reminder row", func() bool {
+		return db.QueryRow(`SELECT email, remind_at FROM reminders WHERE event_id = 'e-1'`).Scan(&email, &remindAt) == nil
+	})
+	if email != "ada@example.com" || !strings.HasPrefix(remindAt, "2026-12-24") {
+		t.Errorf("reminder row = %q %q", email, remindAt)
 	}
 	d.stop(t)
 }
@@ -123,7 +139,20 @@ func TestKill9LosesNothing(t *testing.T) {
 		t.Fatalf("publish: %s %s", out, e)
 	}
 	waitFor(t, 60*time.Second, "the first emails", func() bool { return len(mb.messages()) >= 50 })
+	plugins := children(d.cmd.Process.Pid)
+	if len(plugins) == 0 {
+		t.Fatal("jobd has no plugin processes")
+	}
 	d.kill9()
+	// The plugins notice and exit by themselves: no orphans.
+	waitFor(t, 5*time.Second, "the plugins of the killed jobd to exit", func() bool {
+		for _, pid := range plugins {
+			if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err == nil {
+				return false
+			}
+		}
+		return true
+	})
 	before, _ := mb.distinctIDs()
 	if before >= n {
 		t.Logf("all %d emails arrived before the kill; the test proves less than it should", n)
@@ -136,4 +165,32 @@ func TestKill9LosesNothing(t *testing.T) {
 	distinct, total := mb.distinctIDs()
 	t.Logf("killed after %d emails; %d distinct emails, %d deliveries in all", before, distinct, total)
 	d.stop(t)
+}
+
+// children returns the pids whose parent is pid.
+func children(pid int) []int {
+	var out []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so split after ')'.
+		s := string(b)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(s[i+1:])
+		var self, parent int
+		if len(f) > 1 {
+			fmt.Sscan(f[1], &parent)
+			fmt.Sscan(e.Name(), &self)
+		}
+		if parent == pid && self > 0 {
+			out = append(out, self)
+		}
+	}
+	return out
 }
