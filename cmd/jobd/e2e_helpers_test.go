@@ -34,6 +34,7 @@ func TestMain(m *testing.M) {
 		{"jobd", "github.com/jobd-dev/jobd/cmd/jobd"},
 		{"plugins/jobd-notification", "github.com/jobd-dev/jobd/plugins/notification"},
 		{"plugins/jobd-db_action", "github.com/jobd-dev/jobd/plugins/dbaction"},
+		{"plugins/jobd-action", "github.com/jobd-dev/jobd/plugins/action"},
 		{"plugins/jobd-test", "github.com/jobd-dev/jobd/sdk/internal/testplugin"},
 	}
 	for _, b := range builds {
