@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/jobd-dev/jobd/sdk"
 )
 
 // Defaults of the configuration, applied by [Config.withDefaults].
@@ -146,7 +148,7 @@ func decodeConfig(raw json.RawMessage) (Config, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		raw = json.RawMessage("{}")
 	}
-	if err := strictDecode("", raw, &cfg); err != nil {
+	if err := sdk.DecodeStrict("", raw, &cfg); err != nil {
 		return cfg, err
 	}
 	return cfg.withDefaults(), nil

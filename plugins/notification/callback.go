@@ -53,7 +53,7 @@ func (s *callbackSender) send(ctx context.Context, name string, raw json.RawMess
 		return nil, sdk.Permanent(fmt.Errorf("%s: no URL configured: set url in [plugins.notification.config.callback]", name))
 	}
 	var in callbackInput
-	if err := strictDecode(name, raw, &in); err != nil {
+	if err := sdk.DecodeStrict(name, raw, &in); err != nil {
 		return nil, sdk.Permanent(err)
 	}
 	u, err := s.buildURL(name, in)
@@ -169,7 +169,7 @@ func (s *callbackSender) buildURL(name string, in callbackInput) (*url.URL, erro
 		}
 		sv, ok := scalarString(v)
 		if !ok || sv == "" {
-			errs = append(errs, fmt.Errorf("%s.params.%s: want a non-empty string or number, got %s", name, pname, jsonKind(v)))
+			errs = append(errs, fmt.Errorf("%s.params.%s: want a non-empty string or number, got %s", name, pname, sdk.JSONKind(v)))
 			continue
 		}
 		segs[i] = url.PathEscape(sv) + rest
@@ -192,7 +192,7 @@ func (s *callbackSender) buildURL(name string, in callbackInput) (*url.URL, erro
 	for _, k := range slices.Sorted(maps.Keys(in.Query)) {
 		vals, ok := queryValues(in.Query[k])
 		if !ok {
-			return nil, fmt.Errorf("%s.query.%s: want a string, number, boolean or a list of them, got %s", name, k, jsonKind(in.Query[k]))
+			return nil, fmt.Errorf("%s.query.%s: want a string, number, boolean or a list of them, got %s", name, k, sdk.JSONKind(in.Query[k]))
 		}
 		for _, v := range vals {
 			q.Add(k, v)

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/net/http/httpguts"
+
+	"github.com/jobd-dev/jobd/sdk"
 )
 
 // Defaults of the configuration, applied by [Config.withDefaults].
@@ -151,7 +153,7 @@ func decodeConfig(raw json.RawMessage) (Config, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		raw = json.RawMessage("{}")
 	}
-	if err := strictDecode("", raw, &cfg); err != nil {
+	if err := sdk.DecodeStrict("", raw, &cfg); err != nil {
 		return cfg, err
 	}
 	cfg = cfg.withDefaults()

@@ -145,7 +145,7 @@ type email struct {
 // and name the field.
 func parseEmail(name string, raw json.RawMessage, msg rendered) (*email, error) {
 	var in emailInput
-	if err := strictDecode(name, raw, &in); err != nil {
+	if err := sdk.DecodeStrict(name, raw, &in); err != nil {
 		return nil, sdk.Permanent(err)
 	}
 	in.Subject = orPart(in.Subject, msg.emailSubject())

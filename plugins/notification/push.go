@@ -52,7 +52,7 @@ func newPushProvider(cfg PushConfig, now func() time.Time) (pushProvider, error)
 // and name the field. The stored message gives a missing title and body.
 func parsePush(name string, raw json.RawMessage, msg rendered) (*pushMessage, error) {
 	var in pushInput
-	if err := strictDecode(name, raw, &in); err != nil {
+	if err := sdk.DecodeStrict(name, raw, &in); err != nil {
 		return nil, sdk.Permanent(err)
 	}
 	m := &pushMessage{title: orPart(in.Title, msg.title), body: orPart(in.Body, msg.body), data: in.Data}

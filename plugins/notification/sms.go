@@ -61,7 +61,7 @@ func normalizePhone(s string) string {
 // name the field. The stored message gives a missing body.
 func parseSMS(name string, raw json.RawMessage, msg rendered) (to []string, body string, err error) {
 	var in smsInput
-	if err := strictDecode(name, raw, &in); err != nil {
+	if err := sdk.DecodeStrict(name, raw, &in); err != nil {
 		return nil, "", sdk.Permanent(err)
 	}
 	body = orPart(in.Body, msg.body)

@@ -1,4 +1,4 @@
-package main
+package sdk
 
 import (
 	"bytes"
@@ -13,10 +13,13 @@ import (
 
 var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
 
-// strictDecode decodes raw into v (a pointer to a struct) and reports every
-// problem at once, each named by its key path under prefix: unknown keys,
-// values a field's own decoder refuses, and values of the wrong type.
-func strictDecode(prefix string, raw json.RawMessage, v any) error {
+// DecodeStrict decodes raw (a JSON object) into v, a pointer to a struct
+// with json tags, and reports every problem at once, each named by its key
+// path under prefix ("email.smtp.port: want int, got string"): unknown keys,
+// values a field's own UnmarshalJSON refuses, and values of the wrong type.
+// Plugins use it for their configuration (see ConfigureRequest.DecodeStrict)
+// and for their input, so a typo is named instead of silently ignored.
+func DecodeStrict(prefix string, raw json.RawMessage, v any) error {
 	var tree any
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
@@ -24,7 +27,7 @@ func strictDecode(prefix string, raw json.RawMessage, v any) error {
 		return fmt.Errorf("%s: %w", orRoot(prefix), err)
 	}
 	if _, ok := tree.(map[string]any); !ok {
-		return fmt.Errorf("%s: want an object, got %s", orRoot(prefix), jsonKind(tree))
+		return fmt.Errorf("%s: want an object, got %s", orRoot(prefix), JSONKind(tree))
 	}
 	if errs := checkTree(prefix, tree, reflect.TypeOf(v)); len(errs) > 0 {
 		return errors.Join(errs...)
@@ -111,8 +114,9 @@ func orRoot(path string) string {
 	return path
 }
 
-// jsonKind names the JSON type of a decoded value.
-func jsonKind(v any) string {
+// JSONKind names the JSON type of a decoded value for messages: "an
+// object", "a list", "a string", "a number", "a boolean" or "null".
+func JSONKind(v any) string {
 	switch v.(type) {
 	case nil:
 		return "null"
@@ -128,4 +132,15 @@ func jsonKind(v any) string {
 		return "a boolean"
 	}
 	return fmt.Sprintf("%T", v)
+}
+
+// DecodeStrict decodes the configuration into v like the package-level
+// DecodeStrict, naming each problem by its key path in the plugin's
+// [plugins.<kind>.config] block.
+func (r *ConfigureRequest) DecodeStrict(v any) error {
+	raw := r.Config
+	if len(raw) == 0 {
+		raw = json.RawMessage("{}")
+	}
+	return DecodeStrict("", raw, v)
 }
