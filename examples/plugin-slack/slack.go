@@ -67,7 +67,7 @@ func (p *Plugin) Info() sdk.Info {
 // Configure checks and keeps the configuration.
 func (p *Plugin) Configure(_ context.Context, req *sdk.ConfigureRequest) error {
 	cfg := Config{BaseURL: "https://slack.com/api", Timeout: "10s"}
-	if err := req.Decode(&cfg); err != nil {
+	if err := req.DecodeStrict(&cfg); err != nil { // unknown keys are errors naming their path
 		return fmt.Errorf("slack config: %w", err)
 	}
 	timeout, err := time.ParseDuration(cfg.Timeout)
