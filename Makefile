@@ -4,7 +4,7 @@
 GO       ?= go
 BIN      := bin
 # folder:kind of each built-in plugin; bin/plugins/jobd-<kind> is built from plugins/<folder>.
-PLUGINS  := notification:notification dbaction:db_action
+PLUGINS  := notification:notification dbaction:db_action action:action feature:feature
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 

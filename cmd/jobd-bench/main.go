@@ -43,6 +43,7 @@ type bench struct {
 	grpcOps       int
 	evalTime      time.Duration
 	cpuProfile    string
+	sched         *schedOptions // -sched: only the scheduled-run cases
 
 	dir      string
 	noopPath string
@@ -97,6 +98,13 @@ func main() {
 		jsonOut  = flag.String("json", "bench.json", "write the results as JSON to this file (\"\" for none)")
 		keep     = flag.Bool("keep", false, "keep the temporary folder")
 		verbose  = flag.Bool("v", false, "log the engine's warnings and errors to stderr")
+		sched    = flag.Bool("sched", false, "run only the scheduled-run cases (pending runs, restart, lateness); see docs/PERFORMANCE.md")
+		pending  = flag.Int("pending", 1000000, "-sched: pending one-shot runs created via jobd.dispatch, due over the next 24 h (-quick: 20000)")
+		burst    = flag.Int("burst", 10000, "-sched: runs due in the same second (-quick: 2000)")
+		stRate   = flag.Int("steady-rate", 1000, "-sched: runs due per second in the steady case")
+		stFor    = flag.Duration("steady-for", 15*time.Second, "-sched: length of the steady case (-quick: 5s)")
+		memprof  = flag.String("memprofile", "", "-sched: write a heap profile of this process once the pending runs exist")
+		dispMax  = flag.Duration("dispatch-max", 10*time.Minute, "-sched: stop creating pending runs after this long and extrapolate (0: no limit)")
 	)
 	flag.Parse()
 	set := map[string]bool{}
@@ -106,6 +114,8 @@ func main() {
 			"events": func() { *events = 5000 }, "reps": func() { *reps = 1 },
 			"duration": func() { *duration = 2 * time.Second }, "floor-duration": func() { *floorDur = time.Second },
 			"grpc-ops": func() { *grpcOps = 200 },
+			"pending":  func() { *pending = 20000 }, "burst": func() { *burst = 2000 },
+			"steady-for": func() { *stFor = 5 * time.Second },
 		}
 		for name, f := range q {
 			if !set[name] {
@@ -126,6 +136,16 @@ func main() {
 	}
 	if *quick {
 		b.evalTime = 100 * time.Millisecond
+	}
+	if *sched {
+		if *pending < 1 || *burst < 1 || *stRate < 1 || *stFor < time.Second {
+			fmt.Fprintln(os.Stderr, "jobd-bench: -pending, -burst and -steady-rate must be at least 1, -steady-for at least 1s")
+			os.Exit(2)
+		}
+		b.sched = &schedOptions{
+			pending: *pending, burst: *burst, steadyRate: *stRate, steadyFor: *stFor,
+			horizon: 24 * time.Hour, minAhead: 30 * time.Minute, dispatchMax: *dispMax, memProfile: *memprof,
+		}
 	}
 	var logOut io.Writer = io.Discard
 	if *verbose {
@@ -191,6 +211,11 @@ func run(b *bench, jsonOut string) int {
 		fatal(err)
 	}
 	b.tmpl = cat.Job(throughputEvent).Input
+	if b.sched != nil {
+		rep.Settings = map[string]any{}
+		runSched(ctx, b, *b.sched, rep, fail)
+		return finishReport(b, rep, jsonOut, fail)
+	}
 
 	var (
 		pub, cons, grpc1, grpc1p50, grpcN, grpcB, evalNS, evalMNS, pipe []float64
@@ -332,6 +357,11 @@ func run(b *bench, jsonOut string) int {
 	T(fmt.Sprintf("latency p99 at %d/s", b.rate), "≤ 10 ms", fL99.Median, "ms", fL99.Median <= 10)
 	T("memory (peak RSS, throughput case)", "< 150 MiB", fRSS.Median, "MiB", fRSS.Median < 150)
 
+	return finishReport(b, rep, jsonOut, fail)
+}
+
+// finishReport prints the table, writes bench.json and returns the exit code.
+func finishReport(b *bench, rep *Report, jsonOut string, fail func(string, error)) int {
 	printReport(os.Stdout, rep)
 	if jsonOut != "" {
 		data, _ := json.MarshalIndent(rep, "", "  ")

@@ -35,6 +35,7 @@ func TestMain(m *testing.M) {
 		{"plugins/jobd-notification", "github.com/jobd-dev/jobd/plugins/notification"},
 		{"plugins/jobd-db_action", "github.com/jobd-dev/jobd/plugins/dbaction"},
 		{"plugins/jobd-action", "github.com/jobd-dev/jobd/plugins/action"},
+		{"plugins/jobd-feature", "github.com/jobd-dev/jobd/plugins/feature"},
 		{"plugins/jobd-test", "github.com/jobd-dev/jobd/sdk/internal/testplugin"},
 	}
 	for _, b := range builds {

@@ -1,7 +1,9 @@
 package main_test
 
 import (
+	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	_ "modernc.org/sqlite"
 )
 
@@ -73,7 +77,44 @@ func TestQuickStartOutbox(t *testing.T) {
 	if email != "ada@example.com" || !strings.HasPrefix(remindAt, "2026-12-24") {
 		t.Errorf("reminder row = %q %q", email, remindAt)
 	}
+	// The feature job started the follow-up feature, whose db_action job
+	// counted the reminders of the address piped through the envelope.
+	res := waitResult(t, s, "app:count_reminders")
+	var counted struct {
+		Status string `json:"status"`
+		Output struct {
+			Count int `json:"count"`
+		} `json:"output"`
+	}
+	if err := json.Unmarshal(res, &counted); err != nil || counted.Status != "completed" || counted.Output.Count != 1 {
+		t.Fatalf("count result %s: %v", res, err)
+	}
 	d.stop(t)
+}
+
+// waitResult returns the first result stored for event.
+func waitResult(t *testing.T, s *site, event string) []byte {
+	t.Helper()
+	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", s.natsPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	var data []byte
+	waitFor(t, 15*time.Second, "a result for "+event, func() bool {
+		st, err := js.Stream(context.Background(), "JOBD_RESULTS")
+		if err != nil {
+			return false
+		}
+		m, err := st.GetLastMsgForSubject(context.Background(), "jobd.result."+event)
+		if err != nil {
+			return false
+		}
+		data = m.Data
+		return true
+	})
+	return data
 }
 
 // The seed job over a real SMTP server, with every piped value in place;

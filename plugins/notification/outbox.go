@@ -54,7 +54,9 @@ func (o *outbox) deliver(key string, msg []byte) (file string, existed bool, err
 // writeAtomic writes data to path through a temporary file in the same
 // folder, synced before the rename, so readers never see half a message.
 func writeAtomic(path string, data []byte) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*"+filepath.Ext(path))
+	// The temporary name does not end in .eml, so nothing watching the outbox
+	// for *.eml (or globbing it) sees a half-written message.
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*.partial")
 	if err != nil {
 		return fmt.Errorf("create temporary file: %w", err)
 	}
