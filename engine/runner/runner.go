@@ -28,6 +28,10 @@ import (
 // dead-lettered.
 const MaxDeliveriesDefault = 20
 
+// RunPrepareConcurrency is how many due runs are prepared (job record read
+// and advanced) at once.
+const RunPrepareConcurrency = 256
+
 // Dispatcher runs jobs of one kind (a dispatch.Pool).
 type Dispatcher interface {
 	Run(ctx context.Context, job host.Job, done func(host.Result)) error
@@ -70,6 +74,13 @@ type Runner struct {
 	// an old one.
 	epoch string
 
+	// runSlots bounds the due runs being prepared at once: a scheduled
+	// occurrence reads and updates its job record before it runs, and doing
+	// those round trips one after another would cap due runs at about one
+	// per round trip.
+	runSlots chan struct{}
+	prep     sync.WaitGroup
+
 	ctx    context.Context
 	cancel context.CancelFunc
 	mu     sync.Mutex
@@ -92,7 +103,8 @@ func New(o Options) *Runner {
 		o.AckWait = time.Minute
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Runner{o: o, log: o.Logger, pub: newPublisher(o.JS), tracker: newTracker(), ctx: ctx, cancel: cancel}
+	return &Runner{o: o, log: o.Logger, pub: newPublisher(o.JS), tracker: newTracker(), ctx: ctx, cancel: cancel,
+		runSlots: make(chan struct{}, RunPrepareConcurrency)}
 }
 
 // Start consumes from the events and runs consumers.
@@ -101,7 +113,7 @@ func (r *Runner) Start(ctx context.Context) error {
 		stream, consumer string
 		handle           func(jetstream.Msg)
 	}
-	sources := []source{{streams.Runs, streams.RunsConsumer, r.onRun}}
+	sources := []source{{streams.Runs, streams.RunsConsumer, r.onRunAsync}}
 	if len(r.o.Catalog.Subjects()) > 0 {
 		sources = append(sources, source{streams.Events, streams.EventsConsumer, r.onEvent})
 	}
@@ -173,6 +185,12 @@ func (r *Runner) Stop(ctx context.Context) {
 		case <-ctx.Done():
 		}
 	}
+	prepared := make(chan struct{})
+	go func() { r.prep.Wait(); close(prepared) }()
+	select {
+	case <-prepared:
+	case <-ctx.Done():
+	}
 	select {
 	case <-r.tracker.waitEmpty():
 	case <-ctx.Done():
@@ -181,4 +199,15 @@ func (r *Runner) Stop(ctx context.Context) {
 	r.cancel()
 	r.pub.close(ctx)
 	r.wg.Wait()
+}
+
+// onRunAsync hands a due run to its own goroutine, at most
+// RunPrepareConcurrency at once; the consumer waits when all are busy.
+func (r *Runner) onRunAsync(msg jetstream.Msg) {
+	r.runSlots <- struct{}{}
+	r.prep.Add(1)
+	go func() {
+		defer func() { <-r.runSlots; r.prep.Done() }()
+		r.onRun(msg)
+	}()
 }
