@@ -76,3 +76,25 @@ input = {email = {to = "a@b.c", subject = "s", body = "b"}}
 		t.Fatalf("validate exited %d: %s", code, errOut)
 	}
 }
+
+// `jobd plugins` lists the four built-in plugins of the example
+// configuration with their version and health.
+func TestPluginsCommandListsBuiltIns(t *testing.T) {
+	s := rootSite(t)
+	out, errOut, code := s.jobd("plugins")
+	if code != 0 {
+		t.Fatalf("plugins exited %d: %s%s", code, out, errOut)
+	}
+	for _, kind := range []string{"action", "db_action", "feature", "notification"} {
+		found := false
+		for _, line := range strings.Split(out, "\n") {
+			f := strings.Fields(line)
+			if len(f) >= 5 && f[0] == kind && f[1] != "-" && f[4] == "ok" {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no healthy %s with a version in:\n%s", kind, out)
+		}
+	}
+}
