@@ -192,7 +192,7 @@ func (r *Runner) advance(ru *run, rec *runRecord, delivered int) bool {
 	occ := rec.Occurrence
 	now := r.o.Now()
 	for {
-		jr, rev, err := r.o.Store.Get(ctx, rec.JobID)
+		jr, _, err := r.o.Store.Get(ctx, rec.JobID)
 		if errors.Is(err, jobstore.ErrNotFound) {
 			r.log.Warn("timer of an unknown job; dropped", "job_id", rec.JobID, "event", rec.Event)
 			ru.d.settle(true)
@@ -203,7 +203,6 @@ func (r *Runner) advance(ru *run, rec *runRecord, delivered int) bool {
 			ru.d.settle(false)
 			return false
 		}
-		_ = rev
 		switch {
 		case jr.Status == jobstore.StatusCancelled || jr.Status == jobstore.StatusPaused:
 			ru.d.settle(true)
@@ -238,7 +237,7 @@ func (r *Runner) advance(ru *run, rec *runRecord, delivered int) bool {
 			}
 		}
 		count := jr.ExecutionCount
-		updated, err := r.o.Store.Update(ctx, jr.ID, func(x *jobstore.Record) error {
+		_, err = r.o.Store.Update(ctx, jr.ID, func(x *jobstore.Record) error {
 			if x.Fired >= occ || x.Occurrence != occ {
 				return errAdvanced
 			}
@@ -269,7 +268,6 @@ func (r *Runner) advance(ru *run, rec *runRecord, delivered int) bool {
 			ru.d.settle(false)
 			return false
 		}
-		_ = updated
 		if len(runs) == 0 {
 			r.log.Info("occurrence skipped (misfire = skip)", "job_id", jr.ID, "due", due)
 			ru.d.settle(true)
