@@ -21,6 +21,7 @@ type PluginReport struct {
 	Version    string   `json:"version,omitempty"`
 	Kinds      []string `json:"kinds,omitempty"`
 	APIVersion int      `json:"api_version,omitempty"`
+	Protocol   int      `json:"protocol,omitempty"`
 	Health     string   `json:"health"`
 	Error      string   `json:"error,omitempty"`
 }
@@ -99,7 +100,7 @@ func inspectPlugin(ctx context.Context, e *Engine, kind string, pc config.Plugin
 	}
 	defer p.Kill()
 	info := p.Info()
-	r.Version, r.Kinds, r.APIVersion = info.Version, info.Kinds, info.APIVersion
+	r.Version, r.Kinds, r.APIVersion, r.Protocol = info.Version, info.Kinds, info.APIVersion, p.Protocol()
 	r.Health = "ok"
 	return r
 }

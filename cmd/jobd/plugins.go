@@ -38,7 +38,7 @@ func pluginsCmd(g *globals) *cobra.Command {
 				return nil
 			}
 			tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "KIND\tVERSION\tKINDS\tAPI\tHEALTH\tSHA256\tPATH")
+			fmt.Fprintln(tw, "KIND\tVERSION\tKINDS\tAPI\tPROTOCOL\tHEALTH\tSHA256\tPATH")
 			failed := 0
 			for _, r := range reports {
 				health := r.Health
@@ -53,7 +53,7 @@ func pluginsCmd(g *globals) *cobra.Command {
 				if r.Pinned {
 					pin += " (pinned)"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.Kind, dash(r.Version), dash(strings.Join(r.Kinds, ",")), r.APIVersion, health, dash(pin), r.Path)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\n", r.Kind, dash(r.Version), dash(strings.Join(r.Kinds, ",")), r.APIVersion, r.Protocol, health, dash(pin), r.Path)
 			}
 			if err := tw.Flush(); err != nil {
 				return err

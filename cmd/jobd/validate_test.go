@@ -89,7 +89,7 @@ func TestPluginsCommandListsBuiltIns(t *testing.T) {
 		found := false
 		for _, line := range strings.Split(out, "\n") {
 			f := strings.Fields(line)
-			if len(f) >= 5 && f[0] == kind && f[1] != "-" && f[4] == "ok" {
+			if len(f) >= 6 && f[0] == kind && f[1] != "-" && f[3] == "1" && f[4] == "1" && f[5] == "ok" {
 				found = true
 			}
 		}

@@ -243,6 +243,9 @@ func (p *Plugin) Kill() {
 	p.fail(ErrClosed)
 }
 
+// Protocol returns the wire protocol version agreed in the handshake.
+func (p *Plugin) Protocol() int { return p.client.NegotiatedVersion() }
+
 // Exited reports whether the plugin process has exited.
 func (p *Plugin) Exited() bool { return p.client.Exited() }
 
