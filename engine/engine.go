@@ -61,6 +61,8 @@ type Engine struct {
 
 	secrets  *Secrets
 	ready    atomic.Bool
+
+	sweepStop chan struct{}
 	stopOnce sync.Once
 }
 
@@ -162,6 +164,8 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	if e.api, err = api.Start(e.nc, e.js, e.runner, e.store, e.opts.Version, e.log); err != nil {
 		return err
 	}
+	e.sweepStop = make(chan struct{})
+	go e.sweepJobs()
 	e.ready.Store(true)
 	e.log.Info("jobd ready", "jobs", len(e.cat.Jobs()), "subjects", strings.Join(e.cat.Subjects(), " "), "http", e.httpAddr)
 	return nil
@@ -313,6 +317,9 @@ func (e *Engine) Stop(ctx context.Context) {
 
 func (e *Engine) shutdown(ctx context.Context) {
 	e.ready.Store(false)
+	if e.sweepStop != nil {
+		close(e.sweepStop)
+	}
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.Server.ShutdownTimeout.D())
 	defer cancel()
 	e.api.Stop()
@@ -336,6 +343,28 @@ func (e *Engine) shutdown(ctx context.Context) {
 		e.nc.Close()
 	}
 	e.embedded.Shutdown()
+}
+
+// sweepJobs deletes the records of jobs that ended more than
+// server.jobs_max_age ago, now and every ten minutes.
+func (e *Engine) sweepJobs() {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		n, err := e.store.Sweep(ctx, e.cfg.Server.JobsMaxAge.D(), time.Now())
+		cancel()
+		if err != nil {
+			e.log.Warn("sweep job records", "error", err)
+		} else if n > 0 {
+			e.log.Info("job records past server.jobs_max_age deleted", "jobs", n)
+		}
+		select {
+		case <-e.sweepStop:
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // startHTTP serves /healthz, /readyz and /metrics on server.http.

@@ -71,6 +71,9 @@ type Server struct {
 	// crashed jobd is picked up. Runs in flight send progress acks, so a long
 	// run is not handed out twice. Defaults to 30s.
 	AckWait Duration `koanf:"ack_wait"`
+	// JobsMaxAge is how long the record and history of a job that ended
+	// (completed, failed, cancelled) are kept. Defaults to 7 days.
+	JobsMaxAge Duration `koanf:"jobs_max_age"`
 	// ResultsMaxAge is how long results and dead letters are kept.
 	// Defaults to 7 days.
 	ResultsMaxAge Duration `koanf:"results_max_age"`

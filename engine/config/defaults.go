@@ -31,6 +31,9 @@ func (c *Config) setDefaults(base string) {
 	if s.AckWait == 0 {
 		s.AckWait = Duration(AckWaitDefault)
 	}
+	if s.JobsMaxAge == 0 {
+		s.JobsMaxAge = Duration(ResultsMaxAgeDefault)
+	}
 	if s.ResultsMaxAge == 0 {
 		s.ResultsMaxAge = Duration(ResultsMaxAgeDefault)
 	}

@@ -160,6 +160,12 @@ func Open(ctx context.Context, js jetstream.JetStream, o Options) (*Store, error
 // Create stores a new record; it fails with jetstream.ErrKeyExists when the
 // id is taken.
 func (s *Store) Create(ctx context.Context, r *Record) error {
+	if r.CreatedAt.IsZero() {
+		r.CreatedAt = time.Now().UTC()
+	}
+	if r.UpdatedAt.IsZero() {
+		r.UpdatedAt = r.CreatedAt
+	}
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
@@ -298,4 +304,34 @@ func (s *Store) History(ctx context.Context, id string) ([]Entry, error) {
 		pending -= uint64(n)
 	}
 	return out, nil
+}
+
+// Delete removes a job record.
+func (s *Store) Delete(ctx context.Context, id string) error {
+	return s.kv.Delete(ctx, id)
+}
+
+// Sweep deletes the records of jobs that ended (completed, failed or
+// cancelled) longer than maxAge before now, with their history, and
+// returns how many it deleted. Records of jobs that can still run are
+// kept whatever their age.
+func (s *Store) Sweep(ctx context.Context, maxAge time.Duration, now time.Time) (int, error) {
+	recs, err := s.List(ctx, Filter{})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, r := range recs {
+		if !r.Final() || now.Sub(r.UpdatedAt) < maxAge {
+			continue
+		}
+		if err := s.kv.Purge(ctx, r.ID); err != nil {
+			return n, fmt.Errorf("delete job %s: %w", r.ID, err)
+		}
+		if st, err := s.js.Stream(ctx, HistoryStream); err == nil {
+			_ = st.Purge(ctx, jetstream.WithPurgeSubject(HistorySubjectPrefix+r.ID))
+		}
+		n++
+	}
+	return n, nil
 }
