@@ -59,11 +59,11 @@ type Engine struct {
 	http     *http.Server
 	httpAddr string
 
-	secrets  *Secrets
-	ready    atomic.Bool
+	secrets *Secrets
+	ready   atomic.Bool
 
 	sweepStop chan struct{}
-	stopOnce sync.Once
+	stopOnce  sync.Once
 }
 
 // Load reads the configuration at path and compiles its jobs. The error
