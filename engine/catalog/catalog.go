@@ -7,6 +7,7 @@ import (
 	"errors"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jobd-dev/jobd/engine/config"
@@ -50,8 +51,13 @@ type Catalog struct {
 	jobs     []*Job
 	byEvent  map[string]*Job
 	subjects []string
-	matches  sync.Map // subject -> []*Job
+	matches  sync.Map // subject -> []*Job, at most maxCachedSubjects entries
+	cached   atomic.Int64
 }
+
+// maxCachedSubjects bounds the match cache: subjects that carry ids
+// (orders.<id>.paid) would otherwise grow it without end.
+const maxCachedSubjects = 10000
 
 // Compile compiles every job of cfg. The error is a *config.Error naming
 // the file, the job and the field of every problem.
@@ -160,7 +166,8 @@ func (c *Catalog) Kinds() []string {
 }
 
 // Match returns the jobs whose trigger matches subject, in configuration
-// order. Results are cached per subject.
+// order. Results are cached per subject, for the first maxCachedSubjects
+// subjects seen.
 func (c *Catalog) Match(subject string) []*Job {
 	if v, ok := c.matches.Load(subject); ok {
 		return v.([]*Job)
@@ -174,6 +181,10 @@ func (c *Catalog) Match(subject string) []*Job {
 			}
 		}
 	}
-	c.matches.Store(subject, out)
+	if c.cached.Load() < maxCachedSubjects {
+		if _, loaded := c.matches.LoadOrStore(subject, out); !loaded {
+			c.cached.Add(1)
+		}
+	}
 	return out
 }

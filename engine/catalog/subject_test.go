@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"reflect"
+	"strconv"
 	"testing"
 )
 
@@ -37,5 +38,21 @@ func TestMinimalSubjects(t *testing.T) {
 	want := []string{"events.>", "orders.*", "users.signup"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("minimalSubjects = %v, want %v", got, want)
+	}
+}
+
+func TestMatchCacheIsBounded(t *testing.T) {
+	c := &Catalog{jobs: []*Job{{Event: "a", On: []string{"orders.*.paid"}}}}
+	for i := 0; i < maxCachedSubjects+500; i++ {
+		subject := "orders." + strconv.Itoa(i) + ".paid"
+		if got := c.Match(subject); len(got) != 1 || got[0].Event != "a" {
+			t.Fatalf("Match(%s) = %v", subject, got)
+		}
+	}
+	if n := c.cached.Load(); n != maxCachedSubjects {
+		t.Fatalf("%d subjects cached, want the bound %d", n, maxCachedSubjects)
+	}
+	if got := c.Match("orders.x.shipped"); len(got) != 0 {
+		t.Fatalf("an uncached non-matching subject matched %v", got)
 	}
 }
