@@ -27,6 +27,7 @@ import (
 	"github.com/jobd-dev/jobd/engine/metrics"
 	"github.com/jobd-dev/jobd/engine/runner"
 	"github.com/jobd-dev/jobd/engine/streams"
+	"github.com/jobd-dev/jobd/engine/timers"
 	"github.com/jobd-dev/jobd/sdk/host"
 )
 
@@ -53,6 +54,7 @@ type Engine struct {
 	js       jetstream.JetStream
 	pools    map[string]*dispatch.Pool
 	runner   *runner.Runner
+	timers   *timers.Store
 	store    *jobstore.Store
 	api      *api.Server
 	metrics  *metrics.Metrics
@@ -142,10 +144,15 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	for kind, p := range e.pools {
 		disp[kind] = p
 	}
+	e.timers = timers.New(timers.Options{
+		JS: e.js, Stream: streams.Timers, Prefix: streams.TimersSubjectPrefix,
+		Slot: e.cfg.Server.TimerSlot.D(), Horizon: e.cfg.Server.TimerHorizon.D(), Logger: e.log,
+	})
 	e.runner = runner.New(runner.Options{
 		JS:            e.js,
 		Catalog:       e.cat,
 		Store:         e.store,
+		Timers:        e.timers,
 		Dispatchers:   disp,
 		Secret:        secrets.Lookup,
 		Variables:     catalog.Variables(e.cfg),
@@ -156,6 +163,9 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		Metrics:       e.metrics,
 	})
 	if err := e.runner.Start(ctx); err != nil {
+		return err
+	}
+	if err := e.timers.Start(ctx); err != nil {
 		return err
 	}
 	if err := e.runner.EnsureConfigJobs(ctx); err != nil {
@@ -323,6 +333,9 @@ func (e *Engine) shutdown(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.Server.ShutdownTimeout.D())
 	defer cancel()
 	e.api.Stop()
+	if e.timers != nil {
+		e.timers.Stop()
+	}
 	if e.runner != nil {
 		e.runner.Stop(ctx)
 	}

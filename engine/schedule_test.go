@@ -2,10 +2,12 @@ package engine_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/jobd-dev/jobd/engine/api"
+	"github.com/jobd-dev/jobd/engine/config"
 	"github.com/jobd-dev/jobd/engine/jobstore"
 	"github.com/jobd-dev/jobd/engine/runner"
 )
@@ -222,5 +224,53 @@ input = {mode = "$Input{mode}"}
 	if len(dead) < 2 {
 		// One replayed away, one new from the replay failing again.
 		t.Fatalf("dead letters after replay = %+v", dead)
+	}
+}
+
+// A job moved to a later time runs once, at the new time: the timer of the
+// old time, still stored, finds the job moved and is dropped. A paused
+// job's timer is dropped too, and Resume runs the missed occurrence once.
+func TestRescheduleAndPauseLeaveNoStrayRun(t *testing.T) {
+	en := newEnv(t, `
+[[jobs]]
+event = "work"
+kind = "test"
+on = ["events.work"]
+input = {mode = "$Input{mode}"}
+`)
+	dispatchAt := func(d time.Duration) string {
+		var reply runner.DispatchReply
+		at := time.Now().Add(d).UTC().Format(time.RFC3339Nano)
+		if e := en.request(api.DispatchSubject, map[string]any{"event": "work", "input": map[string]any{"mode": "ok"}, "schedule": map[string]any{"start_at": at}}, &reply); e != "" {
+			t.Fatal(e)
+		}
+		return reply.JobID
+	}
+	moved := dispatchAt(time.Second)
+	paused := dispatchAt(time.Second)
+	newTime := time.Now().Add(3 * time.Second)
+	var rec jobstore.Record
+	if e := en.request(api.Prefix+".jobs.reschedule", api.Request{ID: moved, Schedule: &config.Schedule{StartAt: newTime.UTC().Format(time.RFC3339Nano)}}, &rec); e != "" {
+		t.Fatalf("reschedule: %s", e)
+	}
+	if e := en.request(api.Prefix+".jobs.pause", api.Request{ID: paused}, &rec); e != "" {
+		t.Fatalf("pause: %s", e)
+	}
+	time.Sleep(2 * time.Second)
+	if n := len(en.calls("test")); n != 0 {
+		t.Fatalf("%d runs at the old time, want 0 (one moved, one paused)", n)
+	}
+	if e := en.request(api.Prefix+".jobs.resume", api.Request{ID: paused}, &rec); e != "" {
+		t.Fatalf("resume: %s", e)
+	}
+	calls := en.waitCalls(2, 10*time.Second)
+	time.Sleep(1500 * time.Millisecond)
+	if n := len(en.calls("test")); n != 2 {
+		t.Fatalf("%d runs, want 2 (each job once)", n)
+	}
+	for _, c := range calls {
+		if at := time.UnixMilli(c.At); strings.HasPrefix(c.RunID, moved) && at.Before(newTime) {
+			t.Errorf("the moved job ran at %v, before its new time %v", at, newTime)
+		}
 	}
 }

@@ -246,9 +246,8 @@ func (w *startWatcher) waitFor(lo, hi int, deadline time.Time) int {
 }
 
 // lateness returns, for the runs numbered [lo, hi), started_at minus the
-// due time rounded up to its whole second (what the timer was set for)
-// and minus the requested start_at, sorted.
-func (w *startWatcher) lateness(lo, hi int) (vsSecond, vsRequested []time.Duration, missing int) {
+// requested start_at, sorted.
+func (w *startWatcher) lateness(lo, hi int) (late []time.Duration, missing int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for n := lo; n < hi; n++ {
@@ -257,14 +256,10 @@ func (w *startWatcher) lateness(lo, hi int) (vsSecond, vsRequested []time.Durati
 			missing++
 			continue
 		}
-		due := w.due[n]
-		sec := due.Add(time.Second - 1).Truncate(time.Second)
-		vsSecond = append(vsSecond, s.Sub(sec))
-		vsRequested = append(vsRequested, s.Sub(due))
+		late = append(late, s.Sub(w.due[n]))
 	}
-	slices.Sort(vsSecond)
-	slices.Sort(vsRequested)
-	return vsSecond, vsRequested, missing
+	slices.Sort(late)
+	return late, missing
 }
 
 // settledRSS returns VmRSS in MiB after a GC that returns freed memory to
@@ -453,7 +448,7 @@ func runSched(ctx context.Context, b *bench, o schedOptions, rep *Report, fail f
 		fail("sched burst", fmt.Errorf("dispatching took %v, past the due second", dtook))
 	}
 	got := w.waitFor(1, 1+n0, burstT.Add(60*time.Second))
-	late, _, missing := w.lateness(1, 1+o.burst)
+	late, missing := w.lateness(1, 1+o.burst)
 	spread := math.NaN()
 	if len(late) > 0 {
 		spread = late[len(late)-1].Seconds()
@@ -466,12 +461,12 @@ func runSched(ctx context.Context, b *bench, o schedOptions, rep *Report, fail f
 	F(fmt.Sprintf("%d due in one second: p99 lateness", o.burst), "ms", ms(percentile(late, 99)), "")
 	F(fmt.Sprintf("%d due in one second: runs missing after 60 s", o.burst), "runs", float64(missing), "")
 	fired := firedLateness(ctx, se, 1, 1+o.burst)
-	F(fmt.Sprintf("%d due in one second: timer fired, last − due", o.burst), "s", last(fired).Seconds(), "NATS scheduler → jobd.runs stored")
+	F(fmt.Sprintf("%d due in one second: timer fired, last − due", o.burst), "s", last(fired).Seconds(), "jobd.runs stored")
 	F(fmt.Sprintf("%d due in one second: timer fired, p50 − due", o.burst), "ms", ms(percentile(fired, 50)), "")
 	T(fmt.Sprintf("%d due in one second all start", o.burst), "within 2 s", spread, "s", spread <= 2 && missing == 0)
 
 	// 4. Steady: o.steadyRate due per second for o.steadyFor, start_at
-	// spread evenly within each second (the timer rounds up to the second).
+	// spread evenly within each second.
 	total := o.steadyRate * int(o.steadyFor/time.Second)
 	est = time.Duration(float64(total)/max(rate, 200)*1.3*float64(time.Second)) + 5*time.Second
 	t0 := time.Now().Add(max(est, 10*time.Second)).Truncate(time.Second).Add(time.Second)
@@ -490,18 +485,16 @@ func runSched(ctx context.Context, b *bench, o schedOptions, rep *Report, fail f
 		fail("sched steady", fmt.Errorf("dispatching took %v, past the first due second", dtook))
 	}
 	got = w.waitFor(base, base+n1, t0.Add(o.steadyFor+60*time.Second))
-	late, lateReq, missing := w.lateness(base, base+total)
-	progress("  %d results; lateness vs the whole second p50 %.1f ms, p99 %.1f ms, max %.1f ms; %d missing",
+	late, missing = w.lateness(base, base+total)
+	progress("  %d results; lateness p50 %.1f ms, p99 %.1f ms, max %.1f ms; %d missing",
 		got, ms(percentile(late, 50)), ms(percentile(late, 99)), ms(last(late)), missing)
-	F(fmt.Sprintf("steady %d due/s: p50 lateness", o.steadyRate), "ms", ms(percentile(late, 50)), "started_at − due whole second")
+	F(fmt.Sprintf("steady %d due/s: p50 lateness", o.steadyRate), "ms", ms(percentile(late, 50)), "started_at − start_at")
 	F(fmt.Sprintf("steady %d due/s: p99 lateness", o.steadyRate), "ms", ms(percentile(late, 99)), "")
 	F(fmt.Sprintf("steady %d due/s: max lateness", o.steadyRate), "ms", ms(last(late)), "")
-	F(fmt.Sprintf("steady %d due/s: p50 vs requested start_at", o.steadyRate), "ms", ms(percentile(lateReq, 50)), "includes rounding up to the second")
-	F(fmt.Sprintf("steady %d due/s: p99 vs requested start_at", o.steadyRate), "ms", ms(percentile(lateReq, 99)), "")
 	F(fmt.Sprintf("steady %d due/s: runs missing after 60 s", o.steadyRate), "runs", float64(missing), "")
 	fired = firedLateness(ctx, se, base, base+total)
-	F(fmt.Sprintf("steady %d due/s: timer fired, p99 − due second", o.steadyRate), "ms", ms(percentile(fired, 99)), "NATS scheduler → jobd.runs stored")
-	F(fmt.Sprintf("steady %d due/s: timer fired, max − due second", o.steadyRate), "ms", ms(last(fired)), "")
+	F(fmt.Sprintf("steady %d due/s: timer fired, p99 − due", o.steadyRate), "ms", ms(percentile(fired, 99)), "jobd.runs stored")
+	F(fmt.Sprintf("steady %d due/s: timer fired, max − due", o.steadyRate), "ms", ms(last(fired)), "")
 	p99 := ms(percentile(late, 99))
 	T(fmt.Sprintf("steady %d due/s: p99 lateness", o.steadyRate), "≤ 50 ms", p99, "ms", p99 <= 50 && missing == 0)
 
@@ -561,10 +554,10 @@ func lastStarted(ctx context.Context, se *schedEngine, n string) (time.Time, boo
 	return *r.StartedAt, true
 }
 
-// firedLateness reads the runs the NATS scheduler stored on
-// jobd.runs.<schedEvent> for runs [lo, hi) and returns each message's
-// stored time minus its due whole second, sorted: when the timer fired, as
-// opposed to when the engine started the run.
+// firedLateness reads the runs the timers stored on jobd.runs.<schedEvent>
+// for runs [lo, hi) and returns each message's stored time minus its due
+// time, sorted: when the timer fired, as opposed to when the engine started
+// the run.
 func firedLateness(ctx context.Context, se *schedEngine, lo, hi int) []time.Duration {
 	js, err := jetstream.New(se.nc)
 	if err != nil {
@@ -600,8 +593,7 @@ func firedLateness(ctx context.Context, se *schedEngine, lo, hi int) []time.Dura
 			if err != nil || n < lo || n >= hi {
 				continue
 			}
-			sec := time.UnixMilli(due).Add(time.Second - 1).Truncate(time.Second)
-			out = append(out, md.Timestamp.Sub(sec))
+			out = append(out, md.Timestamp.Sub(time.UnixMilli(due)))
 		}
 		if k == 0 {
 			break

@@ -22,6 +22,8 @@ const (
 	ShutdownTimeoutDefault = 30 * time.Second
 	ResultsMaxAgeDefault   = 7 * 24 * time.Hour
 	AckWaitDefault         = 30 * time.Second
+	TimerHorizonDefault    = time.Minute
+	TimerSlotDefault       = 10 * time.Second
 	BackoffInitialDefault  = time.Second
 	BackoffMaxDefault      = 5 * time.Minute
 	BackoffMultiplier      = 2.0
@@ -71,6 +73,12 @@ type Server struct {
 	// crashed jobd is picked up. Runs in flight send progress acks, so a long
 	// run is not handed out twice. Defaults to 30s.
 	AckWait Duration `koanf:"ack_wait"`
+	// TimerHorizon is how far ahead pending runs are held in memory, ready
+	// to start on time; runs due later cost no memory. Defaults to 1m.
+	TimerHorizon Duration `koanf:"timer_horizon"`
+	// TimerSlot is the width of the time slots pending runs are stored in
+	// (one subject of JOBD_TIMERS each). Defaults to 10s.
+	TimerSlot Duration `koanf:"timer_slot"`
 	// JobsMaxAge is how long the record and history of a job that ended
 	// (completed, failed, cancelled) are kept. Defaults to 7 days.
 	JobsMaxAge Duration `koanf:"jobs_max_age"`

@@ -31,6 +31,12 @@ func (c *Config) setDefaults(base string) {
 	if s.AckWait == 0 {
 		s.AckWait = Duration(AckWaitDefault)
 	}
+	if s.TimerHorizon == 0 {
+		s.TimerHorizon = Duration(TimerHorizonDefault)
+	}
+	if s.TimerSlot == 0 {
+		s.TimerSlot = Duration(TimerSlotDefault)
+	}
 	if s.JobsMaxAge == 0 {
 		s.JobsMaxAge = Duration(ResultsMaxAgeDefault)
 	}

@@ -20,6 +20,12 @@ func (c *Config) validate(ps *Problems) {
 	if s.MaxEventBytes < 0 {
 		ps.Add("server.max_event_bytes", "must be positive, got %d", s.MaxEventBytes)
 	}
+	if s.TimerSlot.D() < time.Second || s.TimerSlot.D()%time.Second != 0 {
+		ps.Add("server.timer_slot", "must be a whole number of seconds, at least 1s, got %v", s.TimerSlot.D())
+	}
+	if s.TimerHorizon.D() < s.TimerSlot.D() {
+		ps.Add("server.timer_horizon", "must be at least server.timer_slot (%v), got %v", s.TimerSlot.D(), s.TimerHorizon.D())
+	}
 	if s.AckWait.D() < time.Second {
 		ps.Add("server.ack_wait", "must be at least 1s, got %v", s.AckWait.D())
 	}

@@ -122,8 +122,8 @@ func (r *Runner) events() []string {
 	return out
 }
 
-// Cancel stops a job: its pending timers are removed and it never runs
-// again. A run in flight finishes.
+// Cancel stops a job: it never runs again (a pending timer finds the job
+// cancelled and is dropped). A run in flight finishes.
 func (r *Runner) Cancel(ctx context.Context, id string) (*jobstore.Record, error) {
 	rec, err := r.o.Store.Update(ctx, id, func(x *jobstore.Record) error {
 		if x.Final() {
@@ -133,10 +133,7 @@ func (r *Runner) Cancel(ctx context.Context, id string) (*jobstore.Record, error
 		x.NextRunAt = nil
 		return nil
 	})
-	if err != nil {
-		return rec, err
-	}
-	return rec, r.purgeTimers(ctx, id)
+	return rec, err
 }
 
 // Pause stops a job's series until Resume; its next time is kept.
@@ -151,10 +148,7 @@ func (r *Runner) Pause(ctx context.Context, id string) (*jobstore.Record, error)
 		x.Status = jobstore.StatusPaused
 		return nil
 	})
-	if err != nil {
-		return rec, err
-	}
-	return rec, r.purgeTimers(ctx, id)
+	return rec, err
 }
 
 // Resume continues a paused job. Occurrences missed while it was paused
@@ -191,9 +185,6 @@ func (r *Runner) Reschedule(ctx context.Context, id string, s *config.Schedule) 
 	first, ok := spec.First(now)
 	if !ok {
 		return nil, badRequest("schedule: %v", errNothingToRun)
-	}
-	if err := r.purgeTimers(ctx, id); err != nil {
-		return nil, err
 	}
 	rec, err := r.o.Store.Update(ctx, id, func(x *jobstore.Record) error {
 		if x.Status == jobstore.StatusCancelled {

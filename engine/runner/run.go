@@ -181,6 +181,10 @@ func (r *Runner) onRun(msg jetstream.Msg) {
 		r.failNow(ru, ClassRedelivered, "delivered %d times without finishing; giving up", meta.NumDelivered)
 		return
 	}
+	if rec.Record && rec.Attempt > 1 && r.cancelled(rec.JobID) {
+		ru.d.settle(true) // a retry of a job cancelled since
+		return
+	}
 	if rec.Occurrence > 0 && rec.Attempt == 1 {
 		if !r.advance(ru, &rec, int(meta.NumDelivered)) {
 			return
@@ -298,17 +302,14 @@ func (r *Runner) retry(ru *run, delay time.Duration, info *ErrorInfo) {
 		Execution: ru.execution, Record: ru.record, ScheduledAt: ru.scheduledAt, Overrides: ru.overrides,
 	}
 	body, _ := json.Marshal(rec)
-	// Timers have one-second resolution: round up, never fire early.
-	at := r.o.Now().Add(delay).Add(time.Second - 1).Truncate(time.Second)
-	msg := nats.NewMsg(streams.TimersSubjectPrefix + ru.runID + "." + strconv.Itoa(next))
-	msg.Data = body
-	msg.Header.Set(nats.MsgIdHdr, ru.runID+"/"+strconv.Itoa(next))
+	at := r.o.Now().Add(delay)
+	msg := r.o.Timers.Message(streams.RunsSubjectPrefix+ru.job.Event, ru.runID+"/"+strconv.Itoa(next), at, body)
 	r.pub.publish(msg, func(err error) {
 		if err != nil {
 			r.log.Error("could not store retry; the event will be redelivered", "run_id", ru.runID, "error", err)
 		}
 		ru.d.settle(err == nil)
-	}, jetstream.WithScheduleAt(at), jetstream.WithScheduleTarget(streams.RunsSubjectPrefix+ru.job.Event))
+	})
 }
 
 // finish records a final outcome: the result, and for a failure that fails

@@ -20,6 +20,7 @@ import (
 	"github.com/jobd-dev/jobd/engine/jobstore"
 	"github.com/jobd-dev/jobd/engine/metrics"
 	"github.com/jobd-dev/jobd/engine/streams"
+	"github.com/jobd-dev/jobd/engine/timers"
 	"github.com/jobd-dev/jobd/sdk/host"
 )
 
@@ -43,6 +44,8 @@ type Options struct {
 	Catalog *catalog.Catalog
 	// Store keeps job records of scheduled, recurring and dispatched jobs.
 	Store *jobstore.Store
+	// Timers stores runs due later (scheduled occurrences, retries).
+	Timers *timers.Store
 	// Dispatchers by kind.
 	Dispatchers map[string]Dispatcher
 	// Secret resolves $Secret{KEY}.

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/jobd-dev/jobd/engine/jobstore"
@@ -20,46 +19,20 @@ import (
 // storeTimeout bounds one job-record or timer operation.
 const storeTimeout = 10 * time.Second
 
-// timerSubject is where a job's pending occurrence (or retry) waits: one
-// subject per pending timer, so a timer can be replaced or purged alone.
-func timerSubject(jobID string, occurrence, attempt int) string {
-	return streams.TimersSubjectPrefix + jobID + "." + strconv.Itoa(occurrence) + "." + strconv.Itoa(attempt)
-}
-
-// publishTimer stores rec to run at `at`: behind a message timer, or
-// straight on the runs subject when it is due already.
+// publishTimer stores rec to run at `at`: as a durable timer, or straight
+// on the runs subject when it is due already.
 func (r *Runner) publishTimer(ctx context.Context, rec *runRecord, at time.Time) error {
 	body, err := json.Marshal(rec)
 	if err != nil {
 		return err
 	}
-	target := streams.RunsSubjectPrefix + rec.Event
-	// The id names the time too: a rescheduled timer is a new message, not
-	// a duplicate of the one it replaces.
-	id := rec.RunID + "/" + strconv.Itoa(rec.Occurrence) + "/" + strconv.Itoa(rec.Attempt) + "/" + strconv.FormatInt(rec.ScheduledAt.UnixMilli(), 10)
-	if !at.After(r.o.Now()) {
-		msg := nats.NewMsg(target)
-		msg.Data = body
-		msg.Header.Set(nats.MsgIdHdr, id+"/now")
-		_, err = r.o.JS.PublishMsg(ctx, msg)
-		return err
-	}
-	// Timers have one-second resolution: round up, never fire early.
-	at = at.Add(time.Second - 1).Truncate(time.Second)
-	msg := nats.NewMsg(timerSubject(rec.JobID, rec.Occurrence, rec.Attempt))
-	msg.Data = body
-	msg.Header.Set(nats.MsgIdHdr, id)
-	_, err = r.o.JS.PublishMsg(ctx, msg, jetstream.WithScheduleAt(at), jetstream.WithScheduleTarget(target))
-	return err
+	return r.o.Timers.Add(ctx, streams.RunsSubjectPrefix+rec.Event, timerID(rec), at, body)
 }
 
-// purgeTimers removes every pending timer of a job.
-func (r *Runner) purgeTimers(ctx context.Context, jobID string) error {
-	st, err := r.o.JS.Stream(ctx, streams.Runs)
-	if err != nil {
-		return err
-	}
-	return st.Purge(ctx, jetstream.WithPurgeSubject(streams.TimersSubjectPrefix+jobID+".>"))
+// timerID names a run's timer. It names the time too: a rescheduled timer
+// is a new message, not a duplicate of the one it replaces.
+func timerID(rec *runRecord) string {
+	return rec.RunID + "/" + strconv.Itoa(rec.Occurrence) + "/" + strconv.Itoa(rec.Attempt) + "/" + strconv.FormatInt(rec.ScheduledAt.UnixMilli(), 10)
 }
 
 // storedSchedule keeps a parsed schedule in a job record.
@@ -171,6 +144,9 @@ func (r *Runner) createJob(ctx context.Context, rec *jobstore.Record, spec *sche
 			return nil // already running its series
 		}
 		*rec = *existing
+		if rec.NextRunAt != nil {
+			first = *rec.NextRunAt
+		}
 	} else if err != nil {
 		return fmt.Errorf("store job %s: %w", rec.ID, err)
 	}
@@ -217,6 +193,10 @@ func (r *Runner) advance(ru *run, rec *runRecord, delivered int) bool {
 			return true
 		case jr.Occurrence != occ:
 			r.log.Warn("stale timer; dropped", "job_id", rec.JobID, "occurrence", occ, "expected", jr.Occurrence)
+			ru.d.settle(true)
+			return false
+		case jr.NextRunAt == nil || !jr.NextRunAt.Equal(rec.ScheduledAt):
+			// The timer of a time the job was rescheduled away from.
 			ru.d.settle(true)
 			return false
 		}
@@ -291,6 +271,14 @@ func (r *Runner) advance(ru *run, rec *runRecord, delivered int) bool {
 }
 
 var errAdvanced = errors.New("advanced already")
+
+// cancelled reports whether a job's record says it was cancelled.
+func (r *Runner) cancelled(jobID string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	jr, _, err := r.o.Store.Get(ctx, jobID)
+	return err == nil && jr.Status == jobstore.StatusCancelled
+}
 
 // finishRecord updates a job record and its history after a run ended.
 func (r *Runner) finishRecord(ru *run, res *Result) {

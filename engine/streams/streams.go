@@ -14,8 +14,10 @@ import (
 const (
 	// Events captures the trigger subjects of every job.
 	Events = "JOBD_EVENTS"
-	// Runs holds runs waiting for an attempt (retries) and their timers.
+	// Runs holds runs due now: scheduled occurrences and retries.
 	Runs = "JOBD_RUNS"
+	// Timers holds pending runs, one subject per time slot.
+	Timers = "JOBD_TIMERS"
 	// Results keeps every finished run's result and failure reports.
 	Results = "JOBD_RESULTS"
 	// DLQ keeps dead letters for inspection and replay.
@@ -23,7 +25,8 @@ const (
 
 	// RunsSubjectPrefix + <event> carries runs due now.
 	RunsSubjectPrefix = "jobd.runs."
-	// TimersSubjectPrefix + <run id>.<attempt> holds a run's pending timer.
+	// TimersSubjectPrefix + <slot start, Unix seconds> holds the pending
+	// timers due in that slot.
 	TimersSubjectPrefix = "jobd.timers."
 	// ResultSubjectPrefix + <event> carries every finished run.
 	ResultSubjectPrefix = "jobd.result."
@@ -58,15 +61,23 @@ func Ensure(ctx context.Context, js jetstream.JetStream, o Options) error {
 	}
 	cfgs := []jetstream.StreamConfig{
 		{
-			Name:              Runs,
-			Description:       "jobd runs waiting for an attempt, and their timers",
-			Subjects:          []string{RunsSubjectPrefix + ">", TimersSubjectPrefix + ">"},
-			Retention:         jetstream.LimitsPolicy,
-			Storage:           jetstream.FileStorage,
-			Replicas:          o.Replicas,
-			Duplicates:        2 * time.Minute,
-			AllowMsgSchedules: true,
-			AllowDirect:       true,
+			Name:        Runs,
+			Description: "jobd runs due now: scheduled occurrences and retries",
+			Subjects:    []string{RunsSubjectPrefix + ">"},
+			Retention:   jetstream.LimitsPolicy,
+			Storage:     jetstream.FileStorage,
+			Replicas:    o.Replicas,
+			Duplicates:  2 * time.Minute,
+			AllowDirect: true,
+		},
+		{
+			Name:        Timers,
+			Description: "jobd pending runs, one subject per time slot (jobd.timers.<Unix seconds>)",
+			Subjects:    []string{TimersSubjectPrefix + ">"},
+			Retention:   jetstream.LimitsPolicy,
+			Storage:     jetstream.FileStorage,
+			Replicas:    o.Replicas,
+			Duplicates:  2 * time.Minute,
 		},
 		{
 			Name:        Results,

@@ -2,48 +2,43 @@ package streams_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
-
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/jobd-dev/jobd/engine/internal/natstest"
 	"github.com/jobd-dev/jobd/engine/streams"
 )
 
-func TestTimerFiresIntoRuns(t *testing.T) {
+func TestEnsureCreatesTheStreamsAndIsIdempotent(t *testing.T) {
 	s := natstest.Start(t)
 	ctx := context.Background()
 	if err := streams.Ensure(ctx, s.JS, streams.Options{Subjects: []string{"events.>"}, Replicas: 1, ResultsMaxAge: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
-	// Ensure is idempotent.
+	// Ensure is idempotent, and takes new trigger subjects.
 	if err := streams.Ensure(ctx, s.JS, streams.Options{Subjects: []string{"events.>", "orders.*"}, Replicas: 1, ResultsMaxAge: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
-	at := time.Now().Add(2 * time.Second).Truncate(time.Second)
-	msg := nats.NewMsg(streams.TimersSubjectPrefix + "run1.2")
-	msg.Data = []byte(`{"run_id":"run1"}`)
-	msg.Header.Set("Jobd-Attempt", "2")
-	if _, err := s.JS.PublishMsg(ctx, msg, jetstream.WithScheduleAt(at), jetstream.WithScheduleTarget(streams.RunsSubjectPrefix+"ev")); err != nil {
-		t.Fatalf("publish timer: %v", err)
+	want := map[string][]string{
+		streams.Events:  {"events.>", "orders.*"},
+		streams.Runs:    {streams.RunsSubjectPrefix + ">"},
+		streams.Timers:  {streams.TimersSubjectPrefix + ">"},
+		streams.Results: {streams.ResultSubjectPrefix + ">", streams.FailedSubjectPrefix + ">"},
+		streams.DLQ:     {streams.DLQSubjectPrefix + ">"},
 	}
-	cons, err := s.JS.Consumer(ctx, streams.Runs, streams.RunsConsumer)
-	if err != nil {
-		t.Fatal(err)
+	for name, subjects := range want {
+		st, err := s.JS.Stream(ctx, name)
+		if err != nil {
+			t.Fatalf("stream %s: %v", name, err)
+		}
+		if got := st.CachedInfo().Config.Subjects; !slices.Equal(got, subjects) {
+			t.Errorf("stream %s subjects = %v, want %v", name, got, subjects)
+		}
 	}
-	m, err := cons.Next(jetstream.FetchMaxWait(10 * time.Second))
-	if err != nil {
-		t.Fatalf("no run delivered: %v", err)
+	for stream, consumer := range map[string]string{streams.Events: streams.EventsConsumer, streams.Runs: streams.RunsConsumer} {
+		if _, err := s.JS.Consumer(ctx, stream, consumer); err != nil {
+			t.Errorf("consumer %s on %s: %v", consumer, stream, err)
+		}
 	}
-	got := time.Now()
-	if got.Before(at.Add(-100 * time.Millisecond)) {
-		t.Errorf("timer fired at %v, before its time %v", got, at)
-	}
-	if string(m.Data()) != `{"run_id":"run1"}` || m.Subject() != streams.RunsSubjectPrefix+"ev" {
-		t.Errorf("delivered %s on %s", m.Data(), m.Subject())
-	}
-	t.Logf("headers: %v", m.Headers())
-	_ = m.Ack()
 }
