@@ -5,6 +5,7 @@
 package jobstore
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -194,28 +195,42 @@ func (s *Store) Get(ctx context.Context, id string) (*Record, uint64, error) {
 // another writer got there first. change may be called more than once and
 // must decide from the record it is given.
 func (s *Store) Update(ctx context.Context, id string, change func(*Record) error) (*Record, error) {
+	r, _, err := s.UpdateAt(ctx, id, nil, 0, change)
+	return r, err
+}
+
+// UpdateAt is Update starting from a record the caller read at revision
+// rev (nil: read it first), which saves a read when nobody changed it
+// since. It also returns the new revision. known is not modified.
+func (s *Store) UpdateAt(ctx context.Context, id string, known *Record, rev uint64, change func(*Record) error) (*Record, uint64, error) {
 	for i := 0; i < 50; i++ {
-		r, rev, err := s.Get(ctx, id)
-		if err != nil {
-			return nil, err
+		var r *Record
+		if i == 0 && known != nil {
+			c := *known
+			r = &c
+		} else {
+			var err error
+			if r, rev, err = s.Get(ctx, id); err != nil {
+				return nil, 0, err
+			}
 		}
 		if err := change(r); err != nil {
-			return r, err
+			return r, rev, err
 		}
 		r.UpdatedAt = time.Now().UTC()
 		b, err := json.Marshal(r)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		_, err = s.kv.Update(ctx, id, b, rev)
+		next, err := s.kv.Update(ctx, id, b, rev)
 		if err == nil {
-			return r, nil
+			return r, next, nil
 		}
 		if !isWrongSequence(err) {
-			return nil, err
+			return nil, 0, err
 		}
 	}
-	return nil, fmt.Errorf("%w: %s", ErrConflict, id)
+	return nil, 0, fmt.Errorf("%w: %s", ErrConflict, id)
 }
 
 func isWrongSequence(err error) bool {
@@ -236,26 +251,77 @@ type Filter struct {
 
 // List returns the records that match f, newest first.
 func (s *Store) List(ctx context.Context, f Filter) ([]*Record, error) {
-	lister, err := s.kv.ListKeys(ctx)
-	if err != nil {
-		return nil, err
-	}
 	var out []*Record
-	for key := range lister.Keys() {
-		r, _, err := s.Get(ctx, key)
-		if err != nil {
-			continue
-		}
+	err := s.scan(ctx, 0, func(r *Record) {
 		if f.Status != "" && r.Status != f.Status || f.Event != "" && r.Event != f.Event || f.Recurring && !r.Recurring {
-			continue
+			return
 		}
 		out = append(out, r)
+	}, nil)
+	if err != nil {
+		return nil, err
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.After(out[j].CreatedAt) })
 	if f.Limit > 0 && len(out) > f.Limit {
 		out = out[:f.Limit]
 	}
 	return out, nil
+}
+
+// scanBatch is how many records a scan reads per request.
+const scanBatch = 1000
+
+// scan reads every record once, in one pass over the bucket's stream (no
+// read per key), and calls fn with those that keep decodes (nil: all).
+// pace > 0 pauses that long after each batch, so a background scan of a
+// million records does not take the cores from due runs.
+func (s *Store) scan(ctx context.Context, pace time.Duration, fn func(*Record), keep func(raw []byte) bool) error {
+	cons, err := s.js.OrderedConsumer(ctx, "KV_"+Bucket, jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverLastPerSubjectPolicy,
+	})
+	if err != nil {
+		return fmt.Errorf("scan %s: %w", Bucket, err)
+	}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("scan %s: %w", Bucket, err)
+	}
+	left := int(info.NumPending)
+	for left > 0 {
+		batch, err := cons.Fetch(min(left, scanBatch), jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			return fmt.Errorf("scan %s: %w", Bucket, err)
+		}
+		n := 0
+		for m := range batch.Messages() {
+			n++
+			if op := m.Headers().Get("KV-Operation"); op == "DEL" || op == "PURGE" || len(m.Data()) == 0 {
+				continue
+			}
+			if keep != nil && !keep(m.Data()) {
+				continue
+			}
+			var r Record
+			if json.Unmarshal(m.Data(), &r) == nil {
+				fn(&r)
+			}
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
+			return fmt.Errorf("scan %s: %w", Bucket, err)
+		}
+		if n == 0 {
+			return fmt.Errorf("scan %s: no records for 5s with %d left", Bucket, left)
+		}
+		left -= n
+		if pace > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(pace):
+			}
+		}
+	}
+	return nil
 }
 
 // AppendHistory records a finished run of a job.
@@ -311,20 +377,43 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	return s.kv.Delete(ctx, id)
 }
 
+// sweepPace is the pause after each batch a sweep reads: a million
+// records take at least ten seconds, leaving the cores to due runs.
+const sweepPace = 10 * time.Millisecond
+
+// finalStatuses are the statuses of records a sweep may delete, as they
+// appear in a record's JSON.
+var finalStatuses = [][]byte{
+	[]byte(`"status":"` + StatusCompleted + `"`),
+	[]byte(`"status":"` + StatusFailed + `"`),
+	[]byte(`"status":"` + StatusCancelled + `"`),
+}
+
 // Sweep deletes the records of jobs that ended (completed, failed or
 // cancelled) longer than maxAge before now, with their history, and
 // returns how many it deleted. Records of jobs that can still run are
 // kept whatever their age.
 func (s *Store) Sweep(ctx context.Context, maxAge time.Duration, now time.Time) (int, error) {
-	recs, err := s.List(ctx, Filter{})
+	var ended []*Record
+	// Only records that ended are decoded.
+	final := func(raw []byte) bool {
+		for _, st := range finalStatuses {
+			if bytes.Contains(raw, st) {
+				return true
+			}
+		}
+		return false
+	}
+	err := s.scan(ctx, sweepPace, func(r *Record) {
+		if r.Final() && now.Sub(r.UpdatedAt) >= maxAge {
+			ended = append(ended, r)
+		}
+	}, final)
 	if err != nil {
 		return 0, err
 	}
 	n := 0
-	for _, r := range recs {
-		if !r.Final() || now.Sub(r.UpdatedAt) < maxAge {
-			continue
-		}
+	for _, r := range ended {
 		if err := s.kv.Purge(ctx, r.ID); err != nil {
 			return n, fmt.Errorf("delete job %s: %w", r.ID, err)
 		}

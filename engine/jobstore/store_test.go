@@ -67,3 +67,64 @@ func TestUpdateAndSweep(t *testing.T) {
 		t.Fatalf("a job with runs ahead was swept: %v", err)
 	}
 }
+
+// UpdateAt writes from the record a caller holds when nobody changed it,
+// and reads again when somebody did: no update is lost either way.
+func TestUpdateAtFromAStaleRecord(t *testing.T) {
+	s := natstest.Start(t)
+	ctx := context.Background()
+	st, err := jobstore.Open(ctx, s.JS, jobstore.Options{Replicas: 1, MaxAge: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Create(ctx, &jobstore.Record{ID: "j", Status: jobstore.StatusScheduled}); err != nil {
+		t.Fatal(err)
+	}
+	known, rev, err := st.Get(ctx, "j")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inc := func(r *jobstore.Record) error { r.ExecutionCount++; return nil }
+	_, rev2, err := st.UpdateAt(ctx, "j", known, rev, inc)
+	if err != nil || rev2 <= rev {
+		t.Fatalf("update from a fresh record: rev %d → %d, %v", rev, rev2, err)
+	}
+	if known.ExecutionCount != 0 {
+		t.Fatal("UpdateAt changed the record it was given")
+	}
+	// known is stale now: the write must see the first update.
+	r, _, err := st.UpdateAt(ctx, "j", known, rev, inc)
+	if err != nil || r.ExecutionCount != 2 {
+		t.Fatalf("update from a stale record: count %d, %v", r.ExecutionCount, err)
+	}
+}
+
+// List reads each record's latest value and leaves deleted ones out.
+func TestListSeesLatestValues(t *testing.T) {
+	s := natstest.Start(t)
+	ctx := context.Background()
+	st, err := jobstore.Open(ctx, s.JS, jobstore.Options{Replicas: 1, MaxAge: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	for i, id := range []string{"a", "b", "c"} {
+		if err := st.Create(ctx, &jobstore.Record{ID: id, Event: "ev", Status: jobstore.StatusScheduled, CreatedAt: now.Add(time.Duration(i) * time.Second)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.Update(ctx, "a", func(r *jobstore.Record) error { r.Status = jobstore.StatusCompleted; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Delete(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+	all, err := st.List(ctx, jobstore.Filter{})
+	if err != nil || len(all) != 2 || all[0].ID != "c" || all[1].ID != "a" {
+		t.Fatalf("list = %v, %v; want c, a (newest first, b deleted)", all, err)
+	}
+	done, err := st.List(ctx, jobstore.Filter{Status: jobstore.StatusCompleted})
+	if err != nil || len(done) != 1 || done[0].ID != "a" {
+		t.Fatalf("completed = %v, %v", done, err)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/jobd-dev/jobd/engine/catalog"
+	"github.com/jobd-dev/jobd/engine/jobstore"
 	"github.com/jobd-dev/jobd/engine/piping"
 	"github.com/jobd-dev/jobd/engine/policy"
 	"github.com/jobd-dev/jobd/engine/streams"
@@ -40,7 +41,11 @@ type run struct {
 	// recurring or dispatched jobs), which it updates as it finishes.
 	record      bool
 	scheduledAt time.Time
-	overrides   overrides
+	// jobRecord is the job record as this run last wrote it, at revision
+	// jobRev (nil when it has not), so finishing it needs no second read.
+	jobRecord *jobstore.Record
+	jobRev    uint64
+	overrides overrides
 
 	startedAt time.Time
 	input     json.RawMessage // resolved input as sent, secrets redacted

@@ -168,7 +168,7 @@ func (r *Runner) advance(ru *run, rec *runRecord, delivered int) bool {
 	occ := rec.Occurrence
 	now := r.o.Now()
 	for {
-		jr, _, err := r.o.Store.Get(ctx, rec.JobID)
+		jr, rev, err := r.o.Store.Get(ctx, rec.JobID)
 		if errors.Is(err, jobstore.ErrNotFound) {
 			r.log.Warn("timer of an unknown job; dropped", "job_id", rec.JobID, "event", rec.Event)
 			ru.d.settle(true)
@@ -217,7 +217,7 @@ func (r *Runner) advance(ru *run, rec *runRecord, delivered int) bool {
 			}
 		}
 		count := jr.ExecutionCount
-		_, err = r.o.Store.Update(ctx, jr.ID, func(x *jobstore.Record) error {
+		updated, urev, err := r.o.Store.UpdateAt(ctx, jr.ID, jr, rev, func(x *jobstore.Record) error {
 			if x.Fired >= occ || x.Occurrence != occ {
 				return errAdvanced
 			}
@@ -248,6 +248,7 @@ func (r *Runner) advance(ru *run, rec *runRecord, delivered int) bool {
 			ru.d.settle(false)
 			return false
 		}
+		ru.jobRecord, ru.jobRev = updated, urev
 		if len(runs) == 0 {
 			r.log.Info("occurrence skipped (misfire = skip)", "job_id", jr.ID, "due", due)
 			ru.d.settle(true)
@@ -291,10 +292,16 @@ func (r *Runner) finishRecord(ru *run, res *Result) {
 	if res.Error != nil {
 		entry.Error = &jobstore.ErrorInfo{Message: res.Error.Message, Class: res.Error.Class}
 	}
-	if err := r.o.Store.AppendHistory(ctx, ru.jobID, entry); err != nil {
-		r.log.Warn("append history", "job_id", ru.jobID, "error", err)
-	}
-	_, err := r.o.Store.Update(ctx, ru.jobID, func(x *jobstore.Record) error {
+	// The history entry and the record are written side by side.
+	hist := make(chan struct{})
+	go func() {
+		defer close(hist)
+		if err := r.o.Store.AppendHistory(ctx, ru.jobID, entry); err != nil {
+			r.log.Warn("append history", "job_id", ru.jobID, "error", err)
+		}
+	}()
+	defer func() { <-hist }()
+	_, _, err := r.o.Store.UpdateAt(ctx, ru.jobID, ru.jobRecord, ru.jobRev, func(x *jobstore.Record) error {
 		end := res.FinishedAt
 		x.EndedAt = &end
 		x.RetriesUsed += res.Attempts - 1
