@@ -5,7 +5,6 @@
 package jobstore
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,6 +22,11 @@ const (
 	Bucket               = "JOBD_JOBS"
 	HistoryStream        = "JOBD_HISTORY"
 	HistorySubjectPrefix = "jobd.history."
+	// EndedStream lists, in the order they ended, the jobs that reached a
+	// final status: the sweeper reads it instead of every record.
+	EndedStream = "JOBD_ENDED"
+	// EndedSubject carries one message (the job id) per job that ended.
+	EndedSubject = "jobd.ended"
 )
 
 // Job statuses (JOB-EVENTS.md §2).
@@ -155,6 +159,16 @@ func Open(ctx context.Context, js jetstream.JetStream, o Options) (*Store, error
 	if err != nil {
 		return nil, fmt.Errorf("stream %s: %w", HistoryStream, err)
 	}
+	_, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        EndedStream,
+		Description: "jobd jobs that ended, in order, for the sweeper",
+		Subjects:    []string{EndedSubject},
+		Storage:     jetstream.FileStorage,
+		Replicas:    o.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("stream %s: %w", EndedStream, err)
+	}
 	return &Store{js: js, kv: kv}, nil
 }
 
@@ -171,8 +185,20 @@ func (s *Store) Create(ctx context.Context, r *Record) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.kv.Create(ctx, r.ID, b)
-	return err
+	if _, err = s.kv.Create(ctx, r.ID, b); err != nil {
+		return err
+	}
+	if r.Final() {
+		s.markEnded(r.ID)
+	}
+	return nil
+}
+
+// markEnded lists a job that reached a final status for the sweeper. It
+// does not wait: a mark that is lost leaves a record that is not swept,
+// nothing worse.
+func (s *Store) markEnded(id string) {
+	_, _ = s.js.PublishAsync(EndedSubject, []byte(id))
 }
 
 // Get returns a record and its revision.
@@ -214,6 +240,7 @@ func (s *Store) UpdateAt(ctx context.Context, id string, known *Record, rev uint
 				return nil, 0, err
 			}
 		}
+		wasFinal := r.Final()
 		if err := change(r); err != nil {
 			return r, rev, err
 		}
@@ -224,6 +251,9 @@ func (s *Store) UpdateAt(ctx context.Context, id string, known *Record, rev uint
 		}
 		next, err := s.kv.Update(ctx, id, b, rev)
 		if err == nil {
+			if r.Final() && !wasFinal {
+				s.markEnded(id)
+			}
 			return r, next, nil
 		}
 		if !isWrongSequence(err) {
@@ -252,12 +282,12 @@ type Filter struct {
 // List returns the records that match f, newest first.
 func (s *Store) List(ctx context.Context, f Filter) ([]*Record, error) {
 	var out []*Record
-	err := s.scan(ctx, 0, func(r *Record) {
+	err := s.scan(ctx, func(r *Record) {
 		if f.Status != "" && r.Status != f.Status || f.Event != "" && r.Event != f.Event || f.Recurring && !r.Recurring {
 			return
 		}
 		out = append(out, r)
-	}, nil)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -272,10 +302,8 @@ func (s *Store) List(ctx context.Context, f Filter) ([]*Record, error) {
 const scanBatch = 1000
 
 // scan reads every record once, in one pass over the bucket's stream (no
-// read per key), and calls fn with those that keep decodes (nil: all).
-// pace > 0 pauses that long after each batch, so a background scan of a
-// million records does not take the cores from due runs.
-func (s *Store) scan(ctx context.Context, pace time.Duration, fn func(*Record), keep func(raw []byte) bool) error {
+// read per key), and calls fn with each.
+func (s *Store) scan(ctx context.Context, fn func(*Record)) error {
 	cons, err := s.js.OrderedConsumer(ctx, "KV_"+Bucket, jetstream.OrderedConsumerConfig{
 		DeliverPolicy: jetstream.DeliverLastPerSubjectPolicy,
 	})
@@ -298,9 +326,6 @@ func (s *Store) scan(ctx context.Context, pace time.Duration, fn func(*Record), 
 			if op := m.Headers().Get("KV-Operation"); op == "DEL" || op == "PURGE" || len(m.Data()) == 0 {
 				continue
 			}
-			if keep != nil && !keep(m.Data()) {
-				continue
-			}
 			var r Record
 			if json.Unmarshal(m.Data(), &r) == nil {
 				fn(&r)
@@ -313,13 +338,6 @@ func (s *Store) scan(ctx context.Context, pace time.Duration, fn func(*Record), 
 			return fmt.Errorf("scan %s: no records for 5s with %d left", Bucket, left)
 		}
 		left -= n
-		if pace > 0 {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(pace):
-			}
-		}
 	}
 	return nil
 }
@@ -377,50 +395,69 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	return s.kv.Delete(ctx, id)
 }
 
-// sweepPace is the pause after each batch a sweep reads: a million
-// records take at least ten seconds, leaving the cores to due runs.
-const sweepPace = 10 * time.Millisecond
-
-// finalStatuses are the statuses of records a sweep may delete, as they
-// appear in a record's JSON.
-var finalStatuses = [][]byte{
-	[]byte(`"status":"` + StatusCompleted + `"`),
-	[]byte(`"status":"` + StatusFailed + `"`),
-	[]byte(`"status":"` + StatusCancelled + `"`),
-}
-
 // Sweep deletes the records of jobs that ended (completed, failed or
 // cancelled) longer than maxAge before now, with their history, and
-// returns how many it deleted. Records of jobs that can still run are
-// kept whatever their age.
+// returns how many it deleted. It reads the jobs in the order they ended
+// (JOBD_ENDED), so its cost grows with the jobs that ended, not with every
+// record; a job that ended and was retried since is kept until it ends
+// again and that end is old enough.
 func (s *Store) Sweep(ctx context.Context, maxAge time.Duration, now time.Time) (int, error) {
-	var ended []*Record
-	// Only records that ended are decoded.
-	final := func(raw []byte) bool {
-		for _, st := range finalStatuses {
-			if bytes.Contains(raw, st) {
-				return true
-			}
-		}
-		return false
-	}
-	err := s.scan(ctx, sweepPace, func(r *Record) {
-		if r.Final() && now.Sub(r.UpdatedAt) >= maxAge {
-			ended = append(ended, r)
-		}
-	}, final)
+	cutoff := now.Add(-maxAge)
+	st, err := s.js.Stream(ctx, EndedStream)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("sweep: %w", err)
+	}
+	cons, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		return 0, fmt.Errorf("sweep: %w", err)
 	}
 	n := 0
-	for _, r := range ended {
-		if err := s.kv.Purge(ctx, r.ID); err != nil {
-			return n, fmt.Errorf("delete job %s: %w", r.ID, err)
+	var done uint64 // marks below this sequence are handled
+	defer func() {
+		if done > 0 {
+			_ = st.Purge(ctx, jetstream.WithPurgeSequence(done))
 		}
-		if st, err := s.js.Stream(ctx, HistoryStream); err == nil {
-			_ = st.Purge(ctx, jetstream.WithPurgeSubject(HistorySubjectPrefix+r.ID))
+	}()
+	for {
+		batch, err := cons.FetchNoWait(scanBatch)
+		if err != nil {
+			return n, fmt.Errorf("sweep: %w", err)
 		}
-		n++
+		k := 0
+		for m := range batch.Messages() {
+			k++
+			meta, err := m.Metadata()
+			if err != nil {
+				continue
+			}
+			if meta.Timestamp.After(cutoff) {
+				return n, nil // the rest ended later
+			}
+			id := string(m.Data())
+			r, _, err := s.Get(ctx, id)
+			switch {
+			case errors.Is(err, ErrNotFound):
+			case err != nil:
+				return n, err
+			case r.Final() && !r.UpdatedAt.After(cutoff):
+				if err := s.kv.Purge(ctx, id); err != nil {
+					return n, fmt.Errorf("delete job %s: %w", id, err)
+				}
+				_ = s.purgeHistory(ctx, id)
+				n++
+			}
+			done = meta.Sequence.Stream + 1
+		}
+		if k == 0 {
+			return n, nil
+		}
 	}
-	return n, nil
+}
+
+func (s *Store) purgeHistory(ctx context.Context, id string) error {
+	st, err := s.js.Stream(ctx, HistoryStream)
+	if err != nil {
+		return err
+	}
+	return st.Purge(ctx, jetstream.WithPurgeSubject(HistorySubjectPrefix+id))
 }

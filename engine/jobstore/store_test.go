@@ -128,3 +128,43 @@ func TestListSeesLatestValues(t *testing.T) {
 		t.Fatalf("completed = %v, %v", done, err)
 	}
 }
+
+// The sweeper reads the jobs in the order they ended: a job retried since
+// it ended stays until it ends again and that end is old enough, and the
+// marks it handled are removed.
+func TestSweepFollowsTheLastEnd(t *testing.T) {
+	s := natstest.Start(t)
+	ctx := context.Background()
+	st, err := jobstore.Open(ctx, s.JS, jobstore.Options{Replicas: 1, MaxAge: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	if err := st.Create(ctx, &jobstore.Record{ID: "r", Status: jobstore.StatusScheduled, CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	set := func(status string) {
+		t.Helper()
+		if _, err := st.Update(ctx, "r", func(r *jobstore.Record) error { r.Status = status; return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set(jobstore.StatusFailed)
+	set(jobstore.StatusQueued) // retried
+	time.Sleep(100 * time.Millisecond)
+	if n, err := st.Sweep(ctx, time.Hour, now.Add(24*time.Hour)); err != nil || n != 0 {
+		t.Fatalf("sweep of a job running again: %d %v", n, err)
+	}
+	set(jobstore.StatusCompleted)
+	time.Sleep(100 * time.Millisecond)
+	if n, err := st.Sweep(ctx, time.Hour, now.Add(48*time.Hour)); err != nil || n != 1 {
+		t.Fatalf("sweep after it ended again: %d %v", n, err)
+	}
+	ended, err := s.JS.Stream(ctx, jobstore.EndedStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, err := ended.Info(ctx); err != nil || info.State.Msgs != 0 {
+		t.Fatalf("marks left after the sweep: %+v %v", info.State, err)
+	}
+}
