@@ -46,6 +46,7 @@ const (
 const (
 	DefaultSlot    = 10 * time.Second
 	DefaultHorizon = time.Minute
+	DefaultMaxHeld = 100000
 )
 
 // Options configure a Store.
@@ -61,6 +62,10 @@ type Options struct {
 	// Horizon: slots that start before now + Horizon are held in memory and
 	// fired; default one minute.
 	Horizon time.Duration
+	// MaxHeld bounds the timers held in memory: slots are read, oldest
+	// first, only while fewer are held (after a long downtime everything
+	// is due at once); default 100,000.
+	MaxHeld int
 	// Logger receives failures.
 	Logger *slog.Logger
 	// Now is the clock; default time.Now.
@@ -72,12 +77,18 @@ type Store struct {
 	o      Options
 	stream jetstream.Stream
 
-	mu      sync.Mutex
-	queue   entryHeap
-	slots   map[int64]*slot // slots read into memory, by start
-	through int64           // slots starting before this (Unix s) are read
-	later   []int64         // slots found at start beyond the horizon, ascending; only the advance loop touches it
-	wake    chan struct{}
+	mu    sync.Mutex
+	queue entryHeap
+	slots map[int64]*slot // what is known of slots within the horizon, by start
+	// through: timers of slots that start before it (Unix seconds) are
+	// followed as they are stored.
+	through int64
+	// unread holds the slots whose stored timers have not been read yet:
+	// those found at start and each slot as the horizon reaches it. They
+	// are read oldest first once they start before through, and a slot is
+	// never purged while unread (fired timers are not all it holds).
+	unread map[int64]bool
+	wake   chan struct{}
 
 	cancel context.CancelFunc
 	done   sync.WaitGroup
@@ -105,13 +116,16 @@ func New(o Options) *Store {
 	if o.Horizon < o.Slot {
 		o.Horizon = o.Slot
 	}
+	if o.MaxHeld <= 0 {
+		o.MaxHeld = DefaultMaxHeld
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Store{o: o, slots: map[int64]*slot{}, wake: make(chan struct{}, 1)}
+	return &Store{o: o, slots: map[int64]*slot{}, unread: map[int64]bool{}, wake: make(chan struct{}, 1)}
 }
 
 // slotOf returns the start (Unix seconds) of the slot that holds at.
@@ -178,31 +192,22 @@ func (s *Store) Start(ctx context.Context) error {
 		cancel()
 		return fmt.Errorf("timers: follow %s: %w", s.o.Stream, err)
 	}
-	// Slots from before now (downtime) and within the horizon.
+	// Every slot stored so far is read once the horizon reaches it: those
+	// from before now (downtime) at once, oldest first, in the background.
+	// Slots not listed were empty when listed: following the stream shows
+	// every timer stored into them since.
 	starts, err := s.listSlots(ctx)
 	if err != nil {
 		cc.Stop()
 		cancel()
 		return err
 	}
-	limit := s.slotOf(s.o.Now().Add(s.o.Horizon)) + int64(s.o.Slot/time.Second)
 	s.mu.Lock()
-	s.through = limit
-	s.mu.Unlock()
-	slices.Sort(starts)
 	for _, start := range starts {
-		if start >= limit {
-			// Read as the horizon reaches it (also when it was stored with
-			// another server.timer_slot and lies off the current grid).
-			s.later = append(s.later, start)
-			continue
-		}
-		if err := s.readSlot(ctx, start); err != nil {
-			cc.Stop()
-			cancel()
-			return err
-		}
+		s.unread[start] = true
 	}
+	s.through = s.slotOf(s.o.Now().Add(s.o.Horizon)) + int64(s.o.Slot/time.Second)
+	s.mu.Unlock()
 	s.done.Add(2)
 	go func() { defer s.done.Done(); defer cc.Stop(); s.fireLoop(rctx) }()
 	go func() { defer s.done.Done(); s.advanceLoop(rctx) }()
@@ -271,6 +276,9 @@ func (s *Store) readSlot(ctx context.Context, start int64) error {
 		}
 		left -= n
 	}
+	s.mu.Lock()
+	delete(s.unread, start)
+	s.mu.Unlock()
 	return nil
 }
 
@@ -320,50 +328,57 @@ func (s *Store) take(m jetstream.Msg, reading bool) {
 	}
 }
 
-// advanceLoop reads each slot as it comes within the horizon, and purges
-// what has fired.
+// advanceLoop moves the horizon on, reads the slots it reaches, and
+// purges what has fired.
 func (s *Store) advanceLoop(ctx context.Context) {
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for {
+		s.purgeFired(ctx)
+		s.advance()
+		s.readDue(ctx)
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
-		s.purgeFired(ctx)
-		limit := s.slotOf(s.o.Now().Add(s.o.Horizon)) + int64(s.o.Slot/time.Second)
-		s.mu.Lock()
-		from := s.through
-		if limit > from {
-			s.through = limit
+	}
+}
+
+// advance moves through to the end of the horizon; the slots it passes are
+// to be read.
+func (s *Store) advance() {
+	w := int64(s.o.Slot / time.Second)
+	limit := s.slotOf(s.o.Now().Add(s.o.Horizon)) + w
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for start := s.through; start < limit; start += w {
+		s.unread[start] = true
+	}
+	s.through = max(s.through, limit)
+}
+
+// readDue reads the unread slots that start before through, oldest first,
+// while fewer than MaxHeld timers are held.
+func (s *Store) readDue(ctx context.Context) {
+	s.mu.Lock()
+	var due []int64
+	for start := range s.unread {
+		if start < s.through {
+			due = append(due, start)
 		}
-		s.mu.Unlock()
-		w := int64(s.o.Slot / time.Second)
-		var due []int64
-		for len(s.later) > 0 && s.later[0] < limit {
-			if start := s.later[0]; start < from || (start-from)%w != 0 {
-				due = append(due, start) // off the grid read below
-			}
-			s.later = s.later[1:]
+	}
+	s.mu.Unlock()
+	slices.Sort(due)
+	for _, start := range due {
+		if s.Pending() >= s.o.MaxHeld {
+			return
 		}
-		for _, start := range due {
-			if err := s.readSlot(ctx, start); err != nil && ctx.Err() == nil {
+		if err := s.readSlot(ctx, start); err != nil {
+			if ctx.Err() == nil {
 				s.o.Logger.Warn("read timer slot; will retry", "slot", start, "error", err)
-				s.later = append([]int64{start}, s.later...)
 			}
-		}
-		for start := from; start < limit; start += w {
-			if err := s.readSlot(ctx, start); err != nil && ctx.Err() == nil {
-				// Read it again on the next tick.
-				s.o.Logger.Warn("read timer slot; will retry", "slot", start, "error", err)
-				s.mu.Lock()
-				if s.through > start {
-					s.through = start
-				}
-				s.mu.Unlock()
-				break
-			}
+			return
 		}
 	}
 }
@@ -379,6 +394,9 @@ func (s *Store) purgeFired(ctx context.Context) {
 	now := s.o.Now().Unix()
 	s.mu.Lock()
 	for start, sl := range s.slots {
+		if s.unread[start] {
+			continue // it may hold timers not read yet
+		}
 		if !sl.dirty {
 			if len(sl.pending) == 0 && sl.purged > sl.maxSeen && start+int64(2*s.o.Horizon/time.Second) < now {
 				delete(s.slots, start) // long past: forget it

@@ -253,3 +253,41 @@ func TestSlotWidthMayChangeBetweenRuns(t *testing.T) {
 		t.Errorf("fired %v after its time", late)
 	}
 }
+
+// After a long downtime everything is due at once: the slots are read
+// oldest first, a few at a time, and every timer still fires.
+func TestBacklogIsReadInParts(t *testing.T) {
+	s := setup(t)
+	got := watch(t, s)
+	ctx := context.Background()
+	writer := newStore(s, time.Second, time.Second)
+	base := time.Now()
+	const slots, per = 5, 20
+	for k := range slots {
+		for i := range per {
+			at := base.Add(time.Duration(k)*time.Second + 300*time.Millisecond)
+			if err := writer.Add(ctx, "out.b", fmt.Sprintf("b-%d-%d", k, i), at, []byte(fmt.Sprint(k))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	time.Sleep(time.Until(base.Add(slots * time.Second)))
+	st := timers.New(timers.Options{JS: s.JS, Stream: timerStream, Prefix: prefix, Slot: time.Second, Horizon: time.Second, MaxHeld: 10})
+	start(t, st)
+	most := 0
+	waitFor(t, "the whole backlog", 15*time.Second, func() bool {
+		most = max(most, st.Pending())
+		return len(got()) == slots*per
+	})
+	if most > 10+per {
+		t.Errorf("%d timers held at once, want at most MaxHeld plus one slot (%d)", most, 10+per)
+	}
+	// Oldest first.
+	prev := ""
+	for _, a := range got() {
+		if a.body < prev {
+			t.Fatalf("slot %s fired after slot %s", a.body, prev)
+		}
+		prev = a.body
+	}
+}
