@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/jobd-dev/jobd/engine/config"
 	"github.com/jobd-dev/jobd/engine/jobstore"
 	"github.com/jobd-dev/jobd/engine/runner"
+	"github.com/jobd-dev/jobd/engine/streams"
 )
 
 // request calls the running engine's API and decodes the reply.
@@ -272,5 +274,47 @@ input = {mode = "$Input{mode}"}
 		if at := time.UnixMilli(c.At); strings.HasPrefix(c.RunID, moved) && at.Before(newTime) {
 			t.Errorf("the moved job ran at %v, before its new time %v", at, newTime)
 		}
+	}
+}
+
+// Finished runs do not pile up in JOBD_RUNS: the stream keeps messages by
+// limits and jobd purges what every replica acknowledged.
+func TestFinishedRunsArePurged(t *testing.T) {
+	en := newEnv(t, `
+[[jobs]]
+event = "work"
+kind = "test"
+on = ["events.work"]
+input = {mode = "$Input{mode}"}
+`)
+	for range 3 {
+		var reply runner.DispatchReply
+		if e := en.request(api.DispatchSubject, map[string]any{"event": "work", "input": map[string]any{"mode": "ok"}}, &reply); e != "" {
+			t.Fatal(e)
+		}
+	}
+	en.waitCalls(3, 10*time.Second)
+	runs := func() uint64 {
+		st, err := en.js.Stream(context.Background(), streams.Runs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := st.Info(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return info.State.Msgs
+	}
+	if n := runs(); n != 3 {
+		t.Fatalf("%d runs stored before the purge, want 3", n)
+	}
+	time.Sleep(500 * time.Millisecond) // the acks
+	en.restart()                       // a purge runs at start, then every RunsPurgeEvery
+	deadline := time.Now().Add(5 * time.Second)
+	for runs() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d finished runs still stored", runs())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

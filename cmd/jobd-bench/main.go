@@ -94,7 +94,7 @@ func main() {
 		grpcOps  = flag.Int("grpc-ops", 2000, "round trips at 1 in flight for the gRPC floor (x20 at 64 in flight, x50 jobs batched)")
 		fanout   = flag.Int("fanout-events", 0, "events for the fan-out case, each triggering 10 jobs (default events/10)")
 		quick    = flag.Bool("quick", false, "smoke run: -events 5000 -reps 1 -duration 2s -floor-duration 1s -grpc-ops 200 unless set")
-		cpuprof  = flag.String("cpuprofile", "", "write a CPU profile of the first engine throughput repetition to this file")
+		cpuprof  = flag.String("cpuprofile", "", "write a CPU profile of the first engine throughput repetition (with -sched: of the burst) to this file")
 		jsonOut  = flag.String("json", "bench.json", "write the results as JSON to this file (\"\" for none)")
 		keep     = flag.Bool("keep", false, "keep the temporary folder")
 		verbose  = flag.Bool("v", false, "log the engine's warnings and errors to stderr")

@@ -147,7 +147,7 @@ func checkVersion(v string) error {
 		return nil // unknown format: let JetStream calls speak
 	}
 	if a < 2 || a == 2 && b < 12 {
-		return fmt.Errorf("%w: server is %s, jobd needs %s or later (message schedules)", ErrServerVersion, v, MinServerVersion)
+		return fmt.Errorf("%w: server is %s, jobd needs %s or later", ErrServerVersion, v, MinServerVersion)
 	}
 	return nil
 }

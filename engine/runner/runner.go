@@ -140,9 +140,60 @@ func (r *Runner) Start(ctx context.Context) error {
 		r.cons = append(r.cons, cc)
 		r.mu.Unlock()
 	}
-	r.wg.Add(1)
+	r.wg.Add(2)
 	go r.heartbeat()
+	go r.purgeRuns()
 	return nil
+}
+
+// RunsPurgeEvery is how often the runs every replica has finished are
+// removed from JOBD_RUNS.
+const RunsPurgeEvery = 30 * time.Second
+
+// purgeRuns removes from JOBD_RUNS, now and every RunsPurgeEvery, the runs
+// below the consumer's ack floor: the stream keeps messages by limits (so
+// it needs no per-message delete on every ack), and the floor says which
+// are finished. Every replica does it; a purge is idempotent.
+func (r *Runner) purgeRuns() {
+	defer r.wg.Done()
+	t := time.NewTicker(RunsPurgeEvery)
+	defer t.Stop()
+	var done uint64
+	for {
+		ctx, cancel := context.WithTimeout(r.ctx, storeTimeout)
+		floor, err := r.runsAckFloor(ctx)
+		if err == nil && floor > done {
+			var st jetstream.Stream
+			if st, err = r.o.JS.Stream(ctx, streams.Runs); err == nil {
+				if err = st.Purge(ctx, jetstream.WithPurgeSequence(floor+1)); err == nil {
+					done = floor
+				}
+			}
+		}
+		cancel()
+		if err != nil && r.ctx.Err() == nil {
+			r.log.Warn("purge finished runs", "stream", streams.Runs, "error", err)
+		}
+		select {
+		case <-r.ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// runsAckFloor returns the stream sequence below which every run was
+// acknowledged.
+func (r *Runner) runsAckFloor(ctx context.Context) (uint64, error) {
+	c, err := r.o.JS.Consumer(ctx, streams.Runs, streams.RunsConsumer)
+	if err != nil {
+		return 0, err
+	}
+	info, err := c.Info(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return info.AckFloor.Stream, nil
 }
 
 func (r *Runner) consumeError(_ jetstream.ConsumeContext, err error) {
