@@ -114,6 +114,12 @@ func Ensure(ctx context.Context, js jetstream.JetStream, o Options) error {
 		})
 	}
 	for _, c := range cfgs {
+		// A data folder from before timers moved to JOBD_TIMERS has
+		// JOBD_RUNS with message schedules, which cannot be turned off;
+		// its pending @at timers still fire into jobd.runs.>.
+		if old, err := js.Stream(ctx, c.Name); err == nil && old.CachedInfo().Config.AllowMsgSchedules {
+			c.AllowMsgSchedules = true
+		}
 		if _, err := js.CreateOrUpdateStream(ctx, c); err != nil {
 			return fmt.Errorf("stream %s (subjects %v): %w", c.Name, c.Subjects, err)
 		}

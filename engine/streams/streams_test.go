@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/jobd-dev/jobd/engine/internal/natstest"
 	"github.com/jobd-dev/jobd/engine/streams"
 )
@@ -40,5 +42,29 @@ func TestEnsureCreatesTheStreamsAndIsIdempotent(t *testing.T) {
 		if _, err := s.JS.Consumer(ctx, stream, consumer); err != nil {
 			t.Errorf("consumer %s on %s: %v", consumer, stream, err)
 		}
+	}
+}
+
+// A data folder from the first version (timers as @at schedules in
+// JOBD_RUNS) starts: the schedules setting stays, the timer subjects move.
+func TestEnsureUpgradesTheFirstLayout(t *testing.T) {
+	s := natstest.Start(t)
+	ctx := context.Background()
+	_, err := s.JS.CreateStream(ctx, jetstream.StreamConfig{
+		Name: streams.Runs, Subjects: []string{streams.RunsSubjectPrefix + ">", streams.TimersSubjectPrefix + ">"},
+		AllowMsgSchedules: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := streams.Ensure(ctx, s.JS, streams.Options{Replicas: 1, ResultsMaxAge: time.Hour}); err != nil {
+		t.Fatalf("ensure over the first layout: %v", err)
+	}
+	st, err := s.JS.Stream(ctx, streams.Timers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.CachedInfo().Config.Subjects; !slices.Equal(got, []string{streams.TimersSubjectPrefix + ">"}) {
+		t.Errorf("timers subjects = %v", got)
 	}
 }
