@@ -174,6 +174,11 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	if e.api, err = api.Start(e.nc, e.js, e.runner, e.store, e.opts.Version, e.log); err != nil {
 		return err
 	}
+	// The service's subscriptions reach the server before jobd says it is
+	// ready: a request sent right after that finds a responder.
+	if err := e.nc.FlushTimeout(10 * time.Second); err != nil {
+		return fmt.Errorf("nats: %w", err)
+	}
 	e.sweepStop = make(chan struct{})
 	go e.sweepJobs()
 	e.ready.Store(true)

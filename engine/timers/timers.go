@@ -153,7 +153,12 @@ func (s *Store) Message(target, id string, at time.Time, body []byte) *nats.Msg 
 	}
 	msg := nats.NewMsg(s.subject(s.slotOf(at)))
 	msg.Data = body
-	msg.Header.Set(HeaderAt, strconv.FormatInt(at.UnixMilli(), 10))
+	// Milliseconds, rounded up: a timer never fires early.
+	ms := at.UnixMilli()
+	if time.UnixMilli(ms).Before(at) {
+		ms++
+	}
+	msg.Header.Set(HeaderAt, strconv.FormatInt(ms, 10))
 	msg.Header.Set(HeaderTarget, target)
 	msg.Header.Set(HeaderID, id)
 	msg.Header.Set(nats.MsgIdHdr, id)
