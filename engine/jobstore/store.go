@@ -6,9 +6,9 @@ package jobstore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	json "github.com/segmentio/encoding/json"
 	"sort"
 	"strings"
 	"time"
@@ -22,11 +22,6 @@ const (
 	Bucket               = "JOBD_JOBS"
 	HistoryStream        = "JOBD_HISTORY"
 	HistorySubjectPrefix = "jobd.history."
-	// EndedStream lists, in the order they ended, the jobs that reached a
-	// final status: the sweeper reads it instead of every record.
-	EndedStream = "JOBD_ENDED"
-	// EndedSubject carries one message (the job id) per job that ended.
-	EndedSubject = "jobd.ended"
 )
 
 // Job statuses (JOB-EVENTS.md §2).
@@ -83,6 +78,9 @@ type Record struct {
 	ExecutionCount int        `json:"execution_count"`
 	RetriesUsed    int        `json:"retries_used"`
 	LastError      *ErrorInfo `json:"last_error,omitempty"`
+	// LastRun is the latest run's history entry. It is the whole history
+	// of a job that ran once (no entry on the history stream then).
+	LastRun *Entry `json:"last_run,omitempty"`
 
 	// Occurrence is the number of the next occurrence a timer waits for;
 	// Fired is the last occurrence that fired.
@@ -159,16 +157,6 @@ func Open(ctx context.Context, js jetstream.JetStream, o Options) (*Store, error
 	if err != nil {
 		return nil, fmt.Errorf("stream %s: %w", HistoryStream, err)
 	}
-	_, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        EndedStream,
-		Description: "jobd jobs that ended, in order, for the sweeper",
-		Subjects:    []string{EndedSubject},
-		Storage:     jetstream.FileStorage,
-		Replicas:    o.Replicas,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("stream %s: %w", EndedStream, err)
-	}
 	return &Store{js: js, kv: kv}, nil
 }
 
@@ -185,20 +173,8 @@ func (s *Store) Create(ctx context.Context, r *Record) error {
 	if err != nil {
 		return err
 	}
-	if _, err = s.kv.Create(ctx, r.ID, b); err != nil {
-		return err
-	}
-	if r.Final() {
-		s.markEnded(r.ID)
-	}
-	return nil
-}
-
-// markEnded lists a job that reached a final status for the sweeper. It
-// does not wait: a mark that is lost leaves a record that is not swept,
-// nothing worse.
-func (s *Store) markEnded(id string) {
-	_, _ = s.js.PublishAsync(EndedSubject, []byte(id))
+	_, err = s.kv.Create(ctx, r.ID, b)
+	return err
 }
 
 // Get returns a record and its revision.
@@ -240,7 +216,6 @@ func (s *Store) UpdateAt(ctx context.Context, id string, known *Record, rev uint
 				return nil, 0, err
 			}
 		}
-		wasFinal := r.Final()
 		if err := change(r); err != nil {
 			return r, rev, err
 		}
@@ -251,9 +226,6 @@ func (s *Store) UpdateAt(ctx context.Context, id string, known *Record, rev uint
 		}
 		next, err := s.kv.Update(ctx, id, b, rev)
 		if err == nil {
-			if r.Final() && !wasFinal {
-				s.markEnded(id)
-			}
 			return r, next, nil
 		}
 		if !isWrongSequence(err) {
@@ -387,6 +359,12 @@ func (s *Store) History(ctx context.Context, id string) ([]Entry, error) {
 		}
 		pending -= uint64(n)
 	}
+	if len(out) == 0 {
+		// A job that ran once keeps its only entry in its record.
+		if r, _, err := s.Get(ctx, id); err == nil && r.LastRun != nil {
+			out = append(out, *r.LastRun)
+		}
+	}
 	return out, nil
 }
 
@@ -397,13 +375,13 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 
 // Sweep deletes the records of jobs that ended (completed, failed or
 // cancelled) longer than maxAge before now, with their history, and
-// returns how many it deleted. It reads the jobs in the order they ended
-// (JOBD_ENDED), so its cost grows with the jobs that ended, not with every
-// record; a job that ended and was retried since is kept until it ends
-// again and that end is old enough.
+// returns how many it deleted. The bucket keeps one value per job, in the
+// order they were written, so the sweep reads from the oldest and stops at
+// the first written after now − maxAge: its cost grows with what is that
+// old, not with every record. Deletion marks that old are removed too.
 func (s *Store) Sweep(ctx context.Context, maxAge time.Duration, now time.Time) (int, error) {
 	cutoff := now.Add(-maxAge)
-	st, err := s.js.Stream(ctx, EndedStream)
+	st, err := s.js.Stream(ctx, "KV_"+Bucket)
 	if err != nil {
 		return 0, fmt.Errorf("sweep: %w", err)
 	}
@@ -411,13 +389,8 @@ func (s *Store) Sweep(ctx context.Context, maxAge time.Duration, now time.Time) 
 	if err != nil {
 		return 0, fmt.Errorf("sweep: %w", err)
 	}
+	prefix := "$KV." + Bucket + "."
 	n := 0
-	var done uint64 // marks below this sequence are handled
-	defer func() {
-		if done > 0 {
-			_ = st.Purge(ctx, jetstream.WithPurgeSequence(done))
-		}
-	}()
 	for {
 		batch, err := cons.FetchNoWait(scanBatch)
 		if err != nil {
@@ -431,22 +404,24 @@ func (s *Store) Sweep(ctx context.Context, maxAge time.Duration, now time.Time) 
 				continue
 			}
 			if meta.Timestamp.After(cutoff) {
-				return n, nil // the rest ended later
+				return n, nil // the rest was written later
 			}
-			id := string(m.Data())
-			r, _, err := s.Get(ctx, id)
-			switch {
-			case errors.Is(err, ErrNotFound):
-			case err != nil:
-				return n, err
-			case r.Final() && !r.UpdatedAt.After(cutoff):
-				if err := s.kv.Purge(ctx, id); err != nil {
-					return n, fmt.Errorf("delete job %s: %w", id, err)
-				}
-				_ = s.purgeHistory(ctx, id)
-				n++
+			if op := m.Headers().Get("KV-Operation"); op == "DEL" || op == "PURGE" {
+				// (The bucket denies single deletes; a purge of the key up
+				// to the mark is allowed.)
+				_ = st.Purge(ctx, jetstream.WithPurgeSubject(m.Subject()), jetstream.WithPurgeSequence(meta.Sequence.Stream+1))
+				continue
 			}
-			done = meta.Sequence.Stream + 1
+			var r Record
+			if json.Unmarshal(m.Data(), &r) != nil || !r.Final() {
+				continue // a job with runs ahead stays, whatever its age
+			}
+			id := strings.TrimPrefix(m.Subject(), prefix)
+			if err := s.kv.Purge(ctx, id); err != nil {
+				return n, fmt.Errorf("delete job %s: %w", id, err)
+			}
+			_ = s.purgeHistory(ctx, id)
+			n++
 		}
 		if k == 0 {
 			return n, nil

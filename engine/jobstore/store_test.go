@@ -129,9 +129,9 @@ func TestListSeesLatestValues(t *testing.T) {
 	}
 }
 
-// The sweeper reads the jobs in the order they ended: a job retried since
-// it ended stays until it ends again and that end is old enough, and the
-// marks it handled are removed.
+// The sweeper reads the records in the order they were written: a job
+// retried since it ended stays until it ends again and that end is old
+// enough, and old deletion marks are removed.
 func TestSweepFollowsTheLastEnd(t *testing.T) {
 	s := natstest.Start(t)
 	ctx := context.Background()
@@ -160,11 +160,18 @@ func TestSweepFollowsTheLastEnd(t *testing.T) {
 	if n, err := st.Sweep(ctx, time.Hour, now.Add(48*time.Hour)); err != nil || n != 1 {
 		t.Fatalf("sweep after it ended again: %d %v", n, err)
 	}
-	ended, err := s.JS.Stream(ctx, jobstore.EndedStream)
+	if _, _, err := st.Get(ctx, "r"); !errors.Is(err, jobstore.ErrNotFound) {
+		t.Fatalf("swept record: %v", err)
+	}
+	// Its deletion mark goes once it is that old too.
+	if n, err := st.Sweep(ctx, time.Hour, now.Add(72*time.Hour)); err != nil || n != 0 {
+		t.Fatalf("sweep of the marks: %d %v", n, err)
+	}
+	kv, err := s.JS.Stream(ctx, "KV_"+jobstore.Bucket)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info, err := ended.Info(ctx); err != nil || info.State.Msgs != 0 {
-		t.Fatalf("marks left after the sweep: %+v %v", info.State, err)
+	if info, err := kv.Info(ctx); err != nil || info.State.Msgs != 0 {
+		t.Fatalf("messages left in the bucket: %+v %v", info.State, err)
 	}
 }

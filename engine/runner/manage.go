@@ -220,6 +220,13 @@ func (r *Runner) Retry(ctx context.Context, id string) (*jobstore.Record, error)
 	if err != nil {
 		return rec, err
 	}
+	// The first run's entry lived in the record alone; from now on the
+	// history stream holds every run.
+	if last := rec.LastRun; last != nil && last.Number <= 1 && !rec.Recurring {
+		if err := r.o.Store.AppendHistory(ctx, id, *last); err != nil {
+			return rec, err
+		}
+	}
 	now := r.o.Now()
 	run := r.occurrenceRecord(rec, 0, now)
 	run.RunID = id + "-retry" + strconv.Itoa(n)

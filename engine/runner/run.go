@@ -3,8 +3,8 @@ package runner
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
+	json "github.com/segmentio/encoding/json"
 	"log/slog"
 	"strconv"
 	"time"

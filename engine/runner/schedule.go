@@ -2,9 +2,9 @@ package runner
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	json "github.com/segmentio/encoding/json"
 	"strconv"
 	"time"
 
@@ -292,16 +292,14 @@ func (r *Runner) finishRecord(ru *run, res *Result) {
 	if res.Error != nil {
 		entry.Error = &jobstore.ErrorInfo{Message: res.Error.Message, Class: res.Error.Class}
 	}
-	// The history entry and the record are written side by side.
-	hist := make(chan struct{})
-	go func() {
-		defer close(hist)
-		if err := r.o.Store.AppendHistory(ctx, ru.jobID, entry); err != nil {
-			r.log.Warn("append history", "job_id", ru.jobID, "error", err)
-		}
-	}()
-	defer func() { <-hist }()
+	// A job's only run is its history: it is kept in the record (one write
+	// fewer per one-shot run); a series or a job run again appends to the
+	// history stream.
+	toStream := false
 	_, _, err := r.o.Store.UpdateAt(ctx, ru.jobID, ru.jobRecord, ru.jobRev, func(x *jobstore.Record) error {
+		toStream = x.Recurring || entry.Number > 1 || x.ExecutionCount > 1
+		e := entry
+		x.LastRun = &e
 		end := res.FinishedAt
 		x.EndedAt = &end
 		x.RetriesUsed += res.Attempts - 1
@@ -320,6 +318,11 @@ func (r *Runner) finishRecord(ru *run, res *Result) {
 		}
 		return nil
 	})
+	if toStream || err != nil {
+		if herr := r.o.Store.AppendHistory(ctx, ru.jobID, entry); herr != nil {
+			r.log.Warn("append history", "job_id", ru.jobID, "error", herr)
+		}
+	}
 	if err != nil && !errors.Is(err, jobstore.ErrNotFound) {
 		r.log.Warn("update job record", "job_id", ru.jobID, "error", err)
 	}
