@@ -171,9 +171,10 @@ func (s *Store) Add(ctx context.Context, target, id string, at time.Time, body [
 	return err
 }
 
-// Start reads the slots within the horizon and fires their timers until
-// Stop. Every replica runs one: each fires every timer, and the message id
-// keeps one copy.
+// Start follows the stream and lists the stored slots; reading them as the
+// horizon reaches them, and firing their timers, go on in the background
+// until Stop. Every replica runs one: each fires every timer, and the
+// message id keeps one copy.
 func (s *Store) Start(ctx context.Context) error {
 	st, err := s.o.JS.Stream(ctx, s.o.Stream)
 	if err != nil {
