@@ -10,13 +10,20 @@ import (
 	"github.com/jobd-dev/jobd/engine/jobstore"
 )
 
-func TestUpdateAndSweep(t *testing.T) {
+// openStore opens a store on a new server.
+func openStore(t *testing.T) (*natstest.Server, *jobstore.Store) {
+	t.Helper()
 	s := natstest.Start(t)
-	ctx := context.Background()
-	st, err := jobstore.Open(ctx, s.JS, jobstore.Options{Replicas: 1, MaxAge: time.Hour})
+	st, err := jobstore.Open(context.Background(), s.JS, jobstore.Options{Replicas: 1, MaxAge: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s, st
+}
+
+func TestUpdateAndSweep(t *testing.T) {
+	_, st := openStore(t)
+	ctx := context.Background()
 	now := time.Now().UTC()
 	for _, r := range []*jobstore.Record{
 		{ID: "done", Status: jobstore.StatusCompleted, CreatedAt: now},
@@ -71,12 +78,8 @@ func TestUpdateAndSweep(t *testing.T) {
 // UpdateAt writes from the record a caller holds when nobody changed it,
 // and reads again when somebody did: no update is lost either way.
 func TestUpdateAtFromAStaleRecord(t *testing.T) {
-	s := natstest.Start(t)
+	_, st := openStore(t)
 	ctx := context.Background()
-	st, err := jobstore.Open(ctx, s.JS, jobstore.Options{Replicas: 1, MaxAge: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if err := st.Create(ctx, &jobstore.Record{ID: "j", Status: jobstore.StatusScheduled}); err != nil {
 		t.Fatal(err)
 	}
@@ -101,12 +104,8 @@ func TestUpdateAtFromAStaleRecord(t *testing.T) {
 
 // List reads each record's latest value and leaves deleted ones out.
 func TestListSeesLatestValues(t *testing.T) {
-	s := natstest.Start(t)
+	_, st := openStore(t)
 	ctx := context.Background()
-	st, err := jobstore.Open(ctx, s.JS, jobstore.Options{Replicas: 1, MaxAge: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := time.Now().UTC()
 	for i, id := range []string{"a", "b", "c"} {
 		if err := st.Create(ctx, &jobstore.Record{ID: id, Event: "ev", Status: jobstore.StatusScheduled, CreatedAt: now.Add(time.Duration(i) * time.Second)}); err != nil {
@@ -133,12 +132,8 @@ func TestListSeesLatestValues(t *testing.T) {
 // retried since it ended stays until it ends again and that end is old
 // enough, and old deletion marks are removed.
 func TestSweepFollowsTheLastEnd(t *testing.T) {
-	s := natstest.Start(t)
+	s, st := openStore(t)
 	ctx := context.Background()
-	st, err := jobstore.Open(ctx, s.JS, jobstore.Options{Replicas: 1, MaxAge: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := time.Now().UTC()
 	if err := st.Create(ctx, &jobstore.Record{ID: "r", Status: jobstore.StatusScheduled, CreatedAt: now}); err != nil {
 		t.Fatal(err)
