@@ -218,8 +218,9 @@ func (r *Runner) advance(ru *run, rec *runRecord, delivered int) bool {
 		}
 		count := jr.ExecutionCount
 		updated, urev, err := r.o.Store.UpdateAt(ctx, jr.ID, jr, rev, func(x *jobstore.Record) error {
-			if x.Fired >= occ || x.Occurrence != occ {
-				return errAdvanced
+			if x.Fired >= occ || x.Occurrence != occ || x.Status == jobstore.StatusCancelled || x.Status == jobstore.StatusPaused ||
+				x.NextRunAt == nil || !x.NextRunAt.Equal(rec.ScheduledAt) {
+				return errAdvanced // changed since it was read: decide again
 			}
 			x.Fired = occ
 			x.ExecutionCount += len(runs)
