@@ -1,7 +1,6 @@
 package engine_test
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -9,10 +8,20 @@ import (
 
 	"github.com/jobd-dev/jobd/engine/api"
 	"github.com/jobd-dev/jobd/engine/config"
+	"github.com/jobd-dev/jobd/engine/internal/natstest"
 	"github.com/jobd-dev/jobd/engine/jobstore"
 	"github.com/jobd-dev/jobd/engine/runner"
 	"github.com/jobd-dev/jobd/engine/streams"
 )
+
+// workJob is a job that runs the test plugin in the mode its input names.
+const workJob = `
+[[jobs]]
+event = "work"
+kind = "test"
+on = ["events.work"]
+input = {mode = "$Input{mode}"}
+`
 
 // request calls the running engine's API and decodes the reply.
 func (en *env) request(subject string, req any, out any) string {
@@ -141,13 +150,7 @@ limit = 3
 }
 
 func TestDispatchAndManage(t *testing.T) {
-	en := newEnv(t, `
-[[jobs]]
-event = "work"
-kind = "test"
-on = ["events.work"]
-input = {mode = "$Input{mode}"}
-`)
+	en := newEnv(t, workJob)
 	// Now.
 	var reply runner.DispatchReply
 	if e := en.request(api.DispatchSubject, map[string]any{"event": "work", "input": map[string]any{"mode": "ok"}}, &reply); e != "" {
@@ -233,13 +236,7 @@ input = {mode = "$Input{mode}"}
 // old time, still stored, finds the job moved and is dropped. A paused
 // job's timer is dropped too, and Resume runs the missed occurrence once.
 func TestRescheduleAndPauseLeaveNoStrayRun(t *testing.T) {
-	en := newEnv(t, `
-[[jobs]]
-event = "work"
-kind = "test"
-on = ["events.work"]
-input = {mode = "$Input{mode}"}
-`)
+	en := newEnv(t, workJob)
 	dispatchAt := func(d time.Duration) string {
 		var reply runner.DispatchReply
 		at := time.Now().Add(d).UTC().Format(time.RFC3339Nano)
@@ -280,13 +277,7 @@ input = {mode = "$Input{mode}"}
 // Finished runs do not pile up in JOBD_RUNS: the stream keeps messages by
 // limits and jobd purges what every replica acknowledged.
 func TestFinishedRunsArePurged(t *testing.T) {
-	en := newEnv(t, `
-[[jobs]]
-event = "work"
-kind = "test"
-on = ["events.work"]
-input = {mode = "$Input{mode}"}
-`)
+	en := newEnv(t, workJob)
 	for range 3 {
 		var reply runner.DispatchReply
 		if e := en.request(api.DispatchSubject, map[string]any{"event": "work", "input": map[string]any{"mode": "ok"}}, &reply); e != "" {
@@ -294,17 +285,7 @@ input = {mode = "$Input{mode}"}
 		}
 	}
 	en.waitCalls(3, 10*time.Second)
-	runs := func() uint64 {
-		st, err := en.js.Stream(context.Background(), streams.Runs)
-		if err != nil {
-			t.Fatal(err)
-		}
-		info, err := st.Info(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return info.State.Msgs
-	}
+	runs := func() uint64 { return natstest.Msgs(t, en.js, streams.Runs) }
 	if n := runs(); n != 3 {
 		t.Fatalf("%d runs stored before the purge, want 3", n)
 	}

@@ -8,13 +8,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	json "github.com/segmentio/encoding/json"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	json "github.com/segmentio/encoding/json"
+
+	"github.com/jobd-dev/jobd/engine/internal/streamread"
 )
 
 // Names of the bucket and stream.
@@ -270,46 +272,34 @@ func (s *Store) List(ctx context.Context, f Filter) ([]*Record, error) {
 	return out, nil
 }
 
-// scanBatch is how many records a scan reads per request.
-const scanBatch = 1000
+// kvStream and kvPrefix name the bucket's stream and its subjects;
+// kvOperation is the header that marks a deletion.
+const (
+	kvStream    = "KV_" + Bucket
+	kvPrefix    = "$KV." + Bucket + "."
+	kvOperation = "KV-Operation"
+)
 
 // scan reads every record once, in one pass over the bucket's stream (no
 // read per key), and calls fn with each.
 func (s *Store) scan(ctx context.Context, fn func(*Record)) error {
-	cons, err := s.js.OrderedConsumer(ctx, "KV_"+Bucket, jetstream.OrderedConsumerConfig{
+	cons, err := s.js.OrderedConsumer(ctx, kvStream, jetstream.OrderedConsumerConfig{
 		DeliverPolicy: jetstream.DeliverLastPerSubjectPolicy,
 	})
 	if err != nil {
 		return fmt.Errorf("scan %s: %w", Bucket, err)
 	}
-	info, err := cons.Info(ctx)
+	err = streamread.All(ctx, cons, func(m jetstream.Msg) {
+		if op := m.Headers().Get(kvOperation); op == "DEL" || op == "PURGE" || len(m.Data()) == 0 {
+			return
+		}
+		var r Record
+		if json.Unmarshal(m.Data(), &r) == nil {
+			fn(&r)
+		}
+	})
 	if err != nil {
 		return fmt.Errorf("scan %s: %w", Bucket, err)
-	}
-	left := int(info.NumPending)
-	for left > 0 {
-		batch, err := cons.Fetch(min(left, scanBatch), jetstream.FetchMaxWait(5*time.Second))
-		if err != nil {
-			return fmt.Errorf("scan %s: %w", Bucket, err)
-		}
-		n := 0
-		for m := range batch.Messages() {
-			n++
-			if op := m.Headers().Get("KV-Operation"); op == "DEL" || op == "PURGE" || len(m.Data()) == 0 {
-				continue
-			}
-			var r Record
-			if json.Unmarshal(m.Data(), &r) == nil {
-				fn(&r)
-			}
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
-			return fmt.Errorf("scan %s: %w", Bucket, err)
-		}
-		if n == 0 {
-			return fmt.Errorf("scan %s: no records for 5s with %d left", Bucket, left)
-		}
-		left -= n
 	}
 	return nil
 }
@@ -335,29 +325,15 @@ func (s *Store) History(ctx context.Context, id string) ([]Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	info, err := c.Info(ctx)
-	if err != nil {
-		return nil, err
-	}
 	var out []Entry
-	pending := info.NumPending
-	for pending > 0 {
-		batch, err := c.Fetch(int(min(pending, 500)), jetstream.FetchMaxWait(2*time.Second))
-		if err != nil {
-			return out, err
+	err = streamread.All(ctx, c, func(m jetstream.Msg) {
+		var e Entry
+		if json.Unmarshal(m.Data(), &e) == nil {
+			out = append(out, e)
 		}
-		n := 0
-		for m := range batch.Messages() {
-			n++
-			var e Entry
-			if json.Unmarshal(m.Data(), &e) == nil {
-				out = append(out, e)
-			}
-		}
-		if n == 0 {
-			break
-		}
-		pending -= uint64(n)
+	})
+	if err != nil {
+		return out, err
 	}
 	if len(out) == 0 {
 		// A job that ran once keeps its only entry in its record.
@@ -381,7 +357,7 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 // old, not with every record. Deletion marks that old are removed too.
 func (s *Store) Sweep(ctx context.Context, maxAge time.Duration, now time.Time) (int, error) {
 	cutoff := now.Add(-maxAge)
-	st, err := s.js.Stream(ctx, "KV_"+Bucket)
+	st, err := s.js.Stream(ctx, kvStream)
 	if err != nil {
 		return 0, fmt.Errorf("sweep: %w", err)
 	}
@@ -389,10 +365,9 @@ func (s *Store) Sweep(ctx context.Context, maxAge time.Duration, now time.Time) 
 	if err != nil {
 		return 0, fmt.Errorf("sweep: %w", err)
 	}
-	prefix := "$KV." + Bucket + "."
 	n := 0
 	for {
-		batch, err := cons.FetchNoWait(scanBatch)
+		batch, err := cons.FetchNoWait(streamread.Batch)
 		if err != nil {
 			return n, fmt.Errorf("sweep: %w", err)
 		}
@@ -406,7 +381,7 @@ func (s *Store) Sweep(ctx context.Context, maxAge time.Duration, now time.Time) 
 			if meta.Timestamp.After(cutoff) {
 				return n, nil // the rest was written later
 			}
-			if op := m.Headers().Get("KV-Operation"); op == "DEL" || op == "PURGE" {
+			if op := m.Headers().Get(kvOperation); op == "DEL" || op == "PURGE" {
 				// (The bucket denies single deletes; a purge of the key up
 				// to the mark is allowed.)
 				_ = st.Purge(ctx, jetstream.WithPurgeSubject(m.Subject()), jetstream.WithPurgeSequence(meta.Sequence.Stream+1))
@@ -416,7 +391,7 @@ func (s *Store) Sweep(ctx context.Context, maxAge time.Duration, now time.Time) 
 			if json.Unmarshal(m.Data(), &r) != nil || !r.Final() {
 				continue // a job with runs ahead stays, whatever its age
 			}
-			id := strings.TrimPrefix(m.Subject(), prefix)
+			id := strings.TrimPrefix(m.Subject(), kvPrefix)
 			if err := s.kv.Purge(ctx, id); err != nil {
 				return n, fmt.Errorf("delete job %s: %w", id, err)
 			}
@@ -429,6 +404,7 @@ func (s *Store) Sweep(ctx context.Context, maxAge time.Duration, now time.Time) 
 	}
 }
 
+// purgeHistory removes a job's history entries.
 func (s *Store) purgeHistory(ctx context.Context, id string) error {
 	st, err := s.js.Stream(ctx, HistoryStream)
 	if err != nil {

@@ -162,11 +162,7 @@ func TestSweepFollowsTheLastEnd(t *testing.T) {
 	if n, err := st.Sweep(ctx, time.Hour, now.Add(72*time.Hour)); err != nil || n != 0 {
 		t.Fatalf("sweep of the marks: %d %v", n, err)
 	}
-	kv, err := s.JS.Stream(ctx, "KV_"+jobstore.Bucket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if info, err := kv.Info(ctx); err != nil || info.State.Msgs != 0 {
-		t.Fatalf("messages left in the bucket: %+v %v", info.State, err)
+	if n := natstest.Msgs(t, s.JS, "KV_"+jobstore.Bucket); n != 0 {
+		t.Fatalf("%d messages left in the bucket", n)
 	}
 }

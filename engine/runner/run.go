@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	json "github.com/segmentio/encoding/json"
 	"log/slog"
 	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	json "github.com/segmentio/encoding/json"
 
 	"github.com/jobd-dev/jobd/engine/catalog"
 	"github.com/jobd-dev/jobd/engine/jobstore"

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	json "github.com/segmentio/encoding/json"
 	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	json "github.com/segmentio/encoding/json"
 
 	"github.com/jobd-dev/jobd/engine/jobstore"
 	"github.com/jobd-dev/jobd/engine/piping"
@@ -218,8 +218,7 @@ func (r *Runner) advance(ru *run, rec *runRecord, delivered int) bool {
 		}
 		count := jr.ExecutionCount
 		updated, urev, err := r.o.Store.UpdateAt(ctx, jr.ID, jr, rev, func(x *jobstore.Record) error {
-			if x.Fired >= occ || x.Occurrence != occ || x.Status == jobstore.StatusCancelled || x.Status == jobstore.StatusPaused ||
-				x.NextRunAt == nil || !x.NextRunAt.Equal(rec.ScheduledAt) {
+			if !waitsFor(x, occ, rec.ScheduledAt) {
 				return errAdvanced // changed since it was read: decide again
 			}
 			x.Fired = occ
@@ -273,6 +272,14 @@ func (r *Runner) advance(ru *run, rec *runRecord, delivered int) bool {
 }
 
 var errAdvanced = errors.New("advanced already")
+
+// waitsFor reports whether a job record waits to run occurrence occ, due
+// at due: not fired yet, not cancelled or paused, not rescheduled.
+func waitsFor(x *jobstore.Record, occ int, due time.Time) bool {
+	return x.Fired < occ && x.Occurrence == occ &&
+		x.Status != jobstore.StatusCancelled && x.Status != jobstore.StatusPaused &&
+		x.NextRunAt != nil && x.NextRunAt.Equal(due)
+}
 
 // cancelled reports whether a job's record says it was cancelled.
 func (r *Runner) cancelled(jobID string) bool {

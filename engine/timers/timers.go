@@ -19,7 +19,6 @@ package timers
 import (
 	"container/heap"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -30,6 +29,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/jobd-dev/jobd/engine/internal/streamread"
 )
 
 // Headers of a timer message.
@@ -259,28 +260,8 @@ func (s *Store) readSlot(ctx context.Context, start int64) error {
 	if err != nil {
 		return fmt.Errorf("timers: read %s: %w", subj, err)
 	}
-	info, err := cons.Info(ctx)
-	if err != nil {
+	if err := streamread.All(ctx, cons, func(m jetstream.Msg) { s.take(m, true) }); err != nil {
 		return fmt.Errorf("timers: read %s: %w", subj, err)
-	}
-	left := int(info.NumPending)
-	for left > 0 {
-		batch, err := cons.Fetch(min(left, 1000), jetstream.FetchMaxWait(5*time.Second))
-		if err != nil {
-			return fmt.Errorf("timers: read %s: %w", subj, err)
-		}
-		n := 0
-		for m := range batch.Messages() {
-			s.take(m, true)
-			n++
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
-			return fmt.Errorf("timers: read %s: %w", subj, err)
-		}
-		if n == 0 {
-			break
-		}
-		left -= n
 	}
 	s.mu.Lock()
 	delete(s.unread, start)

@@ -92,19 +92,6 @@ func waitFor(t *testing.T, what string, d time.Duration, ok func() bool) {
 	}
 }
 
-func storedTimers(t *testing.T, s *natstest.Server) uint64 {
-	t.Helper()
-	st, err := s.JS.Stream(context.Background(), timerStream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := st.Info(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info.State.Msgs
-}
-
 func TestFiresEachTimerAtItsTimeAndPurgesIt(t *testing.T) {
 	s := setup(t)
 	got := watch(t, s)
@@ -140,7 +127,7 @@ func TestFiresEachTimerAtItsTimeAndPurgesIt(t *testing.T) {
 			t.Errorf("timer %s fired with message id %q", a.body, a.id)
 		}
 	}
-	waitFor(t, "fired timers to be purged", 5*time.Second, func() bool { return storedTimers(t, s) == 0 })
+	waitFor(t, "fired timers to be purged", 5*time.Second, func() bool { return natstest.Msgs(t, s.JS, timerStream) == 0 })
 }
 
 func TestDueTimerIsPublishedAtOnce(t *testing.T) {
@@ -155,7 +142,7 @@ func TestDueTimerIsPublishedAtOnce(t *testing.T) {
 	if a := got()[0]; a.body != "now" || a.id != "x/now" {
 		t.Errorf("got %+v", a)
 	}
-	if n := storedTimers(t, s); n != 0 {
+	if n := natstest.Msgs(t, s.JS, timerStream); n != 0 {
 		t.Errorf("%d timers stored for a due message", n)
 	}
 }
@@ -183,7 +170,7 @@ func TestTimersOutliveTheProcessAndFireOnStart(t *testing.T) {
 	if n := len(got()); n != 3 {
 		t.Errorf("%d fired, want 3 (the one an hour away waits)", n)
 	}
-	waitFor(t, "the fired ones purged", 5*time.Second, func() bool { return storedTimers(t, s) == 1 })
+	waitFor(t, "the fired ones purged", 5*time.Second, func() bool { return natstest.Msgs(t, s.JS, timerStream) == 1 })
 }
 
 func TestReplicasFireEachTimerOnce(t *testing.T) {
@@ -233,7 +220,7 @@ func TestFarTimersCostNoMemory(t *testing.T) {
 	if n := st.Pending(); n != 1 {
 		t.Errorf("%d timers in memory, want only the one within the horizon", n)
 	}
-	if n := storedTimers(t, s); n != 201 {
+	if n := natstest.Msgs(t, s.JS, timerStream); n != 201 {
 		t.Errorf("%d timers stored, want 201", n)
 	}
 }

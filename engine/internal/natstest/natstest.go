@@ -3,6 +3,7 @@
 package natstest
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -55,4 +56,18 @@ func Start(t testing.TB) *Server {
 		srv.WaitForShutdown()
 	})
 	return &Server{Server: srv, Conn: nc, JS: js}
+}
+
+// Msgs returns how many messages a stream holds.
+func Msgs(t testing.TB, js jetstream.JetStream, stream string) uint64 {
+	t.Helper()
+	st, err := js.Stream(context.Background(), stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.State.Msgs
 }
