@@ -225,7 +225,13 @@ func TestDispatchAndManage(t *testing.T) {
 		t.Fatal(e)
 	}
 	en.waitCalls(4, 10*time.Second)
-	en.request(api.Prefix+".dlq.list", api.Request{}, &dead)
+	// The replay's dead letter is written just after the plugin answers.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		en.request(api.Prefix+".dlq.list", api.Request{}, &dead)
+		if len(dead) >= 2 || time.Now().After(deadline) {
+			break
+		}
+	}
 	if len(dead) < 2 {
 		// One replayed away, one new from the replay failing again.
 		t.Fatalf("dead letters after replay = %+v", dead)
@@ -247,7 +253,7 @@ func TestRescheduleAndPauseLeaveNoStrayRun(t *testing.T) {
 	}
 	moved := dispatchAt(time.Second)
 	paused := dispatchAt(time.Second)
-	newTime := time.Now().Add(3 * time.Second)
+	newTime := time.Now().Add(5 * time.Second) // well after the 2 s below, even on a slow machine
 	var rec jobstore.Record
 	if e := en.request(api.Prefix+".jobs.reschedule", api.Request{ID: moved, Schedule: &config.Schedule{StartAt: newTime.UTC().Format(time.RFC3339Nano)}}, &rec); e != "" {
 		t.Fatalf("reschedule: %s", e)
