@@ -59,7 +59,10 @@ func writeConfig(b *bench, dir string) (string, error) {
   listen = "127.0.0.1:0"
 [plugins]
   dir = %q
-`, filepath.Join(dir, "data"), filepath.Dir(b.noopPath))
+[plugins.noop]
+  env = ["JOBD_NOOP_CPUPROFILE", "JOBD_NOOP_PROFILE_JOBS"]
+  concurrency = %d
+`, filepath.Join(dir, "data"), filepath.Dir(b.noopPath), b.concurrency)
 	job := func(event, subject string) {
 		fmt.Fprintf(&sb, "\n[[jobs]]\n  event = %q\n  kind = \"noop\"\n  on = [%q]\n  retries = 3\n  allow_fail = false\n%s", event, subject, seedInput)
 	}
@@ -82,7 +85,8 @@ type engineRun struct {
 	cfg *config.Config
 }
 
-func prepareEngine(ctx context.Context, b *bench, name string) (*engineRun, error) {
+// environ is what the plugin's environment is taken from (see writeConfig).
+func prepareEngine(ctx context.Context, b *bench, name string, environ []string) (*engineRun, error) {
 	dir := b.tempDir(name)
 	path, err := writeConfig(b, dir)
 	if err != nil {
@@ -105,7 +109,7 @@ func prepareEngine(ctx context.Context, b *bench, name string) (*engineRun, erro
 		srv.close()
 		return nil, err
 	}
-	return &engineRun{srv: srv, cfg: cfg, e: engine.New(cfg, cat, engine.Options{Logger: b.log, Environ: []string{}, Version: "bench"})}, nil
+	return &engineRun{srv: srv, cfg: cfg, e: engine.New(cfg, cat, engine.Options{Logger: b.log, Environ: environ, Version: "bench"})}, nil
 }
 
 func (r *engineRun) start(ctx context.Context) error { return r.e.Start(ctx) }
@@ -136,7 +140,12 @@ type batchStats struct {
 // started_at of the first result) to the time the last result was stored.
 func runBatch(ctx context.Context, b *bench, name, subject string, events, want int, profile string) (batchStats, error) {
 	var st batchStats
-	r, err := prepareEngine(ctx, b, name)
+	environ := []string{}
+	if profile != "" {
+		// The no-op plugin profiles itself until it has seen every job.
+		environ = []string{"JOBD_NOOP_CPUPROFILE=" + profile + ".plugin", fmt.Sprintf("JOBD_NOOP_PROFILE_JOBS=%d", want)}
+	}
+	r, err := prepareEngine(ctx, b, name, environ)
 	if err != nil {
 		return st, err
 	}
@@ -236,7 +245,7 @@ func runBatch(ctx context.Context, b *bench, name, subject string, events, want 
 // runLatency starts an engine and publishes events at b.rate for
 // b.duration: publish → result (core NATS subscription on jobd.result.<event>).
 func runLatency(ctx context.Context, b *bench, rep int) (latencyStats, error) {
-	r, err := prepareEngine(ctx, b, fmt.Sprintf("engine-latency-%d", rep))
+	r, err := prepareEngine(ctx, b, fmt.Sprintf("engine-latency-%d", rep), []string{})
 	if err != nil {
 		return latencyStats{}, err
 	}

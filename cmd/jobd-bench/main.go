@@ -41,6 +41,7 @@ type bench struct {
 	floorDuration time.Duration
 	rate          int
 	grpcOps       int
+	concurrency   int // the no-op plugin's [plugins.noop] concurrency
 	evalTime      time.Duration
 	cpuProfile    string
 	sched         *schedOptions // -sched: only the scheduled-run cases
@@ -94,6 +95,7 @@ func main() {
 		grpcOps  = flag.Int("grpc-ops", 2000, "round trips at 1 in flight for the gRPC floor (x20 at 64 in flight, x50 jobs batched)")
 		fanout   = flag.Int("fanout-events", 0, "events for the fan-out case, each triggering 10 jobs (default events/10)")
 		quick    = flag.Bool("quick", false, "smoke run: -events 5000 -reps 1 -duration 2s -floor-duration 1s -grpc-ops 200 unless set")
+		conc     = flag.Int("concurrency", 512, "the no-op plugin's jobs in flight ([plugins.noop] concurrency; jobd's default is 64)")
 		cpuprof  = flag.String("cpuprofile", "", "write a CPU profile of the first engine throughput repetition (with -sched: of the burst) to this file")
 		jsonOut  = flag.String("json", "bench.json", "write the results as JSON to this file (\"\" for none)")
 		keep     = flag.Bool("keep", false, "keep the temporary folder")
@@ -132,7 +134,7 @@ func main() {
 	}
 	b := &bench{
 		events: *events, fanoutEvents: *fanout, reps: *reps, duration: *duration, floorDuration: *floorDur,
-		rate: *rate, grpcOps: *grpcOps, evalTime: 500 * time.Millisecond, cpuProfile: *cpuprof,
+		rate: *rate, grpcOps: *grpcOps, concurrency: *conc, evalTime: 500 * time.Millisecond, cpuProfile: *cpuprof,
 	}
 	if *quick {
 		b.evalTime = 100 * time.Millisecond
@@ -184,7 +186,7 @@ func run(b *bench, jsonOut string) int {
 	rep := &Report{Time: time.Now().UTC(), Machine: machine(), Settings: map[string]any{
 		"events": b.events, "fanout_events": b.fanoutEvents, "reps": b.reps, "duration": b.duration.String(),
 		"floor_duration": b.floorDuration.String(), "rate": b.rate, "grpc_ops": b.grpcOps,
-		"grpc_in_flight": grpcInFlight, "grpc_batch": grpcBatch, "grpc_batch_in_flight": grpcBatchInFlight,
+		"concurrency": b.concurrency, "grpc_in_flight": grpcInFlight, "grpc_batch": grpcBatch, "grpc_batch_in_flight": grpcBatchInFlight,
 	}}
 	fail := func(what string, err error) {
 		msg := fmt.Sprintf("%s: %v", what, err)
@@ -372,10 +374,12 @@ func finishReport(b *bench, rep *Report, jsonOut string, fail func(string, error
 		}
 	}
 	if b.cpuProfile != "" {
-		fmt.Printf("\nCPU profile of the first throughput repetition: %s\n", b.cpuProfile)
-		out, err := exec.Command("go", "tool", "pprof", "-top", "-nodecount=25", b.cpuProfile).CombinedOutput()
-		if err == nil {
-			fmt.Print(string(out))
+		for _, f := range []string{b.cpuProfile, b.cpuProfile + ".plugin"} {
+			fmt.Printf("\nCPU profile of the first throughput repetition: %s\n", f)
+			out, err := exec.Command("go", "tool", "pprof", "-top", "-nodecount=25", f).CombinedOutput()
+			if err == nil {
+				fmt.Print(string(out))
+			}
 		}
 	}
 	if len(rep.Errors) > 0 {
