@@ -44,10 +44,13 @@ func (h *hostClient) Publish(ctx context.Context, subject string, data []byte, h
 	return nil
 }
 
+// stderrLog is the log with no host: stderr, which go-plugin forwards to
+// jobd.
+var stderrLog = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+
 func (h *hostClient) logger() *slog.Logger {
 	if h.log == nil {
-		// No host: log to stderr, which go-plugin forwards to jobd.
-		return slog.New(slog.NewJSONHandler(os.Stderr, nil))
+		return stderrLog
 	}
 	return h.log
 }

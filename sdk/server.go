@@ -191,7 +191,7 @@ func (s *server) run(ctx context.Context, pj *pluginpb.Job, host *hostClient) (r
 		MaxAttempts:    int(pj.MaxAttempts),
 		IdempotencyKey: pj.IdempotencyKey,
 		Host:           host,
-		Log:            host.logger().With("job_id", pj.JobId, "run_id", pj.RunId, "event", pj.Event, "kind", pj.Kind, "attempt", pj.Attempt),
+		Log:            jobLogger(host.logger(), pj),
 	}
 	if pj.DeadlineUnixNano != 0 {
 		job.Deadline = time.Unix(0, pj.DeadlineUnixNano)
