@@ -5,6 +5,8 @@ import (
 	"time"
 
 	goplugin "github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/experimental"
 
 	"github.com/jobd-dev/jobd/sdk/internal/pluginpb"
 	"github.com/jobd-dev/jobd/sdk/internal/protocol"
@@ -51,6 +53,8 @@ func serveConfig(p Plugin) *goplugin.ServeConfig {
 				},
 			},
 		},
-		GRPCServer: goplugin.DefaultGRPCServer,
+		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
+			return goplugin.DefaultGRPCServer(append(opts, experimental.BufferPool(protocol.BufferPool)))
+		},
 	}
 }

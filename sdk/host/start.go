@@ -17,6 +17,7 @@ import (
 	hclog "github.com/hashicorp/go-hclog"
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/experimental"
 
 	"github.com/jobd-dev/jobd/sdk"
 	"github.com/jobd-dev/jobd/sdk/internal/pluginpb"
@@ -56,6 +57,7 @@ func Start(ctx context.Context, opts Options) (*Plugin, error) {
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
 		AutoMTLS:         true,
 		SkipHostEnv:      true,
+		GRPCDialOptions:  []grpc.DialOption{experimental.WithBufferPool(protocol.BufferPool)},
 		StartTimeout:     opts.StartTimeout,
 		Stderr:           stderr,
 		Logger: hclog.New(&hclog.LoggerOptions{
