@@ -37,9 +37,10 @@ type Plugin struct {
 
 // call is one job in flight.
 type call struct {
-	idx   int
-	done  func(int, Result)
-	timer *time.Timer
+	idx  int
+	done func(int, Result)
+	// expires is the job's deadline plus the grace (zero when none).
+	expires time.Time
 }
 
 func open(client *goplugin.Client, conn *protocol.Conn, info Info, opts Options, log *slog.Logger) (*Plugin, error) {
@@ -56,7 +57,37 @@ func open(client *goplugin.Client, conn *protocol.Conn, info Info, opts Options,
 		done:    make(chan struct{}),
 	}
 	go p.receive()
+	go p.sweep()
 	return p, nil
+}
+
+// sweep answers, a few times per grace period, the jobs whose deadline and
+// grace have passed with no answer. One ticker for every job in flight
+// costs less than a timer per job, and the grace (seconds) makes a few
+// hundred milliseconds of precision enough.
+func (p *Plugin) sweep() {
+	every := min(max(p.opts.DeadlineGrace/4, 10*time.Millisecond), 250*time.Millisecond)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	var due []uint64
+	for {
+		select {
+		case <-p.done:
+			return
+		case now := <-t.C:
+			due = due[:0]
+			p.mu.Lock()
+			for id, c := range p.pending {
+				if !c.expires.IsZero() && now.After(c.expires) {
+					due = append(due, id)
+				}
+			}
+			p.mu.Unlock()
+			for _, id := range due {
+				p.expire(id)
+			}
+		}
+	}
 }
 
 // Info returns what the plugin said about itself.
@@ -100,8 +131,7 @@ func (p *Plugin) Submit(jobs []Job, done func(idx int, r Result)) {
 		ids[i] = id
 		c := &call{idx: i, done: done}
 		if !jobs[i].Deadline.IsZero() {
-			wait := time.Until(jobs[i].Deadline) + p.opts.DeadlineGrace
-			c.timer = time.AfterFunc(wait, func() { p.expire(id) })
+			c.expires = jobs[i].Deadline.Add(p.opts.DeadlineGrace)
 		}
 		p.pending[id] = c
 		j := &jobs[i]
@@ -145,9 +175,6 @@ func (p *Plugin) take(id uint64) *call {
 		return nil
 	}
 	delete(p.pending, id)
-	if c.timer != nil {
-		c.timer.Stop()
-	}
 	return c
 }
 
@@ -202,9 +229,6 @@ func (p *Plugin) fail(err error) {
 	p.mu.Unlock()
 	close(p.done)
 	for _, c := range pending {
-		if c.timer != nil {
-			c.timer.Stop()
-		}
 		c.done(c.idx, crashResult(p.opts.Kind, err))
 	}
 }
