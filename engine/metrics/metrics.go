@@ -2,6 +2,9 @@
 package metrics
 
 import (
+	"sync"
+	"sync/atomic"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -20,6 +23,9 @@ type Metrics struct {
 	PluginRestarts *prometheus.CounterVec
 	// DeadLetters counts dead letters by event.
 	DeadLetters *prometheus.CounterVec
+
+	jobsMu sync.Mutex
+	jobs   atomic.Pointer[map[string]*Job]
 }
 
 // New creates and registers the metrics. inFlight reports the jobs in
@@ -45,6 +51,7 @@ func New(inFlight, healthy func() map[string]int) *Metrics {
 			Name: "jobd_dead_letters_total", Help: "Runs dead-lettered, by event.",
 		}, []string{"event"}),
 	}
+	m.jobs.Store(&map[string]*Job{})
 	m.Registry.MustRegister(m.Runs, m.Attempts, m.Duration, m.PluginRestarts, m.DeadLetters,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if inFlight != nil {
