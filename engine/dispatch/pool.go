@@ -164,10 +164,7 @@ func (p *Pool) Run(ctx context.Context, job host.Job, done func(host.Result)) er
 		<-p.slots
 		return ErrStopped
 	}
-	p.queue = append(p.queue, entry{job: job, done: func(r host.Result) {
-		<-p.slots
-		done(r)
-	}})
+	p.queue = append(p.queue, entry{job: job, done: done})
 	p.cond.Signal()
 	p.mu.Unlock()
 	return nil
@@ -195,7 +192,7 @@ func (p *Pool) send() {
 		pl, err := p.live()
 		if err != nil {
 			for _, e := range batch {
-				e.done(host.Result{Outcome: host.Retry, Crashed: true, Error: err.Error()})
+				p.answer(e, host.Result{Outcome: host.Retry, Crashed: true, Error: err.Error()})
 			}
 			continue
 		}
@@ -203,8 +200,14 @@ func (p *Pool) send() {
 		for i := range batch {
 			jobs[i] = batch[i].job
 		}
-		pl.Submit(jobs, func(i int, r host.Result) { batch[i].done(r) })
+		pl.Submit(jobs, func(i int, r host.Result) { p.answer(batch[i], r) })
 	}
+}
+
+// answer frees the job's slot and hands it its result.
+func (p *Pool) answer(e entry, r host.Result) {
+	<-p.slots
+	e.done(r)
 }
 
 // live returns a running plugin, restarting a dead one after a backoff

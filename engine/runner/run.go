@@ -30,7 +30,9 @@ type run struct {
 	subject    string
 	receivedAt time.Time
 	ev         *event
-	trigger    func() *TriggerEvent // the event, for a dead letter
+	// fromRun is true when the run came from a run record (a retry, a
+	// scheduled occurrence, a dispatch) rather than straight from its event.
+	fromRun bool
 
 	// Policy for this run: the job's, or a dispatch request's overrides.
 	maxAttempts int
@@ -123,9 +125,6 @@ func (r *Runner) onEvent(msg jetstream.Msg) {
 		ru := newRun(&run{
 			d: d, runID: id, jobID: id, attempt: 1,
 			subject: msg.Subject(), receivedAt: received, ev: ev,
-			trigger: func() *TriggerEvent {
-				return triggerOf(msg.Subject(), msg.Data(), msg.Headers(), r.o.MaxEventBytes)
-			},
 		}, j, overrides{})
 		if perr != nil {
 			class := ClassInvalidEvent
@@ -162,9 +161,7 @@ func (r *Runner) onRun(msg jetstream.Msg) {
 		d: d, runID: rec.RunID, jobID: rec.JobID, attempt: rec.Attempt,
 		subject: rec.Subject, receivedAt: rec.ReceivedAt,
 		execution: rec.Execution, record: rec.Record, scheduledAt: rec.ScheduledAt,
-		trigger: func() *TriggerEvent {
-			return &TriggerEvent{Subject: rec.Subject, Data: rec.Input, Size: len(rec.Input)}
-		},
+		fromRun: true, ev: &event{rawInput: rec.Input, rawSeq: rec.Sequence},
 	}
 	j := r.o.Catalog.Job(rec.Event)
 	if j == nil {
@@ -174,14 +171,13 @@ func (r *Runner) onRun(msg jetstream.Msg) {
 		return
 	}
 	newRun(ru, j, rec.Overrides)
-	ev := &event{rawInput: rec.Input, rawSeq: rec.Sequence}
+	ev := ru.ev
 	if err := json.Unmarshal(rec.Input, &ev.input); err != nil || ev.input == nil {
 		ev.input = map[string]any{}
 	}
 	if len(rec.Sequence) > 0 {
 		_ = json.Unmarshal(rec.Sequence, &ev.sequence)
 	}
-	ru.ev = ev
 	if int(meta.NumDelivered) > r.o.MaxDeliveries {
 		r.failNow(ru, ClassRedelivered, "delivered %d times without finishing; giving up", meta.NumDelivered)
 		return
@@ -284,8 +280,9 @@ func (r *Runner) complete(ru *run, res host.Result) {
 		}
 	}
 	if m := r.o.Metrics; m != nil {
-		m.Attempts.WithLabelValues(j.Event, res.Outcome.String()).Inc()
-		m.Duration.WithLabelValues(j.Event).Observe(r.o.Now().Sub(ru.startedAt).Seconds())
+		jm := m.Job(j.Event)
+		jm.Attempt(res.Outcome.String())
+		jm.Duration.Observe(r.o.Now().Sub(ru.startedAt).Seconds())
 	}
 	dec := policy.Decide(a, j.Backoff)
 	if dec.Action == policy.Retry {
@@ -346,7 +343,7 @@ func (r *Runner) finish(ru *run, dec policy.Decision, res host.Result, info *Err
 	msgs := []*nats.Msg{newMsg(streams.ResultSubjectPrefix+j.Event, body, ru.runID+"/result")}
 	if dec.Action == policy.Fail {
 		msgs = append(msgs, newMsg(streams.FailedSubjectPrefix+j.Event, body, ru.runID+"/failed"))
-		dl := DeadLetter{Result: result, Trigger: ru.trigger()}
+		dl := DeadLetter{Result: result, Trigger: r.trigger(ru)}
 		if result.Error != nil {
 			dl.Reason = result.Error.Message
 		}
@@ -356,38 +353,56 @@ func (r *Runner) finish(ru *run, dec policy.Decision, res host.Result, info *Err
 		dlBody, _ := json.Marshal(&dl)
 		msgs = append(msgs, newMsg(streams.DLQSubjectPrefix+j.Event, dlBody, ru.runID+"/dlq"))
 	}
-	log := func() *slog.Logger {
-		return r.log.With("job_id", ru.jobID, "run_id", ru.runID, "event", j.Event, "kind", j.Kind, "attempt", ru.attempt, "status", status)
-	}
 	switch dec.Action {
 	case policy.Complete:
 		if r.log.Enabled(context.Background(), slog.LevelDebug) {
-			log().Debug("run completed")
+			r.runLog(ru, status).Debug("run completed")
 		}
 	case policy.FailAllowed:
-		log().Warn("run failed; allowed", "error", result.Error.Message, "class", result.Error.Class)
+		r.runLog(ru, status).Warn("run failed; allowed", "error", result.Error.Message, "class", result.Error.Class)
 	default:
-		log().Error("run failed; dead-lettered", "error", result.Error.Message, "class", result.Error.Class)
+		r.runLog(ru, status).Error("run failed; dead-lettered", "error", result.Error.Message, "class", result.Error.Class)
 	}
 	if m := r.o.Metrics; m != nil {
-		m.Runs.WithLabelValues(j.Event, status).Inc()
+		jm := m.Job(j.Event)
+		jm.Run(status)
 		if dec.Action == policy.Fail {
-			m.DeadLetters.WithLabelValues(j.Event).Inc()
+			jm.DeadLetters.Inc()
 		}
+	}
+	var recorded *Result // a copy, so result itself stays off the heap
+	if ru.record {
+		cp := result
+		recorded = &cp
 	}
 	r.pub.publishAll(msgs, func(err error) {
 		if err != nil {
-			log().Error("could not record the outcome; the message will be redelivered", "error", err)
+			r.runLog(ru, status).Error("could not record the outcome; the message will be redelivered", "error", err)
 		}
-		if ru.record && err == nil {
+		if recorded != nil && err == nil {
 			go func() {
-				r.finishRecord(ru, &result)
+				r.finishRecord(ru, recorded)
 				ru.d.settle(true)
 			}()
 			return
 		}
 		ru.d.settle(err == nil)
 	})
+}
+
+// runLog returns the log with a run's ids; built only for a line that is
+// written.
+func (r *Runner) runLog(ru *run, status string) *slog.Logger {
+	return r.log.With("job_id", ru.jobID, "run_id", ru.runID, "event", ru.job.Event, "kind", ru.job.Kind, "attempt", ru.attempt, "status", status)
+}
+
+// trigger returns the event a run came from, for its dead letter.
+func (r *Runner) trigger(ru *run) *TriggerEvent {
+	if ru.fromRun {
+		return &TriggerEvent{Subject: ru.subject, Data: ru.ev.rawInput, Size: len(ru.ev.rawInput)}
+	}
+	msg := ru.d.msg
+	return triggerOf(msg.Subject(), msg.Data(), msg.Headers(), r.o.MaxEventBytes)
 }
 
 func newMsg(subject string, data []byte, id string) *nats.Msg {
