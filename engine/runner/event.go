@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"unicode/utf8"
 
 	"github.com/nats-io/nats.go"
+	json "github.com/segmentio/encoding/json"
 )
 
 // Header names of the event contract.
