@@ -15,6 +15,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	sjson "github.com/segmentio/encoding/json"
 
 	"github.com/jobd-dev/jobd/engine/broker"
 	"github.com/jobd-dev/jobd/engine/config"
@@ -339,7 +340,7 @@ func (p *pipeline) handle(m jetstream.Msg) {
 		return
 	}
 	var in any
-	if err := json.Unmarshal(m.Data(), &in); err != nil {
+	if err := sjson.Unmarshal(m.Data(), &in); err != nil { // as the engine decodes events
 		p.errs.Add(1)
 		_ = m.Term()
 		return
@@ -356,14 +357,19 @@ func (p *pipeline) handle(m jetstream.Msg) {
 		_ = m.Term()
 		return
 	}
-	inb, _ := json.Marshal(input) // the engine encodes the input once, for the plugin and the result
+	inb, err := runner.AppendInput(make([]byte, 0, 512), input) // the engine encodes the input once, for the plugin and the result
+	if err != nil {
+		p.errs.Add(1)
+		_ = m.Term()
+		return
+	}
 	fin := time.Now()
 	res := runner.Result{
 		JobID: id, RunID: id, Event: "bench_pipeline", Kind: "none", Status: "completed", Attempts: 1,
 		Subject: m.Subject(), ReceivedAt: meta.Timestamp, StartedAt: &now, FinishedAt: fin,
 		DurationMS: float64(fin.Sub(now).Microseconds()) / 1000, Input: inb,
 	}
-	body, _ := json.Marshal(&res)
+	body := res.AppendJSON(make([]byte, 0, 512+len(inb)))
 	rm := nats.NewMsg("bench.result.pipeline")
 	rm.Data = body
 	rm.Header.Set(nats.MsgIdHdr, id+"/result")
@@ -419,32 +425,35 @@ func setupPipeline(ctx context.Context, b *bench, name string) (*server, jetstre
 }
 
 // floorPipeline runs the no-plugin pipeline over events published in
-// advance: jobs/s from the first message to the last ack.
-func floorPipeline(ctx context.Context, b *bench, rep int) (float64, error) {
+// advance: jobs/s from the first message to the last ack, and the CPU time
+// of this process (the pipeline and the NATS server) per job.
+func floorPipeline(ctx context.Context, b *bench, rep int) (float64, time.Duration, error) {
 	srv, c, err := setupPipeline(ctx, b, fmt.Sprintf("floor-pipe-%d", rep))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer srv.close()
 	n := b.events
 	if _, err := publishAll(ctx, srv.js, "bench.events.x", n); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
+	cpu0 := selfCPU()
 	p := newPipeline(srv.js, b.tmpl, n)
 	cc, err := c.Consume(p.handle, jetstream.PullMaxMessages(512))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer cc.Stop()
 	select {
 	case <-p.done:
 	case <-ctx.Done():
-		return 0, fmt.Errorf("pipeline: %d of %d: %w", p.acked.Load(), n, ctx.Err())
+		return 0, 0, fmt.Errorf("pipeline: %d of %d: %w", p.acked.Load(), n, ctx.Err())
 	}
+	cpu := (selfCPU() - cpu0) / time.Duration(n)
 	if e := p.errs.Load(); e > 0 {
-		return 0, fmt.Errorf("pipeline: %d errors", e)
+		return 0, 0, fmt.Errorf("pipeline: %d errors", e)
 	}
-	return perSecond(n, p.last.Sub(time.Unix(0, p.first.Load()))), nil
+	return perSecond(n, p.last.Sub(time.Unix(0, p.first.Load()))), cpu, nil
 }
 
 // floorPipelineLatency runs the no-plugin pipeline with events published at

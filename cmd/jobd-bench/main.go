@@ -42,6 +42,7 @@ type bench struct {
 	rate          int
 	grpcOps       int
 	concurrency   int // the no-op plugin's [plugins.noop] concurrency
+	cases         map[string]bool
 	evalTime      time.Duration
 	cpuProfile    string
 	sched         *schedOptions // -sched: only the scheduled-run cases
@@ -95,6 +96,7 @@ func main() {
 		grpcOps  = flag.Int("grpc-ops", 2000, "round trips at 1 in flight for the gRPC floor (x20 at 64 in flight, x50 jobs batched)")
 		fanout   = flag.Int("fanout-events", 0, "events for the fan-out case, each triggering 10 jobs (default events/10)")
 		quick    = flag.Bool("quick", false, "smoke run: -events 5000 -reps 1 -duration 2s -floor-duration 1s -grpc-ops 200 unless set")
+		cases    = flag.String("cases", "floor,throughput,latency,fanout", "the cases to run (ratios and targets need all of them)")
 		conc     = flag.Int("concurrency", 512, "the no-op plugin's jobs in flight ([plugins.noop] concurrency; jobd's default is 64)")
 		cpuprof  = flag.String("cpuprofile", "", "write a CPU profile of the first engine throughput repetition (with -sched: of the burst) to this file")
 		jsonOut  = flag.String("json", "bench.json", "write the results as JSON to this file (\"\" for none)")
@@ -134,7 +136,10 @@ func main() {
 	}
 	b := &bench{
 		events: *events, fanoutEvents: *fanout, reps: *reps, duration: *duration, floorDuration: *floorDur,
-		rate: *rate, grpcOps: *grpcOps, concurrency: *conc, evalTime: 500 * time.Millisecond, cpuProfile: *cpuprof,
+		rate: *rate, grpcOps: *grpcOps, concurrency: *conc, cases: map[string]bool{}, evalTime: 500 * time.Millisecond, cpuProfile: *cpuprof,
+	}
+	for _, c := range strings.Split(*cases, ",") {
+		b.cases[strings.TrimSpace(c)] = true
 	}
 	if *quick {
 		b.evalTime = 100 * time.Millisecond
@@ -181,6 +186,9 @@ func progress(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "· "+format+"\n", args...)
 }
 
+// runs reports whether the case is selected with -cases.
+func (b *bench) runs(name string) bool { return b.cases[name] }
+
 func run(b *bench, jsonOut string) int {
 	ctx := context.Background()
 	rep := &Report{Time: time.Now().UTC(), Machine: machine(), Settings: map[string]any{
@@ -220,13 +228,13 @@ func run(b *bench, jsonOut string) int {
 	}
 
 	var (
-		pub, cons, grpc1, grpc1p50, grpcN, grpcB, evalNS, evalMNS, pipe []float64
-		pipeP50, pipeP99, pipeP999                                      []float64
-		thr, rss, hwm, plugRSS, cpuJob, plugCPU                         []float64
-		latP50, latP99, latP999, latMax, latRate                        []float64
-		fan                                                             []float64
+		pub, cons, grpc1, grpc1p50, grpcN, grpcB, evalNS, evalMNS, pipe, pipeCPU []float64
+		pipeP50, pipeP99, pipeP999                                               []float64
+		thr, rss, hwm, plugRSS, cpuJob, plugCPU                                  []float64
+		latP50, latP99, latP999, latMax, latRate                                 []float64
+		fan                                                                      []float64
 	)
-	for i := 0; i < b.reps; i++ {
+	for i := 0; i < b.reps && b.runs("floor"); i++ {
 		progress("floor %d/%d: JetStream publish and consume (%d messages)", i+1, b.reps, b.events)
 		if p, c, err := floorJetStream(ctx, b, i); err != nil {
 			fail("floor jetstream", err)
@@ -247,10 +255,10 @@ func run(b *bench, jsonOut string) int {
 			evalNS, evalMNS = append(evalNS, e), append(evalMNS, em)
 		}
 		progress("floor %d/%d: pipeline without plugin (%d events)", i+1, b.reps, b.events)
-		if r, err := floorPipeline(ctx, b, i); err != nil {
+		if r, cpu, err := floorPipeline(ctx, b, i); err != nil {
 			fail("floor pipeline", err)
 		} else {
-			pipe = append(pipe, r)
+			pipe, pipeCPU = append(pipe, r), append(pipeCPU, us(cpu))
 		}
 		progress("floor %d/%d: pipeline without plugin at %d/s for %v", i+1, b.reps, b.rate, b.floorDuration)
 		if l, err := floorPipelineLatency(ctx, b, i); err != nil {
@@ -262,7 +270,7 @@ func run(b *bench, jsonOut string) int {
 			}
 		}
 	}
-	for i := 0; i < b.reps; i++ {
+	for i := 0; i < b.reps && b.runs("throughput"); i++ {
 		progress("engine %d/%d: throughput (%d events published in advance)", i+1, b.reps, b.events)
 		prof := ""
 		if i == 0 {
@@ -280,7 +288,7 @@ func run(b *bench, jsonOut string) int {
 		cpuJob, plugCPU = append(cpuJob, us(st.cpuPerJob)), append(plugCPU, us(st.plugCPUJob))
 		progress("  %.0f jobs/s, peak RSS %.0f MiB", st.rate, st.rssMiB)
 	}
-	for i := 0; i < b.reps; i++ {
+	for i := 0; i < b.reps && b.runs("latency"); i++ {
 		progress("engine %d/%d: latency at %d/s for %v", i+1, b.reps, b.rate, b.duration)
 		l, err := runLatency(ctx, b, i)
 		if err != nil {
@@ -294,7 +302,7 @@ func run(b *bench, jsonOut string) int {
 		}
 		progress("  p50 %.2f ms, p99 %.2f ms", ms(l.p50), ms(l.p99))
 	}
-	for i := 0; i < b.reps; i++ {
+	for i := 0; i < b.reps && b.runs("fanout"); i++ {
 		progress("engine %d/%d: fan-out (%d events x %d jobs)", i+1, b.reps, b.fanoutEvents, fanoutJobs)
 		st, err := runBatch(ctx, b, fmt.Sprintf("engine-fanout-%d", i), fanoutSubject, b.fanoutEvents, b.fanoutEvents*fanoutJobs, "")
 		if err != nil {
@@ -319,6 +327,7 @@ func run(b *bench, jsonOut string) int {
 	fEval := F("floor", "seed template evaluation", "µs", scale(evalNS, 1e-3), "")
 	F("floor", "seed template evaluation + json.Marshal", "µs", scale(evalMNS, 1e-3), "")
 	fPipe := F("floor", "pipeline, no plugin: consume+eval+record+ack", "jobs/s", pipe, "written in the harness")
+	fPipeCPU := F("floor", "pipeline, no plugin: CPU per job", "µs", pipeCPU, "pipeline + NATS server, one process")
 	fPipe50 := F("floor", fmt.Sprintf("pipeline, no plugin, at %d/s: p50", b.rate), "ms", pipeP50, "")
 	fPipe99 := F("floor", fmt.Sprintf("pipeline, no plugin, at %d/s: p99", b.rate), "ms", pipeP99, "")
 	F("floor", fmt.Sprintf("pipeline, no plugin, at %d/s: p99.9", b.rate), "ms", pipeP999, "")
@@ -326,8 +335,8 @@ func run(b *bench, jsonOut string) int {
 	fRSS := F("engine", "throughput: peak RSS (engine+NATS+harness)", "MiB", rss, "VmRSS sampled every 50 ms")
 	F("engine", "throughput: VmHWM", "MiB", hwm, "reset before the engine starts")
 	F("engine", "throughput: peak RSS of the plugin process", "MiB", plugRSS, "")
-	F("engine", "throughput: CPU per job, jobd process", "µs", cpuJob, "engine + NATS server + harness polling")
-	F("engine", "throughput: CPU per job, plugin process", "µs", plugCPU, "10 ms tick resolution")
+	fCPU := F("engine", "throughput: CPU per job, jobd process", "µs", cpuJob, "engine + NATS server + harness polling")
+	fPlugCPU := F("engine", "throughput: CPU per job, plugin process", "µs", plugCPU, "10 ms tick resolution")
 	fL50 := F("engine", fmt.Sprintf("latency at %d/s: p50", b.rate), "ms", latP50, "publish → result received")
 	fL99 := F("engine", fmt.Sprintf("latency at %d/s: p99", b.rate), "ms", latP99, "")
 	F("engine", fmt.Sprintf("latency at %d/s: p99.9", b.rate), "ms", latP999, "")
@@ -341,6 +350,8 @@ func run(b *bench, jsonOut string) int {
 		rep.Ratios = append(rep.Ratios, Ratio{Name: name, Value: v, How: how})
 	}
 	R("throughput / no-plugin pipeline", fThr.Median/fPipe.Median, "engine jobs/s over the harness pipeline's jobs/s (target ≥ 0.7)")
+	R("CPU per job: no-plugin pipeline / engine", fPipeCPU.Median/(fCPU.Median+fPlugCPU.Median),
+		fmt.Sprintf("%.1f µs over %.1f µs (jobd %.1f + plugin %.1f); the throughput ratio's limit on a CPU-bound machine", fPipeCPU.Median, fCPU.Median+fPlugCPU.Median, fCPU.Median, fPlugCPU.Median))
 	R("throughput / batched gRPC floor", fThr.Median/fGB.Median, "engine jobs/s over no-op plugin jobs/s at 32 jobs/call")
 	R("cost per job / sum of parts", (1e6/fThr.Median)/floorSum,
 		fmt.Sprintf("engine %.1f µs/job over publish + consume&ack + eval + batched gRPC = %.1f µs/job", 1e6/fThr.Median, floorSum))

@@ -183,3 +183,12 @@ func appendResult(b []byte, r *Result) []byte {
 	}
 	return append(b, '}')
 }
+
+// AppendInput appends a resolved input as the engine encodes it for the
+// plugin and the result: JSON, object keys sorted. Exported so that the
+// benchmark's no-plugin floor (cmd/jobd-bench) does the engine's own work.
+func AppendInput(b []byte, v any) ([]byte, error) { return appendValue(b, v) }
+
+// AppendJSON appends r as the engine records it: the same document as
+// json.Marshal(r), written without reflection.
+func (r *Result) AppendJSON(b []byte) []byte { return appendResult(b, r) }
