@@ -280,6 +280,52 @@ func TestRescheduleAndPauseLeaveNoStrayRun(t *testing.T) {
 	}
 }
 
+// Finished events do not pile up in JOBD_EVENTS either: a purge at start and
+// every PurgeEvery removes what was acknowledged, and nothing else.
+func TestFinishedEventsArePurged(t *testing.T) {
+	en := newEnv(t, workJob)
+	for range 3 {
+		en.publish("events.work", `{"mode":"ok"}`)
+	}
+	en.waitCalls(3, 10*time.Second)
+	events := func() uint64 { return natstest.Msgs(t, en.js, streams.Events) }
+	time.Sleep(500 * time.Millisecond) // the acks
+	en.restart()
+	deadline := time.Now().Add(5 * time.Second)
+	for events() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d finished events still stored", events())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// The purge stops at the first event still in flight: it is never lost.
+func TestInFlightEventsAreNotPurged(t *testing.T) {
+	en := newEnv(t, workJob+`
+[[jobs]]
+event = "slow"
+kind = "test"
+on = ["events.slow"]
+input = {mode = "ok", sleep_ms = 7000}
+`)
+	events := func() uint64 { return natstest.Msgs(t, en.js, streams.Events) }
+	en.publish("events.work", `{"mode":"ok"}`)
+	en.publish("events.slow", `{}`)
+	// Within one PurgeEvery the finished first event goes; the second stays
+	// while its run sleeps.
+	deadline := time.Now().Add(runner.PurgeEvery + 1500*time.Millisecond)
+	for events() != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d events stored, want 1 (the one in flight)", events())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if rs := en.results("slow", 1, 10*time.Second); len(rs) != 1 || rs[0].Status != "completed" {
+		t.Fatalf("the slow run: %+v", rs)
+	}
+}
+
 // Finished runs do not pile up in JOBD_RUNS: the stream keeps messages by
 // limits and jobd purges what every replica acknowledged.
 func TestFinishedRunsArePurged(t *testing.T) {
@@ -296,7 +342,7 @@ func TestFinishedRunsArePurged(t *testing.T) {
 		t.Fatalf("%d runs stored before the purge, want 3", n)
 	}
 	time.Sleep(500 * time.Millisecond) // the acks
-	en.restart()                       // a purge runs at start, then every RunsPurgeEvery
+	en.restart()                       // a purge runs at start, then every PurgeEvery
 	deadline := time.Now().Add(5 * time.Second)
 	for runs() != 0 {
 		if time.Now().After(deadline) {

@@ -142,37 +142,38 @@ func (r *Runner) Start(ctx context.Context) error {
 	}
 	r.wg.Add(2)
 	go r.heartbeat()
-	go r.purgeRuns()
+	go r.purgeLoop()
 	return nil
 }
 
-// RunsPurgeEvery is how often the runs every replica has finished are
-// removed from JOBD_RUNS.
-const RunsPurgeEvery = 30 * time.Second
+// PurgeEvery is how often the events and runs every replica has finished
+// are removed from JOBD_EVENTS and JOBD_RUNS.
+const PurgeEvery = 5 * time.Second
 
-// purgeRuns removes from JOBD_RUNS, now and every RunsPurgeEvery, the runs
-// below the consumer's ack floor: the stream keeps messages by limits (so
-// it needs no per-message delete on every ack), and the floor says which
-// are finished. Every replica does it; a purge is idempotent.
-func (r *Runner) purgeRuns() {
+// purgeLoop removes from JOBD_EVENTS and JOBD_RUNS, now and every
+// PurgeEvery, the messages below their consumer's ack floor: the streams
+// keep messages by limits, so an ack costs no per-message delete, and the
+// floor says which are finished. Every replica does it; a purge is
+// idempotent.
+func (r *Runner) purgeLoop() {
 	defer r.wg.Done()
-	t := time.NewTicker(RunsPurgeEvery)
+	t := time.NewTicker(PurgeEvery)
 	defer t.Stop()
-	var done uint64
+	type target struct {
+		stream, consumer string
+		done             uint64 // the floor purged up to
+	}
+	targets := []*target{{stream: streams.Runs, consumer: streams.RunsConsumer}}
+	if len(r.o.Catalog.Subjects()) > 0 {
+		targets = append(targets, &target{stream: streams.Events, consumer: streams.EventsConsumer})
+	}
 	for {
-		ctx, cancel := context.WithTimeout(r.ctx, storeTimeout)
-		floor, err := r.runsAckFloor(ctx)
-		if err == nil && floor > done {
-			var st jetstream.Stream
-			if st, err = r.o.JS.Stream(ctx, streams.Runs); err == nil {
-				if err = st.Purge(ctx, jetstream.WithPurgeSequence(floor+1)); err == nil {
-					done = floor
-				}
+		for _, tg := range targets {
+			floor, err := r.purgeFinished(tg.stream, tg.consumer, tg.done)
+			if err != nil && r.ctx.Err() == nil {
+				r.log.Warn("purge finished messages", "stream", tg.stream, "error", err)
 			}
-		}
-		cancel()
-		if err != nil && r.ctx.Err() == nil {
-			r.log.Warn("purge finished runs", "stream", streams.Runs, "error", err)
+			tg.done = floor
 		}
 		select {
 		case <-r.ctx.Done():
@@ -182,18 +183,31 @@ func (r *Runner) purgeRuns() {
 	}
 }
 
-// runsAckFloor returns the stream sequence below which every run was
-// acknowledged.
-func (r *Runner) runsAckFloor(ctx context.Context) (uint64, error) {
-	c, err := r.o.JS.Consumer(ctx, streams.Runs, streams.RunsConsumer)
+// purgeFinished purges stream below its consumer's ack floor when the floor
+// passed done, and returns the floor purged up to.
+func (r *Runner) purgeFinished(stream, consumer string, done uint64) (uint64, error) {
+	ctx, cancel := context.WithTimeout(r.ctx, storeTimeout)
+	defer cancel()
+	c, err := r.o.JS.Consumer(ctx, stream, consumer)
 	if err != nil {
-		return 0, err
+		return done, err
 	}
 	info, err := c.Info(ctx)
 	if err != nil {
-		return 0, err
+		return done, err
 	}
-	return info.AckFloor.Stream, nil
+	floor := info.AckFloor.Stream
+	if floor <= done {
+		return done, nil
+	}
+	st, err := r.o.JS.Stream(ctx, stream)
+	if err != nil {
+		return done, err
+	}
+	if err := st.Purge(ctx, jetstream.WithPurgeSequence(floor+1)); err != nil {
+		return done, err
+	}
+	return floor, nil
 }
 
 func (r *Runner) consumeError(_ jetstream.ConsumeContext, err error) {

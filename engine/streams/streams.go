@@ -103,11 +103,16 @@ func Ensure(ctx context.Context, js jetstream.JetStream, o Options) error {
 		},
 	}
 	if len(o.Subjects) > 0 {
+		// Events are kept by limits, not as a work queue: a work queue
+		// deletes each event as it is acknowledged (a delete and a
+		// tombstone written per event, a tenth of the server's work per
+		// job); jobd instead purges what the consumer has acknowledged,
+		// in bulk (runner.PurgeEvery).
 		cfgs = append(cfgs, jetstream.StreamConfig{
 			Name:        Events,
 			Description: "events that trigger jobd jobs",
 			Subjects:    o.Subjects,
-			Retention:   jetstream.WorkQueuePolicy,
+			Retention:   jetstream.LimitsPolicy,
 			Storage:     jetstream.FileStorage,
 			Replicas:    o.Replicas,
 			Duplicates:  2 * time.Minute,
@@ -117,8 +122,18 @@ func Ensure(ctx context.Context, js jetstream.JetStream, o Options) error {
 		// A data folder from before timers moved to JOBD_TIMERS has
 		// JOBD_RUNS with message schedules, which cannot be turned off;
 		// its pending @at timers still fire into jobd.runs.>.
-		if old, err := js.Stream(ctx, c.Name); err == nil && old.CachedInfo().Config.AllowMsgSchedules {
-			c.AllowMsgSchedules = true
+		//
+		// A data folder from before events were kept by limits has
+		// JOBD_EVENTS as a work queue, and a stream's retention cannot
+		// change; it stays a work queue, which jobd handles the same way.
+		if old, err := js.Stream(ctx, c.Name); err == nil {
+			oc := old.CachedInfo().Config
+			if oc.AllowMsgSchedules {
+				c.AllowMsgSchedules = true
+			}
+			if c.Name == Events && oc.Retention == jetstream.WorkQueuePolicy {
+				c.Retention = jetstream.WorkQueuePolicy
+			}
 		}
 		if _, err := js.CreateOrUpdateStream(ctx, c); err != nil {
 			return fmt.Errorf("stream %s (subjects %v): %w", c.Name, c.Subjects, err)

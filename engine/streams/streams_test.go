@@ -68,3 +68,34 @@ func TestEnsureUpgradesTheFirstLayout(t *testing.T) {
 		t.Errorf("timers subjects = %v", got)
 	}
 }
+
+// Events are kept by limits; a data folder whose JOBD_EVENTS is a work
+// queue (the first versions) keeps it, since retention cannot change.
+func TestEventsRetention(t *testing.T) {
+	ctx := context.Background()
+	retention := func(s *natstest.Server) jetstream.RetentionPolicy {
+		st, err := s.JS.Stream(ctx, streams.Events)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.CachedInfo().Config.Retention
+	}
+	fresh := natstest.Start(t)
+	if err := streams.Ensure(ctx, fresh.JS, streams.Options{Subjects: []string{"events.>"}, Replicas: 1, ResultsMaxAge: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	if r := retention(fresh); r != jetstream.LimitsPolicy {
+		t.Errorf("new JOBD_EVENTS retention = %v, want limits", r)
+	}
+
+	old := natstest.Start(t)
+	if _, err := old.JS.CreateStream(ctx, jetstream.StreamConfig{Name: streams.Events, Subjects: []string{"events.>"}, Retention: jetstream.WorkQueuePolicy}); err != nil {
+		t.Fatal(err)
+	}
+	if err := streams.Ensure(ctx, old.JS, streams.Options{Subjects: []string{"events.>", "orders.*"}, Replicas: 1, ResultsMaxAge: time.Hour}); err != nil {
+		t.Fatalf("ensure over a work-queue JOBD_EVENTS: %v", err)
+	}
+	if r := retention(old); r != jetstream.WorkQueuePolicy {
+		t.Errorf("old JOBD_EVENTS retention = %v, want it kept as work queue", r)
+	}
+}
