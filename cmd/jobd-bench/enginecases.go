@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -127,6 +129,7 @@ type batchStats struct {
 	elapsed    time.Duration // first dispatch → last result stored
 	rate       float64
 	rssMiB     float64 // peak VmRSS of this process (engine + NATS + harness)
+	baseMiB    float64 // VmRSS before the engine started (NATS with the events + harness)
 	hwmMiB     float64 // VmHWM after a reset before the engine started
 	pluginMiB  float64 // peak VmRSS of the plugin process
 	cpuPerJob  time.Duration
@@ -153,19 +156,20 @@ func runBatch(ctx context.Context, b *bench, name, subject string, events, want 
 	if _, err := publishAll(ctx, r.srv.js, subject, events); err != nil {
 		return st, err
 	}
+	// Start from this process's live memory: what earlier cases and the
+	// publishing left behind is returned to the OS first.
+	runtime.GC()
+	debug.FreeOSMemory()
+	st.baseMiB = float64(statusKB("self", "VmRSS")) / 1024
 	hwm := resetHWM()
 	mem := startMemSampler()
 	cpu0 := selfCPU()
 	if profile != "" {
-		f, err := os.Create(profile)
+		stop, err := startProfile(profile)
 		if err != nil {
 			return st, err
 		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			f.Close()
-			return st, err
-		}
-		defer func() { pprof.StopCPUProfile(); f.Close() }()
+		defer stop()
 	}
 	if err := r.start(ctx); err != nil {
 		mem.done()
@@ -254,4 +258,17 @@ func runLatency(ctx context.Context, b *bench, rep int) (latencyStats, error) {
 		return latencyStats{}, err
 	}
 	return measureLatency(ctx, b, r.srv.nc, latencySubject, streams.ResultSubjectPrefix+latencyEvent, b.duration)
+}
+
+// startProfile starts a CPU profile of this process into path.
+func startProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

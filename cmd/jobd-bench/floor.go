@@ -90,15 +90,34 @@ func publishAll(ctx context.Context, js jetstream.JetStream, subject string, n i
 }
 
 // floorStreamConfig is a work-queue stream on file storage, as JOBD_EVENTS.
-func floorStreamConfig(name, subjects string, wq bool) jetstream.StreamConfig {
-	c := jetstream.StreamConfig{
+func floorStreamConfig(name, subjects string) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
 		Name: name, Subjects: []string{subjects}, Storage: jetstream.FileStorage,
 		Retention: jetstream.LimitsPolicy, Duplicates: 2 * time.Minute,
 	}
-	if wq {
-		c.Retention = jetstream.WorkQueuePolicy
+}
+
+// purgeAcked does what the engine does for JOBD_EVENTS: every
+// runner.PurgeEvery until ctx ends, it purges the stream below the
+// consumer's ack floor.
+func purgeAcked(ctx context.Context, js jetstream.JetStream, stream, consumer string) {
+	t := time.NewTicker(runner.PurgeEvery)
+	defer t.Stop()
+	var done uint64
+	for {
+		if c, err := js.Consumer(ctx, stream, consumer); err == nil {
+			if info, err := c.Info(ctx); err == nil && info.AckFloor.Stream > done {
+				if st, err := js.Stream(ctx, stream); err == nil && st.Purge(ctx, jetstream.WithPurgeSequence(info.AckFloor.Stream+1)) == nil {
+					done = info.AckFloor.Stream
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 	}
-	return c
 }
 
 // floorJetStream measures async publishes/s and pull-consumes with ack/s on
@@ -109,7 +128,7 @@ func floorJetStream(ctx context.Context, b *bench, rep int) (pub, cons float64, 
 		return 0, 0, err
 	}
 	defer srv.close()
-	if _, err := srv.js.CreateStream(ctx, floorStreamConfig("BENCH", "bench.floor.>", true)); err != nil {
+	if _, err := srv.js.CreateStream(ctx, floorStreamConfig("BENCH", "bench.floor.>")); err != nil {
 		return 0, 0, err
 	}
 	n := b.events
@@ -151,12 +170,11 @@ func floorJetStream(ctx context.Context, b *bench, rep int) (pub, cons float64, 
 	case <-ctx.Done():
 		return pub, 0, fmt.Errorf("consume: %d of %d: %w", count.Load(), n, ctx.Err())
 	}
-	// The acks are sent without waiting; count until the stream has taken
-	// them all (a work queue drops acknowledged messages).
-	st, _ := srv.js.Stream(ctx, "BENCH")
+	// The acks are sent without waiting; count until the consumer has
+	// taken them all.
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
-		info, err := st.Info(ctx)
-		if err == nil && info.State.Msgs == 0 {
+		info, err := c.Info(ctx)
+		if err == nil && info.AckFloor.Consumer >= uint64(n) {
 			last = time.Now()
 			break
 		}
@@ -406,8 +424,8 @@ func setupPipeline(ctx context.Context, b *bench, name string) (*server, jetstre
 		return nil, nil, err
 	}
 	for _, c := range []jetstream.StreamConfig{
-		floorStreamConfig("BENCH_EVENTS", "bench.events.>", true),
-		floorStreamConfig("BENCH_RESULTS", "bench.result.>", false),
+		floorStreamConfig("BENCH_EVENTS", "bench.events.>"),
+		floorStreamConfig("BENCH_RESULTS", "bench.result.>"),
 	} {
 		if _, err := srv.js.CreateStream(ctx, c); err != nil {
 			srv.close()
@@ -427,7 +445,9 @@ func setupPipeline(ctx context.Context, b *bench, name string) (*server, jetstre
 // floorPipeline runs the no-plugin pipeline over events published in
 // advance: jobs/s from the first message to the last ack, and the CPU time
 // of this process (the pipeline and the NATS server) per job.
-func floorPipeline(ctx context.Context, b *bench, rep int) (float64, time.Duration, error) {
+//
+// With profile set, it writes a CPU profile of the run there.
+func floorPipeline(ctx context.Context, b *bench, rep int, profile string) (float64, time.Duration, error) {
 	srv, c, err := setupPipeline(ctx, b, fmt.Sprintf("floor-pipe-%d", rep))
 	if err != nil {
 		return 0, 0, err
@@ -437,7 +457,17 @@ func floorPipeline(ctx context.Context, b *bench, rep int) (float64, time.Durati
 	if _, err := publishAll(ctx, srv.js, "bench.events.x", n); err != nil {
 		return 0, 0, err
 	}
+	if profile != "" {
+		stop, err := startProfile(profile)
+		if err != nil {
+			return 0, 0, err
+		}
+		defer stop()
+	}
 	cpu0 := selfCPU()
+	pctx, stopPurge := context.WithCancel(ctx)
+	defer stopPurge()
+	go purgeAcked(pctx, srv.js, "BENCH_EVENTS", "bench")
 	p := newPipeline(srv.js, b.tmpl, n)
 	cc, err := c.Consume(p.handle, jetstream.PullMaxMessages(512))
 	if err != nil {
@@ -464,6 +494,9 @@ func floorPipelineLatency(ctx context.Context, b *bench, rep int) (latencyStats,
 		return latencyStats{}, err
 	}
 	defer srv.close()
+	pctx, stopPurge := context.WithCancel(ctx)
+	defer stopPurge()
+	go purgeAcked(pctx, srv.js, "BENCH_EVENTS", "bench")
 	p := newPipeline(srv.js, b.tmpl, -1)
 	cc, err := c.Consume(p.handle, jetstream.PullMaxMessages(512))
 	if err != nil {

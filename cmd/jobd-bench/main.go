@@ -45,6 +45,7 @@ type bench struct {
 	cases         map[string]bool
 	evalTime      time.Duration
 	cpuProfile    string
+	verbose       bool
 	sched         *schedOptions // -sched: only the scheduled-run cases
 
 	dir      string
@@ -87,6 +88,9 @@ type Target struct {
 }
 
 func main() {
+	if spec := os.Getenv(childEnv); spec != "" {
+		os.Exit(batchChild(spec))
+	}
 	var (
 		events   = flag.Int("events", 100000, "events published in advance for the throughput cases (and messages for the JetStream floor)")
 		reps     = flag.Int("reps", 3, "repetitions of every case (the table shows median, min and max)")
@@ -98,7 +102,7 @@ func main() {
 		quick    = flag.Bool("quick", false, "smoke run: -events 5000 -reps 1 -duration 2s -floor-duration 1s -grpc-ops 200 unless set")
 		cases    = flag.String("cases", "floor,throughput,latency,fanout", "the cases to run (ratios and targets need all of them)")
 		conc     = flag.Int("concurrency", 512, "the no-op plugin's jobs in flight ([plugins.noop] concurrency; jobd's default is 64)")
-		cpuprof  = flag.String("cpuprofile", "", "write a CPU profile of the first engine throughput repetition (with -sched: of the burst) to this file")
+		cpuprof  = flag.String("cpuprofile", "", "write a CPU profile of the first engine throughput repetition to this file, of the no-op plugin to FILE.plugin and of the first no-plugin pipeline to FILE.floor (with -sched: of the burst)")
 		jsonOut  = flag.String("json", "bench.json", "write the results as JSON to this file (\"\" for none)")
 		keep     = flag.Bool("keep", false, "keep the temporary folder")
 		verbose  = flag.Bool("v", false, "log the engine's warnings and errors to stderr")
@@ -154,6 +158,7 @@ func main() {
 			horizon: 24 * time.Hour, minAhead: 30 * time.Minute, dispatchMax: *dispMax, memProfile: *memprof,
 		}
 	}
+	b.verbose = *verbose
 	var logOut io.Writer = io.Discard
 	if *verbose {
 		logOut = os.Stderr
@@ -230,7 +235,7 @@ func run(b *bench, jsonOut string) int {
 	var (
 		pub, cons, grpc1, grpc1p50, grpcN, grpcB, evalNS, evalMNS, pipe, pipeCPU []float64
 		pipeP50, pipeP99, pipeP999                                               []float64
-		thr, rss, hwm, plugRSS, cpuJob, plugCPU                                  []float64
+		thr, rss, rssBase, hwm, plugRSS, cpuJob, plugCPU                         []float64
 		latP50, latP99, latP999, latMax, latRate                                 []float64
 		fan                                                                      []float64
 	)
@@ -255,7 +260,11 @@ func run(b *bench, jsonOut string) int {
 			evalNS, evalMNS = append(evalNS, e), append(evalMNS, em)
 		}
 		progress("floor %d/%d: pipeline without plugin (%d events)", i+1, b.reps, b.events)
-		if r, cpu, err := floorPipeline(ctx, b, i); err != nil {
+		prof := ""
+		if i == 0 && b.cpuProfile != "" {
+			prof = b.cpuProfile + ".floor"
+		}
+		if r, cpu, err := floorPipeline(ctx, b, i, prof); err != nil {
 			fail("floor pipeline", err)
 		} else {
 			pipe, pipeCPU = append(pipe, r), append(pipeCPU, us(cpu))
@@ -276,12 +285,13 @@ func run(b *bench, jsonOut string) int {
 		if i == 0 {
 			prof = b.cpuProfile
 		}
-		st, err := runBatch(ctx, b, fmt.Sprintf("engine-throughput-%d", i), throughputSubject, b.events, b.events, prof)
+		st, err := runBatchProc(ctx, b, fmt.Sprintf("engine-throughput-%d", i), throughputSubject, b.events, b.events, prof)
 		if err != nil {
 			fail("engine throughput", err)
 			continue
 		}
 		thr, rss, plugRSS = append(thr, st.rate), append(rss, st.rssMiB), append(plugRSS, st.pluginMiB)
+		rssBase = append(rssBase, st.baseMiB)
 		if st.hwmMiB > 0 {
 			hwm = append(hwm, st.hwmMiB)
 		}
@@ -304,7 +314,7 @@ func run(b *bench, jsonOut string) int {
 	}
 	for i := 0; i < b.reps && b.runs("fanout"); i++ {
 		progress("engine %d/%d: fan-out (%d events x %d jobs)", i+1, b.reps, b.fanoutEvents, fanoutJobs)
-		st, err := runBatch(ctx, b, fmt.Sprintf("engine-fanout-%d", i), fanoutSubject, b.fanoutEvents, b.fanoutEvents*fanoutJobs, "")
+		st, err := runBatchProc(ctx, b, fmt.Sprintf("engine-fanout-%d", i), fanoutSubject, b.fanoutEvents, b.fanoutEvents*fanoutJobs, "")
 		if err != nil {
 			fail("engine fan-out", err)
 			continue
@@ -332,10 +342,11 @@ func run(b *bench, jsonOut string) int {
 	fPipe99 := F("floor", fmt.Sprintf("pipeline, no plugin, at %d/s: p99", b.rate), "ms", pipeP99, "")
 	F("floor", fmt.Sprintf("pipeline, no plugin, at %d/s: p99.9", b.rate), "ms", pipeP999, "")
 	fThr := F("engine", "throughput, no-op plugin, retries=3", "jobs/s", thr, "first dispatch → last result stored")
-	fRSS := F("engine", "throughput: peak RSS (engine+NATS+harness)", "MiB", rss, "VmRSS sampled every 50 ms")
+	fRSS := F("engine", "throughput: peak RSS (engine+NATS+harness)", "MiB", rss, "a fresh child process; VmRSS sampled every 50 ms")
 	F("engine", "throughput: VmHWM", "MiB", hwm, "reset before the engine starts")
+	F("engine", "throughput: RSS before the engine starts", "MiB", rssBase, "NATS with the events + harness, after GC + FreeOSMemory")
 	F("engine", "throughput: peak RSS of the plugin process", "MiB", plugRSS, "")
-	fCPU := F("engine", "throughput: CPU per job, jobd process", "µs", cpuJob, "engine + NATS server + harness polling")
+	fCPU := F("engine", "throughput: CPU per job, jobd process", "µs", cpuJob, "engine + NATS server + harness polling, one child process")
 	fPlugCPU := F("engine", "throughput: CPU per job, plugin process", "µs", plugCPU, "10 ms tick resolution")
 	fL50 := F("engine", fmt.Sprintf("latency at %d/s: p50", b.rate), "ms", latP50, "publish → result received")
 	fL99 := F("engine", fmt.Sprintf("latency at %d/s: p99", b.rate), "ms", latP99, "")
@@ -385,7 +396,7 @@ func finishReport(b *bench, rep *Report, jsonOut string, fail func(string, error
 		}
 	}
 	if b.cpuProfile != "" {
-		for _, f := range []string{b.cpuProfile, b.cpuProfile + ".plugin"} {
+		for _, f := range []string{b.cpuProfile, b.cpuProfile + ".plugin", b.cpuProfile + ".floor"} {
 			fmt.Printf("\nCPU profile of the first throughput repetition: %s\n", f)
 			out, err := exec.Command("go", "tool", "pprof", "-top", "-nodecount=25", f).CombinedOutput()
 			if err == nil {
