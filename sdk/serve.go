@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"os"
+	"runtime"
 	"time"
 
 	goplugin "github.com/hashicorp/go-plugin"
@@ -17,10 +18,25 @@ import (
 //
 // Serve owns stdout (it carries the handshake line): write nothing there.
 // Log through [Job.Log] or [ConfigureRequest.Host].
+//
+// Unless GOMAXPROCS is set in its environment, Serve runs the plugin with
+// half the CPUs Go would use (at least one): see [DefaultMaxProcs].
 func Serve(p Plugin) {
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(DefaultMaxProcs(runtime.GOMAXPROCS(0)))
+	}
 	go exitWithParent(os.Getppid())
 	goplugin.Serve(serveConfig(p))
 }
+
+// DefaultMaxProcs is the GOMAXPROCS a plugin gets when its environment does
+// not set one, from the n CPUs Go would use: half, at least one. A plugin
+// shares the machine with jobd and its NATS server, and its handlers mostly
+// wait on the network; a Go program with more Ps than it keeps busy spends
+// CPU waking and parking them, which on 2 cores cost a no-op plugin a
+// quarter of its CPU per job. A plugin that computes a lot can set
+// GOMAXPROCS through its jobd configuration ([plugins.<kind>] env).
+func DefaultMaxProcs(n int) int { return max(1, n/2) }
 
 // exitWithParent ends the plugin when the jobd that started it is gone (for
 // example killed with SIGKILL, which gives it no chance to stop its
