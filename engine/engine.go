@@ -239,6 +239,10 @@ func (e *Engine) pluginOptions(kind string, pc config.Plugin) (host.Options, err
 	}
 	var env []string
 	for _, name := range pc.Env {
+		if strings.Contains(name, "=") {
+			env = append(env, name) // NAME=value: set as given
+			continue
+		}
 		for _, kv := range e.opts.Environ {
 			if strings.HasPrefix(kv, name+"=") {
 				env = append(env, kv)

@@ -127,8 +127,8 @@ type Plugin struct {
 	SHA256 string `koanf:"sha256"`
 	// Concurrency bounds the jobs in flight on the plugin. Defaults to 64.
 	Concurrency int `koanf:"concurrency"`
-	// Env lists the environment variables passed to the plugin (names; the
-	// values come from jobd's environment).
+	// Env lists the environment variables passed to the plugin: a NAME
+	// takes its value from jobd's environment, NAME=value sets it.
 	Env []string `koanf:"env"`
 	// Config is handed to the plugin as it starts.
 	Config map[string]any `koanf:"config"`

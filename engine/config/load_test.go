@@ -105,3 +105,22 @@ func TestJobsDirInJobEventShape(t *testing.T) {
 		t.Fatalf("input = %v", j.Input)
 	}
 }
+
+func TestPluginEnvEntriesAreChecked(t *testing.T) {
+	p := writeConfig(t, oneJob+`
+[plugins.k]
+env = ["HOME", "GOMAXPROCS=1", "=x", "BAD NAME"]
+`)
+	_, err := Load(p, nil)
+	if err == nil {
+		t.Fatal("loaded")
+	}
+	for _, want := range []string{"plugins.k.env[2]", "plugins.k.env[3]", `"BAD NAME": give a variable NAME, or NAME=value`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %s", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "env[0]") || strings.Contains(err.Error(), "env[1]") {
+		t.Errorf("error %q names a good entry", err)
+	}
+}

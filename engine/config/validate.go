@@ -41,6 +41,11 @@ func (c *Config) validate(ps *Problems) {
 		if p.Concurrency < 1 {
 			ps.Add(path+".concurrency", "must be at least 1, got %d", p.Concurrency)
 		}
+		for j, e := range p.Env {
+			if name, _, _ := strings.Cut(e, "="); name == "" || strings.ContainsAny(name, " \t") {
+				ps.Add(fmt.Sprintf("%s.env[%d]", path, j), "%q: give a variable NAME, or NAME=value", e)
+			}
+		}
 		if p.SHA256 != "" && len(p.SHA256) != 64 {
 			ps.Add(path+".sha256", "must be 64 hex digits, got %d characters", len(p.SHA256))
 		}
