@@ -85,12 +85,17 @@ func (s *server) hostClient() *hostClient {
 // Execute runs every job it receives concurrently and streams results back,
 // several per message when several are ready.
 func (s *server) Execute(stream pluginpb.Plugin_ExecuteServer) error {
-	ctx := stream.Context()
+	// Job contexts hang off a context that the stream's end does not
+	// cancel, so making one does not register it with the shared stream
+	// context (a lock every job contended for); when the stream breaks,
+	// every job in flight is cancelled below instead.
+	base := context.WithoutCancel(stream.Context())
 	results := make(chan *pluginpb.Result, maxResultsPerMessage)
 	var (
 		mu      sync.Mutex
 		cancels = map[uint64]context.CancelFunc{}
 		wg      sync.WaitGroup
+		pool    workers
 	)
 	sendErr := make(chan error, 1)
 	go func() { sendErr <- sendResults(stream, results) }()
@@ -113,12 +118,12 @@ func (s *server) Execute(stream pluginpb.Plugin_ExecuteServer) error {
 		}
 		mu.Unlock()
 		for _, pj := range req.Jobs {
-			jctx, cancel := jobContext(ctx, pj.DeadlineUnixNano)
+			jctx, cancel := jobContext(base, pj.DeadlineUnixNano)
 			mu.Lock()
 			cancels[pj.CallId] = cancel
 			mu.Unlock()
 			wg.Add(1)
-			go func(pj *pluginpb.Job) {
+			pool.run(func() {
 				defer wg.Done()
 				r := s.run(jctx, pj, host)
 				mu.Lock()
@@ -126,10 +131,19 @@ func (s *server) Execute(stream pluginpb.Plugin_ExecuteServer) error {
 				mu.Unlock()
 				cancel()
 				results <- r
-			}(pj)
+			})
 		}
 	}
+	if recvErr != nil {
+		// jobd is gone (not a clean close): stop what runs.
+		mu.Lock()
+		for _, c := range cancels {
+			c()
+		}
+		mu.Unlock()
+	}
 	wg.Wait()
+	pool.close()
 	close(results)
 	if err := <-sendErr; err != nil {
 		return err
