@@ -21,6 +21,7 @@ import (
 	"github.com/jobd-dev/jobd/engine/config"
 	"github.com/jobd-dev/jobd/engine/piping"
 	"github.com/jobd-dev/jobd/engine/runner"
+	"github.com/jobd-dev/jobd/engine/streams"
 	"github.com/jobd-dev/jobd/sdk/host"
 )
 
@@ -105,13 +106,7 @@ func purgeAcked(ctx context.Context, js jetstream.JetStream, stream, consumer st
 	defer t.Stop()
 	var done uint64
 	for {
-		if c, err := js.Consumer(ctx, stream, consumer); err == nil {
-			if info, err := c.Info(ctx); err == nil && info.AckFloor.Stream > done {
-				if st, err := js.Stream(ctx, stream); err == nil && st.Purge(ctx, jetstream.WithPurgeSequence(info.AckFloor.Stream+1)) == nil {
-					done = info.AckFloor.Stream
-				}
-			}
-		}
+		done, _ = streams.PurgeAcked(ctx, js, stream, consumer, done)
 		select {
 		case <-ctx.Done():
 			return

@@ -188,26 +188,7 @@ func (r *Runner) purgeLoop() {
 func (r *Runner) purgeFinished(stream, consumer string, done uint64) (uint64, error) {
 	ctx, cancel := context.WithTimeout(r.ctx, storeTimeout)
 	defer cancel()
-	c, err := r.o.JS.Consumer(ctx, stream, consumer)
-	if err != nil {
-		return done, err
-	}
-	info, err := c.Info(ctx)
-	if err != nil {
-		return done, err
-	}
-	floor := info.AckFloor.Stream
-	if floor <= done {
-		return done, nil
-	}
-	st, err := r.o.JS.Stream(ctx, stream)
-	if err != nil {
-		return done, err
-	}
-	if err := st.Purge(ctx, jetstream.WithPurgeSequence(floor+1)); err != nil {
-		return done, err
-	}
-	return floor, nil
+	return streams.PurgeAcked(ctx, r.o.JS, stream, consumer, done)
 }
 
 func (r *Runner) consumeError(_ jetstream.ConsumeContext, err error) {

@@ -169,3 +169,31 @@ func Ensure(ctx context.Context, js jetstream.JetStream, o Options) error {
 	}
 	return nil
 }
+
+// PurgeAcked purges stream below its consumer's ack floor when the floor is
+// past done (the floor of the previous purge), and returns the floor purged
+// up to. The streams jobd consumes keep messages by limits, so an ack costs
+// no per-message delete; this removes what every replica finished, in bulk.
+// A purge is idempotent.
+func PurgeAcked(ctx context.Context, js jetstream.JetStream, stream, consumer string, done uint64) (uint64, error) {
+	c, err := js.Consumer(ctx, stream, consumer)
+	if err != nil {
+		return done, err
+	}
+	info, err := c.Info(ctx)
+	if err != nil {
+		return done, err
+	}
+	floor := info.AckFloor.Stream
+	if floor <= done {
+		return done, nil
+	}
+	st, err := js.Stream(ctx, stream)
+	if err != nil {
+		return done, err
+	}
+	if err := st.Purge(ctx, jetstream.WithPurgeSequence(floor+1)); err != nil {
+		return done, err
+	}
+	return floor, nil
+}
