@@ -94,13 +94,15 @@ func New(cfg *config.Config, cat *catalog.Catalog, opts Options) *Engine {
 }
 
 // Start starts everything: NATS, streams, plugins, consumers and the HTTP
-// endpoint. On error, what was started is stopped again.
+// endpoint. It sets the process's GC target to server.gogc unless GOGC is
+// set in the environment. On error, what was started is stopped again.
 func (e *Engine) Start(ctx context.Context) (err error) {
 	defer func() {
 		if err != nil {
 			e.shutdown(context.Background())
 		}
 	}()
+	applyGC(e.cfg.Server.GOGC, e.log)
 	secrets, err := LoadSecrets(e.opts.Environ, e.cfg.Secrets.File)
 	if err != nil {
 		return err

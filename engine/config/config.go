@@ -28,6 +28,7 @@ const (
 	BackoffMaxDefault      = 5 * time.Minute
 	BackoffMultiplier      = 2.0
 	BackoffJitterDefault   = 0.2
+	GOGCDefault            = 75
 )
 
 // Config is the whole configuration.
@@ -85,6 +86,12 @@ type Server struct {
 	// ResultsMaxAge is how long results and dead letters are kept.
 	// Defaults to 7 days.
 	ResultsMaxAge Duration `koanf:"results_max_age"`
+	// GOGC is the Go garbage collector's target for the jobd process (and
+	// the embedded NATS server in it): the heap may grow this many percent
+	// over the live data before a collection. The GOGC environment
+	// variable, when set, wins. Defaults to 75 (Go's own default is 100),
+	// which trades a few percent of CPU for a smaller peak heap.
+	GOGC int `koanf:"gogc"`
 }
 
 // NATS configures the connection, or the embedded server when URL is empty.

@@ -43,6 +43,9 @@ func (c *Config) setDefaults(base string) {
 	if s.ResultsMaxAge == 0 {
 		s.ResultsMaxAge = Duration(ResultsMaxAgeDefault)
 	}
+	if s.GOGC == 0 {
+		s.GOGC = GOGCDefault
+	}
 	n := &c.NATS
 	if n.Listen == "" {
 		n.Listen = ListenDefault

@@ -124,3 +124,14 @@ env = ["HOME", "GOMAXPROCS=1", "=x", "BAD NAME"]
 		t.Errorf("error %q names a good entry", err)
 	}
 }
+
+func TestGCTarget(t *testing.T) {
+	cfg, err := Load(writeConfig(t, oneJob), []string{})
+	if err != nil || cfg.Server.GOGC != GOGCDefault {
+		t.Fatalf("default server.gogc: %v %v", cfg, err)
+	}
+	_, err = Load(writeConfig(t, "[server]\ngogc = 5\n"+oneJob), []string{})
+	if err == nil || !strings.Contains(err.Error(), "server.gogc") || !strings.Contains(err.Error(), "at least 10") {
+		t.Errorf("gogc = 5 should be refused, naming the key: %v", err)
+	}
+}

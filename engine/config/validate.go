@@ -29,6 +29,9 @@ func (c *Config) validate(ps *Problems) {
 	if s.AckWait.D() < time.Second {
 		ps.Add("server.ack_wait", "must be at least 1s, got %v", s.AckWait.D())
 	}
+	if s.GOGC < 10 {
+		ps.Add("server.gogc", "must be at least 10 (percent of the live heap), got %d", s.GOGC)
+	}
 	oneOf(ps, "nats.sync", c.NATS.Sync, "", "always")
 	if c.NATS.Replicas < 1 || c.NATS.Replicas > 5 {
 		ps.Add("nats.replicas", "must be 1 to 5, got %d", c.NATS.Replicas)
