@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"sync"
@@ -439,11 +441,12 @@ func setupPipeline(ctx context.Context, b *bench, name string) (*server, jetstre
 
 // floorPipeline runs the no-plugin pipeline over events published in
 // advance: jobs/s from the first message to the last ack, and the CPU time
-// of this process (the pipeline and the NATS server) per job.
+// of this process (the pipeline and the NATS server) per job. It runs in a
+// child process (runFloorProc), prepared as an engine repetition is.
 //
 // With profile set, it writes a CPU profile of the run there.
-func floorPipeline(ctx context.Context, b *bench, rep int, profile string) (float64, time.Duration, error) {
-	srv, c, err := setupPipeline(ctx, b, fmt.Sprintf("floor-pipe-%d", rep))
+func floorPipeline(ctx context.Context, b *bench, name string, profile string) (float64, time.Duration, error) {
+	srv, c, err := setupPipeline(ctx, b, name)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -452,6 +455,10 @@ func floorPipeline(ctx context.Context, b *bench, rep int, profile string) (floa
 	if _, err := publishAll(ctx, srv.js, "bench.events.x", n); err != nil {
 		return 0, 0, err
 	}
+	// As before an engine repetition (runBatch): start from live memory,
+	// with the events' blocks no longer cached.
+	runtime.GC()
+	debug.FreeOSMemory()
 	if profile != "" {
 		stop, err := startProfile(profile)
 		if err != nil {
