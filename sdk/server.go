@@ -93,7 +93,7 @@ func (s *server) Execute(stream pluginpb.Plugin_ExecuteServer) error {
 	results := make(chan *pluginpb.Result, maxResultsPerMessage)
 	var (
 		mu      sync.Mutex
-		cancels = map[uint64]context.CancelFunc{}
+		cancels = map[uint64]*jobCtx{}
 		wg      sync.WaitGroup
 		pool    workers
 	)
@@ -113,14 +113,14 @@ func (s *server) Execute(stream pluginpb.Plugin_ExecuteServer) error {
 		mu.Lock()
 		for _, id := range req.Cancel {
 			if c, ok := cancels[id]; ok {
-				c()
+				c.cancel(context.Canceled)
 			}
 		}
 		mu.Unlock()
 		for _, pj := range req.Jobs {
-			jctx, cancel := jobContext(base, pj.DeadlineUnixNano)
+			jctx := newJobCtx(base, pj.DeadlineUnixNano)
 			mu.Lock()
-			cancels[pj.CallId] = cancel
+			cancels[pj.CallId] = jctx
 			mu.Unlock()
 			wg.Add(1)
 			pool.run(func() {
@@ -129,7 +129,7 @@ func (s *server) Execute(stream pluginpb.Plugin_ExecuteServer) error {
 				mu.Lock()
 				delete(cancels, pj.CallId)
 				mu.Unlock()
-				cancel()
+				jctx.cancel(context.Canceled) // what the handler left waiting stops
 				results <- r
 			})
 		}
@@ -138,7 +138,7 @@ func (s *server) Execute(stream pluginpb.Plugin_ExecuteServer) error {
 		// jobd is gone (not a clean close): stop what runs.
 		mu.Lock()
 		for _, c := range cancels {
-			c()
+			c.cancel(context.Canceled)
 		}
 		mu.Unlock()
 	}
@@ -149,13 +149,6 @@ func (s *server) Execute(stream pluginpb.Plugin_ExecuteServer) error {
 		return err
 	}
 	return recvErr
-}
-
-func jobContext(parent context.Context, deadline int64) (context.Context, context.CancelFunc) {
-	if deadline == 0 {
-		return context.WithCancel(parent)
-	}
-	return context.WithDeadline(parent, time.Unix(0, deadline))
 }
 
 // sendResults sends results as they arrive, batching what is ready.

@@ -230,3 +230,19 @@ func TestEnvironmentIsolated(t *testing.T) {
 		t.Fatalf("plugin environment = %v", out.Environ)
 	}
 }
+
+// A handler that waits on its context sees the job's deadline pass, and
+// answers before the host has to.
+func TestHandlerContextEndsAtDeadline(t *testing.T) {
+	p := start(t, host.Options{DeadlineGrace: 20 * time.Second})
+	j := job("slow", `{"mode":"ok","sleep_ms":60000}`)
+	j.Deadline = time.Now().Add(300 * time.Millisecond)
+	begin := time.Now()
+	r := runAll(t, p, []host.Job{j})[0]
+	if r.Outcome != host.Retry || !strings.Contains(r.Error, "context deadline exceeded") {
+		t.Fatalf("result = %+v, want the handler's own deadline error", r)
+	}
+	if took := time.Since(begin); took > 10*time.Second {
+		t.Errorf("answered after %v", took)
+	}
+}
