@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -152,10 +153,17 @@ func (s *server) Execute(stream pluginpb.Plugin_ExecuteServer) error {
 }
 
 // sendResults sends results as they arrive, batching what is ready.
+//
+// Before it gathers a message it yields once, so that jobs already running
+// and about to finish add their results to the same message: without it, a
+// plugin on one CPU (sdk.DefaultMaxProcs on two) sent one result per
+// message, because each job's result woke this goroutine ahead of the
+// other jobs of its batch.
 func sendResults(stream pluginpb.Plugin_ExecuteServer, results <-chan *pluginpb.Result) error {
 	var failed error
 	for r := range results {
 		batch := []*pluginpb.Result{r}
+		runtime.Gosched()
 	drain:
 		for len(batch) < maxResultsPerMessage {
 			select {
