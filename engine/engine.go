@@ -379,6 +379,11 @@ func (e *Engine) sweepJobs() {
 		n, err := e.store.Sweep(ctx, e.cfg.Server.JobsMaxAge.D(), time.Now())
 		cancel()
 		if err != nil {
+			select {
+			case <-e.sweepStop:
+				return // stopping: the connection went away under the sweep
+			default:
+			}
 			e.log.Warn("sweep job records", "error", err)
 		} else if n > 0 {
 			e.log.Info("job records past server.jobs_max_age deleted", "jobs", n)
