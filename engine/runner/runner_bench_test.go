@@ -80,8 +80,19 @@ func benchResult() *Result {
 	}
 }
 
-// BenchmarkResultEncode encodes the Result payload of jobd.result.<event>.
+// BenchmarkResultEncode encodes the Result payload of jobd.result.<event>
+// as the engine does (appendResult, into a fresh buffer as in finish).
 func BenchmarkResultEncode(b *testing.B) {
+	res := benchResult()
+	b.ReportAllocs()
+	for b.Loop() {
+		appendResult(make([]byte, 0, 512+len(res.Input)), res)
+	}
+}
+
+// BenchmarkResultEncodeReflect is the same document through encoding/json,
+// for comparison.
+func BenchmarkResultEncodeReflect(b *testing.B) {
 	res := benchResult()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -105,9 +116,7 @@ func BenchmarkEventPath(b *testing.B) {
 		}
 		id := runID("JOBD_EVENTS@2026-01-01T00:00:00Z", seq, "", "send_notification")
 		res.RunID, res.JobID = id, id
-		if _, err := json.Marshal(res); err != nil {
-			b.Fatal(err)
-		}
+		appendResult(make([]byte, 0, 512+len(res.Input)), res)
 	}
 }
 
