@@ -18,11 +18,11 @@ type jobCtx struct {
 
 	deadline time.Time // zero: none
 
-	mu     sync.Mutex
-	done   chan struct{}
-	err    error
-	timer  *time.Timer
-	after  map[*func()]struct{} // AfterFunc callbacks not yet run or stopped
+	mu    sync.Mutex
+	done  chan struct{}
+	err   error
+	timer *time.Timer
+	after map[*func()]struct{} // AfterFunc callbacks not yet run or stopped
 }
 
 // newJobCtx returns a job context under parent (whose cancellation is not

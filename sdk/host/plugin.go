@@ -124,22 +124,23 @@ func (p *Plugin) Submit(jobs []Job, done func(idx int, r Result)) {
 		}
 		return
 	}
-	ids := make([]uint64, len(jobs))
+	// One allocation each for the batch's calls and messages, not one per job.
+	calls := make([]call, len(jobs))
+	pjs := make([]pluginpb.Job, len(jobs))
 	for i := range jobs {
 		p.nextID++
 		id := p.nextID
-		ids[i] = id
-		c := &call{idx: i, done: done}
+		c := &calls[i]
+		c.idx, c.done = i, done
 		if !jobs[i].Deadline.IsZero() {
 			c.expires = jobs[i].Deadline.Add(p.opts.DeadlineGrace)
 		}
 		p.pending[id] = c
 		j := &jobs[i]
-		pj := &pluginpb.Job{
-			CallId: id, JobId: j.JobID, RunId: j.RunID, Event: j.Event, Kind: j.Kind,
-			Input: j.Input, Attempt: uint32(j.Attempt), MaxAttempts: uint32(j.MaxAttempts),
-			IdempotencyKey: j.IdempotencyKey,
-		}
+		pj := &pjs[i]
+		pj.CallId, pj.JobId, pj.RunId, pj.Event, pj.Kind = id, j.JobID, j.RunID, j.Event, j.Kind
+		pj.Input, pj.Attempt, pj.MaxAttempts = j.Input, uint32(j.Attempt), uint32(j.MaxAttempts)
+		pj.IdempotencyKey = j.IdempotencyKey
 		if !j.Deadline.IsZero() {
 			pj.DeadlineUnixNano = j.Deadline.UnixNano()
 		}
