@@ -70,7 +70,10 @@ func serveConfig(p Plugin) *goplugin.ServeConfig {
 			},
 		},
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
-			return goplugin.DefaultGRPCServer(append(opts, experimental.BufferPool(protocol.BufferPool)))
+			return goplugin.DefaultGRPCServer(append(opts,
+				experimental.BufferPool(protocol.BufferPool),
+				grpc.ForceServerCodecV2(protocol.Codec),
+			))
 		},
 	}
 }

@@ -57,9 +57,12 @@ func Start(ctx context.Context, opts Options) (*Plugin, error) {
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
 		AutoMTLS:         true,
 		SkipHostEnv:      true,
-		GRPCDialOptions:  []grpc.DialOption{experimental.WithBufferPool(protocol.BufferPool)},
-		StartTimeout:     opts.StartTimeout,
-		Stderr:           stderr,
+		GRPCDialOptions: []grpc.DialOption{
+			experimental.WithBufferPool(protocol.BufferPool),
+			grpc.WithDefaultCallOptions(grpc.ForceCodecV2(protocol.Codec)),
+		},
+		StartTimeout: opts.StartTimeout,
+		Stderr:       stderr,
 		Logger: hclog.New(&hclog.LoggerOptions{
 			Name:   "plugin." + opts.Kind,
 			Level:  hclog.Error,
