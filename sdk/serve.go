@@ -7,7 +7,6 @@ import (
 
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/experimental"
 
 	"github.com/jobd-dev/jobd/sdk/internal/pluginpb"
 	"github.com/jobd-dev/jobd/sdk/internal/protocol"
@@ -70,10 +69,7 @@ func serveConfig(p Plugin) *goplugin.ServeConfig {
 			},
 		},
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
-			return goplugin.DefaultGRPCServer(append(opts,
-				experimental.BufferPool(protocol.BufferPool),
-				grpc.ForceServerCodecV2(protocol.Codec),
-			))
+			return goplugin.DefaultGRPCServer(append(opts, protocol.ServerOptions()...))
 		},
 	}
 }

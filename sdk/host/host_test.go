@@ -1,9 +1,11 @@
 package host_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -244,5 +246,33 @@ func TestHandlerContextEndsAtDeadline(t *testing.T) {
 	}
 	if took := time.Since(begin); took > 10*time.Second {
 		t.Errorf("answered after %v", took)
+	}
+}
+
+// TestLargeBatches sends one batch of jobs whose inputs add up to several
+// times gRPC's default message limit (4 MiB) and its flow-control window,
+// and checks every job's output echoes its input byte for byte: large
+// messages cross both ways in many frames, through pooled buffers that are
+// not cleared between uses.
+func TestLargeBatches(t *testing.T) {
+	p := start(t, host.Options{})
+	jobs := make([]host.Job, 12)
+	for i := range jobs {
+		pad := strings.Repeat(string(rune('a'+i)), 1<<20+i*4099)
+		jobs[i] = job(fmt.Sprintf("big-%d", i), fmt.Sprintf(`{"mode":"ok","pad":%q}`, pad))
+	}
+	for round := range 2 {
+		for i, r := range runAll(t, p, jobs) {
+			if r.Outcome != host.OK {
+				t.Fatalf("round %d, job %d: %v %s", round, i, r.Outcome, r.Error)
+			}
+			var out struct{ Echo json.RawMessage }
+			if err := json.Unmarshal(r.Output, &out); err != nil {
+				t.Fatalf("round %d, job %d: output: %v", round, i, err)
+			}
+			if !bytes.Equal(out.Echo, jobs[i].Input) {
+				t.Fatalf("round %d, job %d: echo of %d bytes differs from the %d-byte input", round, i, len(out.Echo), len(jobs[i].Input))
+			}
+		}
 	}
 }

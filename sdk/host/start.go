@@ -17,7 +17,6 @@ import (
 	hclog "github.com/hashicorp/go-hclog"
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/experimental"
 
 	"github.com/jobd-dev/jobd/sdk"
 	"github.com/jobd-dev/jobd/sdk/internal/pluginpb"
@@ -57,12 +56,9 @@ func Start(ctx context.Context, opts Options) (*Plugin, error) {
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
 		AutoMTLS:         true,
 		SkipHostEnv:      true,
-		GRPCDialOptions: []grpc.DialOption{
-			experimental.WithBufferPool(protocol.BufferPool),
-			grpc.WithDefaultCallOptions(grpc.ForceCodecV2(protocol.Codec)),
-		},
-		StartTimeout: opts.StartTimeout,
-		Stderr:       stderr,
+		GRPCDialOptions:  protocol.DialOptions(),
+		StartTimeout:     opts.StartTimeout,
+		Stderr:           stderr,
 		Logger: hclog.New(&hclog.LoggerOptions{
 			Name:   "plugin." + opts.Kind,
 			Level:  hclog.Error,

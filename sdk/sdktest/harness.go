@@ -232,9 +232,13 @@ func (h *Harness) serve(p sdk.Plugin) error {
 		Plugins: goplugin.PluginSet{protocol.PluginName: &protocol.GRPCPlugin{
 			NewServer: func(b *goplugin.GRPCBroker) pluginpb.PluginServer { return protocol.NewPluginServer(p, b) },
 		}},
-		GRPCServer: goplugin.DefaultGRPCServer,
-		Logger:     quiet,
-		Test:       &goplugin.ServeTestConfig{Context: ctx, ReattachConfigCh: reattach, CloseCh: stopped},
+		// The same connection settings as a plugin served by sdk.Serve and
+		// jobd's side of it (codec, buffers, windows).
+		GRPCServer: func(o []grpc.ServerOption) *grpc.Server {
+			return goplugin.DefaultGRPCServer(append(o, protocol.ServerOptions()...))
+		},
+		Logger: quiet,
+		Test:   &goplugin.ServeTestConfig{Context: ctx, ReattachConfigCh: reattach, CloseCh: stopped},
 	})
 	var rc *goplugin.ReattachConfig
 	select {
@@ -250,6 +254,7 @@ func (h *Harness) serve(p sdk.Plugin) error {
 		Plugins:          goplugin.PluginSet{protocol.PluginName: &protocol.GRPCPlugin{}},
 		Reattach:         rc,
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
+		GRPCDialOptions:  protocol.DialOptions(),
 		Logger:           quiet,
 	})
 	rpc, err := client.Client()
