@@ -71,8 +71,11 @@ func (c *jobCtx) Err() error {
 }
 
 // AfterFunc arranges for f to run in its own goroutine once the context
-// is done, as context.AfterFunc does; contexts derived from this one use
-// it instead of a goroutine each.
+// is done, as context.AfterFunc does. Cancelable contexts derived directly
+// from this one (context.WithCancel, WithTimeout, ...) use it instead of a
+// goroutine each; one derived through a context.WithValue in between
+// still starts the goroutine the context package uses for a parent it does
+// not know, which ends with the job.
 func (c *jobCtx) AfterFunc(f func()) (stop func() bool) {
 	c.Done() // arms the deadline
 	c.mu.Lock()
@@ -105,6 +108,12 @@ func (c *jobCtx) cancel(err error) {
 func (c *jobCtx) cancelLocked(err error) {
 	if c.err != nil {
 		return
+	}
+	// Past the deadline, the deadline is the reason, whatever ended the
+	// context: with no one waiting on Done, no timer ran, and jobd's cancel
+	// (sent at the deadline and a grace period) comes later.
+	if !c.deadline.IsZero() && !time.Now().Before(c.deadline) {
+		err = context.DeadlineExceeded
 	}
 	c.err = err
 	if c.done != nil {

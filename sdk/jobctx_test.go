@@ -44,6 +44,26 @@ func TestJobContextDeadline(t *testing.T) {
 	}
 }
 
+// jobd cancels a job it gave up on at its deadline plus a grace period; a
+// handler that never waited on Done must still see the deadline as the
+// reason, as with context.WithDeadline.
+func TestJobContextCancelAfterDeadlineIsDeadline(t *testing.T) {
+	c := newJobCtx(context.Background(), time.Now().Add(-time.Second).UnixNano())
+	c.cancel(context.Canceled)
+	if !errors.Is(c.Err(), context.DeadlineExceeded) {
+		t.Errorf("Err after a cancel past the deadline: %v", c.Err())
+	}
+	if !errors.Is(context.Cause(c), context.DeadlineExceeded) {
+		t.Errorf("Cause after a cancel past the deadline: %v", context.Cause(c))
+	}
+	// Before the deadline, a cancel is a cancel.
+	early := newJobCtx(context.Background(), time.Now().Add(time.Hour).UnixNano())
+	early.cancel(context.Canceled)
+	if !errors.Is(early.Err(), context.Canceled) {
+		t.Errorf("Err after a cancel before the deadline: %v", early.Err())
+	}
+}
+
 func TestJobContextCancelReachesChildren(t *testing.T) {
 	c := newJobCtx(context.Background(), 0)
 	if _, ok := c.Deadline(); ok {
