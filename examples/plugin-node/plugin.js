@@ -222,7 +222,8 @@ const pluginService = {
   },
 };
 
-const server = new grpc.Server();
+// Jobs of any size: jobd keeps batches under 3 MiB, but one job's input may be larger.
+const server = new grpc.Server({ 'grpc.max_receive_message_length': -1 });
 server.addService(jobd.Plugin.service, pluginService);
 server.addService(health.Health.service, {
   Check(call, callback) {

@@ -255,7 +255,15 @@ func TestHandlerContextEndsAtDeadline(t *testing.T) {
 // messages cross both ways in many frames, through pooled buffers that are
 // not cleared between uses.
 func TestLargeBatches(t *testing.T) {
-	p := start(t, host.Options{})
+	t.Run("plugin with this SDK", func(t *testing.T) { largeBatches(t, start(t, host.Options{})) })
+	// A plugin that keeps gRPC's default receive limit (an older SDK, or
+	// another language): jobd splits the batch into messages under it.
+	t.Run("plugin taking 4 MiB at most", func(t *testing.T) {
+		largeBatches(t, start(t, host.Options{Env: []string{"TESTPLUGIN_MAX_RECV=4194304"}}))
+	})
+}
+
+func largeBatches(t *testing.T, p *host.Plugin) {
 	jobs := make([]host.Job, 12)
 	for i := range jobs {
 		pad := strings.Repeat(string(rune('a'+i)), 1<<20+i*4099)

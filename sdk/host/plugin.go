@@ -149,11 +149,41 @@ func (p *Plugin) Submit(jobs []Job, done func(idx int, r Result)) {
 	p.mu.Unlock()
 
 	p.sendMu.Lock()
-	err := p.stream.Send(req)
+	err := p.send(req)
 	p.sendMu.Unlock()
 	if err != nil {
 		p.fail(fmt.Errorf("send jobs: %w", err))
 	}
+}
+
+// send sends a batch of jobs as one message, or as several when it is
+// larger than protocol.BatchBytes. The caller holds sendMu.
+func (p *Plugin) send(req *pluginpb.ExecuteRequest) error {
+	size := 0
+	for _, j := range req.Jobs {
+		size += jobBytes(j)
+	}
+	if size <= protocol.BatchBytes {
+		return p.stream.Send(req)
+	}
+	for jobs := req.Jobs; len(jobs) > 0; {
+		n, size := 1, jobBytes(jobs[0])
+		for n < len(jobs) && size+jobBytes(jobs[n]) <= protocol.BatchBytes {
+			size += jobBytes(jobs[n])
+			n++
+		}
+		if err := p.stream.Send(&pluginpb.ExecuteRequest{Jobs: jobs[:n]}); err != nil {
+			return err
+		}
+		jobs = jobs[n:]
+	}
+	return nil
+}
+
+// jobBytes is about what a job takes in a message: its variable fields and
+// a bound for the rest (numbers, field tags and lengths).
+func jobBytes(j *pluginpb.Job) int {
+	return len(j.Input) + len(j.JobId) + len(j.RunId) + len(j.Event) + len(j.Kind) + len(j.IdempotencyKey) + 64
 }
 
 // expire answers a job whose deadline passed with no answer from the plugin.

@@ -17,22 +17,34 @@ import (
 // per job (make bench, six paired runs). What a plugin holds unread is still
 // bounded by the jobs jobd has in flight to it (plugins.<kind>.concurrency).
 //
-// Messages may be as large as protobuf allows: gRPC's default limit of 4 MiB
-// on what a side receives was reached by one batch of a few jobs with large
-// inputs (or results with large outputs), and a message over it broke the
+// A plugin built with this SDK takes messages as large as protobuf allows:
+// gRPC's default limit of 4 MiB on what a side receives was reached by one
+// batch of a few jobs with large inputs, and a message over it broke the
 // stream, so every job in flight to the plugin failed as "unavailable".
+// jobd also keeps its batches under [BatchBytes], for plugins built with an
+// older SDK or in another language, which keep that default.
 const (
 	window     = 4 << 20
 	socketBufs = 256 << 10
 	maxMessage = math.MaxInt32
 )
 
+// BatchBytes is how large jobd lets one message of jobs grow before it
+// starts another: under the 4 MiB a gRPC server takes by default, with room
+// for the message's framing. A single job larger than this goes alone.
+const BatchBytes = 3 << 20
+
+// ServerMaxRecv is the largest message a plugin's server takes. Only
+// sdk/internal/testplugin changes it, to play a plugin that keeps gRPC's
+// default (one built with an older SDK or in another language).
+var ServerMaxRecv = maxMessage
+
 // ServerOptions are the plugin side's gRPC server options.
 func ServerOptions() []grpc.ServerOption {
 	return []grpc.ServerOption{
 		experimental.BufferPool(BufferPool),
 		grpc.ForceServerCodecV2(Codec),
-		grpc.MaxRecvMsgSize(maxMessage),
+		grpc.MaxRecvMsgSize(ServerMaxRecv),
 		grpc.InitialWindowSize(window),
 		grpc.InitialConnWindowSize(window),
 		grpc.ReadBufferSize(socketBufs),
@@ -45,6 +57,8 @@ func ServerOptions() []grpc.ServerOption {
 func DialOptions() []grpc.DialOption {
 	return []grpc.DialOption{
 		experimental.WithBufferPool(BufferPool),
+		// go-plugin sets the same receive limit; stated here so it holds
+		// whoever dials.
 		grpc.WithDefaultCallOptions(grpc.ForceCodecV2(Codec), grpc.MaxCallRecvMsgSize(maxMessage)),
 		grpc.WithInitialWindowSize(window),
 		grpc.WithInitialConnWindowSize(window),

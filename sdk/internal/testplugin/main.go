@@ -133,5 +133,8 @@ func main() {
 	if v, err := strconv.ParseUint(os.Getenv("TESTPLUGIN_API_VERSION"), 10, 32); err == nil {
 		protocol.InfoHook = func(r *pluginpb.InfoResponse) { r.ApiVersion = uint32(v) }
 	}
+	if v, err := strconv.Atoi(os.Getenv("TESTPLUGIN_MAX_RECV")); err == nil {
+		protocol.ServerMaxRecv = v
+	}
 	sdk.Serve(&plugin{})
 }
