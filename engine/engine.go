@@ -102,7 +102,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 			e.shutdown(context.Background())
 		}
 	}()
-	applyGC(e.cfg.Server.GOGC, e.log)
+	ApplyGC(e.cfg.Server.GOGC, e.log)
 	secrets, err := LoadSecrets(e.opts.Environ, e.cfg.Secrets.File)
 	if err != nil {
 		return err

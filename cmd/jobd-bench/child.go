@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
-	"runtime/debug"
 	"time"
 
 	"github.com/jobd-dev/jobd/engine"
@@ -133,9 +132,7 @@ func floorChild(b *bench, s childSpec) (batchStats, error) {
 	if err != nil {
 		return batchStats{}, err
 	}
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(cfg.Server.GOGC)
-	}
+	engine.ApplyGC(cfg.Server.GOGC, b.log)
 	b.tmpl = cat.Job(throughputEvent).Input
 	rate, cpu, err := floorPipeline(context.Background(), b, s.Name, s.Profile)
 	return batchStats{jobs: s.Events, rate: rate, cpuPerJob: cpu}, err

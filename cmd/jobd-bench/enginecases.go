@@ -218,7 +218,7 @@ func runBatch(ctx context.Context, b *bench, name, subject string, events, want 
 		}
 		if time.Now().After(deadline) {
 			mem.done()
-			return st, fmt.Errorf("%s: %d of %d results after %v", name, count, want, timeout)
+			return st, fmt.Errorf("%s: %d of %d results (stream messages, failure reports included until the per-subject count) after %v", name, count, want, timeout)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

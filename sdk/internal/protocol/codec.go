@@ -46,9 +46,10 @@ func (codec) Marshal(v any) (mem.BufferSlice, error) {
 }
 
 // Unmarshal decodes data into v. A message that arrived in one piece is
-// decoded where it lies; one spread over several frames is gathered into a
-// pooled buffer first. proto.Unmarshal copies what it keeps, so the buffers
-// can go back to their pool as soon as it returns.
+// decoded where it lies (as gRPC's codec does); one spread over several
+// frames is gathered into a buffer from BufferPool, which is not cleared
+// first. proto.Unmarshal copies what it keeps, so the buffers can go back
+// to their pool as soon as it returns.
 func (codec) Unmarshal(data mem.BufferSlice, v any) error {
 	m, ok := v.(proto.Message)
 	if !ok {
