@@ -14,20 +14,27 @@ import (
 	"github.com/jobd-dev/jobd/engine"
 )
 
-// childEnv carries a batch case to a child process of jobd-bench: each
-// throughput and fan-out repetition, and each repetition of the no-plugin
-// pipeline they are compared with, runs in a fresh process, so what it
-// measures (RSS, CPU, throughput) is that engine's (or pipeline's) and its
-// NATS server's alone, not also what earlier cases left in the process.
+// childEnv carries a case to a child process of jobd-bench: each
+// throughput, latency and fan-out repetition, and each repetition of the
+// no-plugin pipeline they are compared with, runs in a fresh process, so
+// what it measures (RSS, CPU, throughput, latency) is that engine's (or
+// pipeline's) and its NATS server's alone, not also what earlier cases left
+// in the process (a larger heap to collect, caches, goroutines).
 const childEnv = "JOBD_BENCH_BATCH"
 
-// childSpec is one batch case for a child process.
+// childSpec is one case for a child process.
 type childSpec struct {
 	Dir, NoopPath, Name, Subject, Profile string
 	Events, Want, Concurrency             int
 	Verbose                               bool
 	// Floor runs the no-plugin pipeline (floorPipeline) instead of an engine.
 	Floor bool
+	// Latency runs a latency case (the engine's, or with Floor the no-plugin
+	// pipeline's) at Rate events/s for Duration instead of a batch.
+	Latency  bool
+	Rate     int
+	Duration time.Duration
+	Rep      int // the repetition, for the latency cases' folder names
 }
 
 // childResult is a child's batchStats.
@@ -36,33 +43,61 @@ type childResult struct {
 	Elapsed, CPUPerJob, PlugCPUPerJob      time.Duration
 	Rate, RSSMiB, BaseMiB, HWMMiB, PlugMiB float64
 	Failed                                 int
+	Lat                                    latencyResult
 	Err                                    string
+}
+
+// latencyResult is a child's latencyStats.
+type latencyResult struct {
+	Sent, Received      int
+	P50, P99, P999, Max time.Duration
+	Achieved            float64
 }
 
 // runBatchProc runs runBatch in a child process.
 func runBatchProc(ctx context.Context, b *bench, name, subject string, events, want int, profile string) (batchStats, error) {
-	return runChild(ctx, b, childSpec{
+	r, err := runChild(ctx, b, childSpec{
 		Dir: b.dir, NoopPath: b.noopPath, Name: name, Subject: subject, Profile: profile,
 		Events: events, Want: want, Concurrency: b.concurrency, Verbose: b.verbose,
 	})
+	return batchStats{
+		jobs: r.Jobs, elapsed: r.Elapsed, rate: r.Rate, rssMiB: r.RSSMiB, baseMiB: r.BaseMiB, hwmMiB: r.HWMMiB,
+		pluginMiB: r.PlugMiB, cpuPerJob: r.CPUPerJob, plugCPUJob: r.PlugCPUPerJob, failed: r.Failed,
+	}, err
 }
 
 // runFloorProc runs floorPipeline in a child process: its rate and CPU per
 // job.
 func runFloorProc(ctx context.Context, b *bench, rep int, profile string) (float64, time.Duration, error) {
-	st, err := runChild(ctx, b, childSpec{
+	r, err := runChild(ctx, b, childSpec{
 		Dir: b.dir, NoopPath: b.noopPath, Name: fmt.Sprintf("floor-pipe-%d", rep), Profile: profile,
 		Events: b.events, Verbose: b.verbose, Floor: true,
 	})
-	return st.rate, st.cpuPerJob, err
+	return r.Rate, r.CPUPerJob, err
+}
+
+// runLatencyProc runs a latency case in a child process: the engine's
+// (runLatency), or with floor the no-plugin pipeline's
+// (floorPipelineLatency).
+func runLatencyProc(ctx context.Context, b *bench, rep int, floor bool) (latencyStats, error) {
+	s := childSpec{
+		Dir: b.dir, NoopPath: b.noopPath, Name: fmt.Sprintf("engine-latency-%d", rep), Concurrency: b.concurrency,
+		Verbose: b.verbose, Latency: true, Rate: b.rate, Duration: b.duration, Rep: rep,
+	}
+	if floor {
+		s.Name, s.Floor, s.Duration = fmt.Sprintf("floor-pipelat-%d", rep), true, b.floorDuration
+	}
+	r, err := runChild(ctx, b, s)
+	l := r.Lat
+	return latencyStats{sent: l.Sent, received: l.Received, p50: l.P50, p99: l.P99, p999: l.P999, max: l.Max, achievedRate: l.Achieved}, err
 }
 
 // runChild runs one case in a fresh jobd-bench process.
-func runChild(ctx context.Context, b *bench, s childSpec) (batchStats, error) {
+func runChild(ctx context.Context, b *bench, s childSpec) (childResult, error) {
 	name := s.Name
 	exe, err := os.Executable()
 	if err != nil {
-		return batchStats{}, err
+		return childResult{}, err
 	}
 	spec, _ := json.Marshal(s)
 	cmd := exec.CommandContext(ctx, exe)
@@ -70,23 +105,20 @@ func runChild(ctx context.Context, b *bench, s childSpec) (batchStats, error) {
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return batchStats{}, fmt.Errorf("%s: child process: %w", name, err)
+		return childResult{}, fmt.Errorf("%s: child process: %w", name, err)
 	}
 	var r childResult
 	if err := json.Unmarshal(bytes.TrimSpace(out), &r); err != nil {
-		return batchStats{}, fmt.Errorf("%s: child process output %q: %w", name, out, err)
-	}
-	st := batchStats{
-		jobs: r.Jobs, elapsed: r.Elapsed, rate: r.Rate, rssMiB: r.RSSMiB, baseMiB: r.BaseMiB, hwmMiB: r.HWMMiB,
-		pluginMiB: r.PlugMiB, cpuPerJob: r.CPUPerJob, plugCPUJob: r.PlugCPUPerJob, failed: r.Failed,
+		return childResult{}, fmt.Errorf("%s: child process output %q: %w", name, out, err)
 	}
 	if r.Err != "" {
-		return st, fmt.Errorf("%s", r.Err)
+		return r, fmt.Errorf("%s", r.Err)
 	}
-	return st, nil
+	return r, nil
 }
 
-// batchChild runs the batch case in spec and prints its childResult.
+// batchChild runs the case in spec (a batch, a no-plugin pipeline run or a
+// latency case) and prints its childResult.
 func batchChild(spec string) int {
 	var s childSpec
 	if err := json.Unmarshal([]byte(spec), &s); err != nil {
@@ -98,20 +130,32 @@ func batchChild(spec string) int {
 		logOut = os.Stderr
 	}
 	b := &bench{dir: s.Dir, noopPath: s.NoopPath, concurrency: s.Concurrency, verbose: s.Verbose, events: s.Events,
+		rate: s.Rate, duration: s.Duration, floorDuration: s.Duration,
 		log: slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	var (
+		r   childResult
 		st  batchStats
 		err error
 	)
-	if s.Floor {
+	ctx := context.Background()
+	switch {
+	case s.Latency:
+		var l latencyStats
+		if s.Floor {
+			if err = prepareFloor(b, s); err == nil {
+				l, err = floorPipelineLatency(ctx, b, s.Rep)
+			}
+		} else {
+			l, err = runLatency(ctx, b, s.Rep)
+		}
+		r.Lat = latencyResult{Sent: l.sent, Received: l.received, P50: l.p50, P99: l.p99, P999: l.p999, Max: l.max, Achieved: l.achievedRate}
+	case s.Floor:
 		st, err = floorChild(b, s)
-	} else {
-		st, err = runBatch(context.Background(), b, s.Name, s.Subject, s.Events, s.Want, s.Profile)
+	default:
+		st, err = runBatch(ctx, b, s.Name, s.Subject, s.Events, s.Want, s.Profile)
 	}
-	r := childResult{
-		Jobs: st.jobs, Elapsed: st.elapsed, Rate: st.rate, RSSMiB: st.rssMiB, BaseMiB: st.baseMiB, HWMMiB: st.hwmMiB,
-		PlugMiB: st.pluginMiB, CPUPerJob: st.cpuPerJob, PlugCPUPerJob: st.plugCPUJob, Failed: st.failed,
-	}
+	r.Jobs, r.Elapsed, r.Rate, r.RSSMiB, r.BaseMiB, r.HWMMiB = st.jobs, st.elapsed, st.rate, st.rssMiB, st.baseMiB, st.hwmMiB
+	r.PlugMiB, r.CPUPerJob, r.PlugCPUPerJob, r.Failed = st.pluginMiB, st.cpuPerJob, st.plugCPUJob, st.failed
 	if err != nil {
 		r.Err = err.Error()
 	}
@@ -124,16 +168,26 @@ func batchChild(spec string) int {
 // process: the bench job's template and the GC target from the same
 // configuration the engine loads (server.gogc, which engine.Start applies).
 func floorChild(b *bench, s childSpec) (batchStats, error) {
+	if err := prepareFloor(b, s); err != nil {
+		return batchStats{}, err
+	}
+	rate, cpu, err := floorPipeline(context.Background(), b, s.Name, s.Profile)
+	return batchStats{jobs: s.Events, rate: rate, cpuPerJob: cpu}, err
+}
+
+// prepareFloor readies this child process for the no-plugin pipeline: the
+// bench job's template, and the GC target from the configuration the engine
+// loads (server.gogc, which engine.Start applies).
+func prepareFloor(b *bench, s childSpec) error {
 	path, err := writeConfig(b, b.tempDir(s.Name+"-config"))
 	if err != nil {
-		return batchStats{}, err
+		return err
 	}
 	cfg, cat, err := engine.Load(path, []string{})
 	if err != nil {
-		return batchStats{}, err
+		return err
 	}
 	engine.ApplyGC(cfg.Server.GOGC, b.log)
 	b.tmpl = cat.Job(throughputEvent).Input
-	rate, cpu, err := floorPipeline(context.Background(), b, s.Name, s.Profile)
-	return batchStats{jobs: s.Events, rate: rate, cpuPerJob: cpu}, err
+	return nil
 }

@@ -48,7 +48,7 @@ func floorRep(ctx context.Context, b *bench, i int, fl *floorSamples, fail func(
 		progress("  %.0f jobs/s", rate)
 	}
 	progress("floor %d/%d: pipeline without plugin at %d/s for %v", i+1, b.reps, b.rate, b.floorDuration)
-	if l, err := floorPipelineLatency(ctx, b, i); err != nil {
+	if l, err := runLatencyProc(ctx, b, i, true); err != nil {
 		fail("floor pipeline latency", err)
 	} else {
 		fl.pipeP50, fl.pipeP99, fl.pipeP999 = append(fl.pipeP50, ms(l.p50)), append(fl.pipeP99, ms(l.p99)), append(fl.pipeP999, ms(l.p999))

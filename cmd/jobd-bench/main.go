@@ -275,7 +275,7 @@ func run(b *bench, jsonOut string) int {
 	evalNS, evalMNS, pipe, pipeCPU, pipeP50, pipeP99, pipeP999 := fl.evalNS, fl.evalMNS, fl.pipe, fl.pipeCPU, fl.pipeP50, fl.pipeP99, fl.pipeP999
 	for i := 0; i < b.reps && b.runs("latency"); i++ {
 		progress("engine %d/%d: latency at %d/s for %v", i+1, b.reps, b.rate, b.duration)
-		l, err := runLatency(ctx, b, i)
+		l, err := runLatencyProc(ctx, b, i, false)
 		if err != nil {
 			fail("engine latency", err)
 			continue
