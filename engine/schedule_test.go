@@ -282,7 +282,7 @@ func TestRescheduleAndPauseLeaveNoStrayRun(t *testing.T) {
 }
 
 // Finished events do not pile up in JOBD_EVENTS either: a purge at start and
-// every PurgeEvery removes what was acknowledged, and nothing else.
+// every streams.PurgeEvery removes what was acknowledged, and nothing else.
 func TestFinishedEventsArePurged(t *testing.T) {
 	en := newEnv(t, workJob)
 	for range 3 {
@@ -313,9 +313,9 @@ input = {mode = "ok", sleep_ms = 7000}
 	events := func() uint64 { return natstest.Msgs(t, en.js, streams.Events) }
 	en.publish("events.work", `{"mode":"ok"}`)
 	en.publish("events.slow", `{}`)
-	// Within one PurgeEvery the finished first event goes; the second stays
+	// Within one streams.PurgeEvery the finished first event goes; the second stays
 	// while its run sleeps.
-	deadline := time.Now().Add(runner.PurgeEvery + 1500*time.Millisecond)
+	deadline := time.Now().Add(streams.PurgeEvery + 1500*time.Millisecond)
 	for events() != 1 {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d events stored, want 1 (the one in flight)", events())
@@ -340,7 +340,7 @@ func TestFinishedRunsArePurged(t *testing.T) {
 	en.waitCalls(3, 10*time.Second)
 	runs := func() uint64 { return natstest.Msgs(t, en.js, streams.Runs) }
 	// The three runs went through the stream (a purge may already have
-	// removed them: one runs every PurgeEvery).
+	// removed them: one runs every streams.PurgeEvery).
 	st, err := en.js.Stream(context.Background(), streams.Runs)
 	if err != nil {
 		t.Fatal(err)
@@ -349,7 +349,7 @@ func TestFinishedRunsArePurged(t *testing.T) {
 		t.Fatalf("runs stream: %+v %v, want 3 runs stored", info, err)
 	}
 	time.Sleep(500 * time.Millisecond) // the acks
-	en.restart()                       // a purge runs at start, then every PurgeEvery
+	en.restart()                       // a purge runs at start, then every streams.PurgeEvery
 	deadline := time.Now().Add(5 * time.Second)
 	for runs() != 0 {
 		if time.Now().After(deadline) {

@@ -100,15 +100,14 @@ func floorStreamConfig(name, subjects string) jetstream.StreamConfig {
 	}
 }
 
-// purgeAcked does what the engine does for JOBD_EVENTS: every
-// runner.PurgeEvery until ctx ends, it purges the stream below the
-// consumer's ack floor.
+// purgeAcked does what the engine does for JOBD_EVENTS (streams.Purger,
+// every streams.PurgeEvery) until ctx ends.
 func purgeAcked(ctx context.Context, js jetstream.JetStream, stream, consumer string) {
-	t := time.NewTicker(runner.PurgeEvery)
+	t := time.NewTicker(streams.PurgeEvery)
 	defer t.Stop()
-	var done uint64
+	p := &streams.Purger{Stream: stream, Consumer: consumer}
 	for {
-		done, _ = streams.PurgeAcked(ctx, js, stream, consumer, done)
+		_ = p.Purge(ctx, js, time.Now())
 		select {
 		case <-ctx.Done():
 			return

@@ -146,38 +146,25 @@ func (r *Runner) Start(ctx context.Context) error {
 	return nil
 }
 
-// PurgeEvery is how often the events and runs every replica has finished
-// are removed from JOBD_EVENTS and JOBD_RUNS. A purge holds the stream
-// while it removes what is below the floor, so new events wait behind it:
-// at 5 s, each purge (25,000 events at 5,000/s) showed as a burst of late
-// results, and 1 s gave a lower p99 in five runs of five (make bench, at
-// the same CPU per job).
-const PurgeEvery = time.Second
-
 // purgeLoop removes from JOBD_EVENTS and JOBD_RUNS, now and every
-// PurgeEvery, the messages below their consumer's ack floor: the streams
-// keep messages by limits, so an ack costs no per-message delete, and the
-// floor says which are finished. Every replica does it; a purge is
-// idempotent.
+// streams.PurgeEvery, the messages below their consumer's ack floor (see
+// streams.Purger). Every replica does it; a purge is idempotent.
 func (r *Runner) purgeLoop() {
 	defer r.wg.Done()
-	t := time.NewTicker(PurgeEvery)
+	t := time.NewTicker(streams.PurgeEvery)
 	defer t.Stop()
-	type target struct {
-		stream, consumer string
-		done             uint64 // the floor purged up to
-	}
-	targets := []*target{{stream: streams.Runs, consumer: streams.RunsConsumer}}
+	purgers := []*streams.Purger{{Stream: streams.Runs, Consumer: streams.RunsConsumer}}
 	if len(r.o.Catalog.Subjects()) > 0 {
-		targets = append(targets, &target{stream: streams.Events, consumer: streams.EventsConsumer})
+		purgers = append(purgers, &streams.Purger{Stream: streams.Events, Consumer: streams.EventsConsumer})
 	}
 	for {
-		for _, tg := range targets {
-			floor, err := r.purgeFinished(tg.stream, tg.consumer, tg.done)
+		for _, p := range purgers {
+			ctx, cancel := context.WithTimeout(r.ctx, storeTimeout)
+			err := p.Purge(ctx, r.o.JS, time.Now())
+			cancel()
 			if err != nil && r.ctx.Err() == nil {
-				r.log.Warn("purge finished messages", "stream", tg.stream, "error", err)
+				r.log.Warn("purge finished messages", "stream", p.Stream, "error", err)
 			}
-			tg.done = floor
 		}
 		select {
 		case <-r.ctx.Done():
@@ -185,14 +172,6 @@ func (r *Runner) purgeLoop() {
 		case <-t.C:
 		}
 	}
-}
-
-// purgeFinished purges stream below its consumer's ack floor when the floor
-// passed done, and returns the floor purged up to.
-func (r *Runner) purgeFinished(stream, consumer string, done uint64) (uint64, error) {
-	ctx, cancel := context.WithTimeout(r.ctx, storeTimeout)
-	defer cancel()
-	return streams.PurgeAcked(ctx, r.o.JS, stream, consumer, done)
 }
 
 func (r *Runner) consumeError(_ jetstream.ConsumeContext, err error) {

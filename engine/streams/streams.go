@@ -170,30 +170,61 @@ func Ensure(ctx context.Context, js jetstream.JetStream, o Options) error {
 	return nil
 }
 
-// PurgeAcked purges stream below its consumer's ack floor when the floor is
-// past done (the floor of the previous purge), and returns the floor purged
-// up to. The streams jobd consumes keep messages by limits, so an ack costs
-// no per-message delete; this removes what every replica finished, in bulk.
-// A purge is idempotent.
-func PurgeAcked(ctx context.Context, js jetstream.JetStream, stream, consumer string, done uint64) (uint64, error) {
-	c, err := js.Consumer(ctx, stream, consumer)
+// When a Purger purges. A purge holds its stream while it removes what is
+// below the floor, so new messages wait behind it; whole file-store blocks
+// go at once, but messages in a partly finished block are removed one by
+// one (a tombstone each).
+//   - While fewer than PurgeSmall finished messages wait, it purges at every
+//     call (PurgeEvery): each purge stays short. At 5,000 events/s, purging
+//     every 5 s showed as a burst of late results after each purge (25,000
+//     events, 3-17 ms); every second gave a lower p99 in eight paired runs
+//     of eight.
+//   - With more waiting, it lets them gather for up to PurgeWait, so that
+//     most of a purge is whole blocks: at ~30,000 events/s, purging every
+//     second cost 2-5 µs more CPU per event than every 5 s (make bench's
+//     throughput case, five pairs of five).
+const (
+	PurgeEvery = time.Second
+	PurgeWait  = 5 * time.Second
+	PurgeSmall = 10_000
+)
+
+// Purger removes from Stream what its durable Consumer has acknowledged:
+// the streams jobd consumes keep messages by limits, so an ack costs no
+// per-message delete, and the consumer's ack floor says what every replica
+// finished. A purge is idempotent. Call Purge every PurgeEvery.
+type Purger struct {
+	Stream, Consumer string
+
+	done uint64    // the floor purged up to
+	last time.Time // when (at first, the first call)
+}
+
+// Purge purges below the consumer's ack floor when it is time to (see
+// PurgeSmall).
+func (p *Purger) Purge(ctx context.Context, js jetstream.JetStream, now time.Time) error {
+	c, err := js.Consumer(ctx, p.Stream, p.Consumer)
 	if err != nil {
-		return done, err
+		return err
 	}
 	info, err := c.Info(ctx)
 	if err != nil {
-		return done, err
+		return err
+	}
+	if p.last.IsZero() {
+		p.last = now // a large backlog at start waits too
 	}
 	floor := info.AckFloor.Stream
-	if floor <= done {
-		return done, nil
+	if floor <= p.done || floor-p.done >= PurgeSmall && now.Sub(p.last) < PurgeWait {
+		return nil
 	}
-	st, err := js.Stream(ctx, stream)
+	st, err := js.Stream(ctx, p.Stream)
 	if err != nil {
-		return done, err
+		return err
 	}
 	if err := st.Purge(ctx, jetstream.WithPurgeSequence(floor+1)); err != nil {
-		return done, err
+		return err
 	}
-	return floor, nil
+	p.done, p.last = floor, now
+	return nil
 }

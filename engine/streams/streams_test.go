@@ -99,3 +99,96 @@ func TestEventsRetention(t *testing.T) {
 		t.Errorf("old JOBD_EVENTS retention = %v, want it kept as work queue", r)
 	}
 }
+
+// A Purger removes what the consumer acknowledged, and nothing after it: at
+// every call while few finished messages wait, and a large backlog only once
+// PurgeWait has passed since the last purge, so it goes mostly in whole
+// blocks.
+func TestPurgerRemovesAcknowledged(t *testing.T) {
+	s := natstest.Start(t)
+	ctx := context.Background()
+	if err := streams.Ensure(ctx, s.JS, streams.Options{Subjects: []string{"events.>"}, Replicas: 1, ResultsMaxAge: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	total := streams.PurgeSmall + 2000
+	for i := range total {
+		if _, err := s.JS.PublishAsync("events.x", []byte(`{}`)); err != nil {
+			t.Fatalf("publish %d: %v", i, err)
+		}
+	}
+	select {
+	case <-s.JS.PublishAsyncComplete():
+	case <-time.After(30 * time.Second):
+		t.Fatal("publishing did not complete")
+	}
+	cons, err := s.JS.Consumer(ctx, streams.Events, streams.EventsConsumer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// ack takes the next n messages and acknowledges them, then waits for
+	// the consumer's ack floor to reach them.
+	acked := uint64(0)
+	ack := func(n int) {
+		t.Helper()
+		for n > 0 {
+			batch, err := cons.Fetch(min(n, 1000), jetstream.FetchMaxWait(5*time.Second))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for m := range batch.Messages() {
+				if err := m.Ack(); err != nil {
+					t.Fatal(err)
+				}
+				acked++
+				n--
+			}
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			info, err := cons.Info(ctx)
+			if err == nil && info.AckFloor.Stream >= acked {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("ack floor did not reach %d: %+v %v", acked, info, err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	first := func() uint64 {
+		t.Helper()
+		st, err := s.JS.Stream(ctx, streams.Events)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := st.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return info.State.FirstSeq
+	}
+
+	p := &streams.Purger{Stream: streams.Events, Consumer: streams.EventsConsumer}
+	now := time.Now()
+	ack(3)
+	if err := p.Purge(ctx, s.JS, now); err != nil {
+		t.Fatal(err)
+	}
+	if got := first(); got != 4 {
+		t.Fatalf("after acking 3 and a purge, the first event is %d, want 4", got)
+	}
+
+	ack(streams.PurgeSmall + 500)
+	if err := p.Purge(ctx, s.JS, now.Add(streams.PurgeEvery)); err != nil {
+		t.Fatal(err)
+	}
+	if got := first(); got != 4 {
+		t.Fatalf("a backlog of %d purged %v after the last purge (first event %d): it should wait for %v", streams.PurgeSmall+500, streams.PurgeEvery, got, streams.PurgeWait)
+	}
+	if err := p.Purge(ctx, s.JS, now.Add(streams.PurgeWait)); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := first(), acked+1; got != want {
+		t.Fatalf("after %v, the first event is %d, want %d (everything acknowledged gone, nothing else)", streams.PurgeWait, got, want)
+	}
+}
