@@ -156,28 +156,24 @@ func (p *Plugin) Submit(jobs []Job, done func(idx int, r Result)) {
 	}
 }
 
-// send sends a batch of jobs as one message, or as several when it is
-// larger than protocol.BatchBytes. The caller holds sendMu.
+// send sends a batch of jobs as one message, or as several of at most
+// protocol.BatchBytes each (a larger job alone). The caller holds sendMu.
 func (p *Plugin) send(req *pluginpb.ExecuteRequest) error {
-	size := 0
-	for _, j := range req.Jobs {
-		size += jobBytes(j)
+	start, size := 0, 0
+	for i, j := range req.Jobs {
+		n := jobBytes(j)
+		if i > start && size+n > protocol.BatchBytes {
+			if err := p.stream.Send(&pluginpb.ExecuteRequest{Jobs: req.Jobs[start:i]}); err != nil {
+				return err
+			}
+			start, size = i, 0
+		}
+		size += n
 	}
-	if size <= protocol.BatchBytes {
+	if start == 0 {
 		return p.stream.Send(req)
 	}
-	for jobs := req.Jobs; len(jobs) > 0; {
-		n, size := 1, jobBytes(jobs[0])
-		for n < len(jobs) && size+jobBytes(jobs[n]) <= protocol.BatchBytes {
-			size += jobBytes(jobs[n])
-			n++
-		}
-		if err := p.stream.Send(&pluginpb.ExecuteRequest{Jobs: jobs[:n]}); err != nil {
-			return err
-		}
-		jobs = jobs[n:]
-	}
-	return nil
+	return p.stream.Send(&pluginpb.ExecuteRequest{Jobs: req.Jobs[start:]})
 }
 
 // jobBytes is about what a job takes in a message: its variable fields and
