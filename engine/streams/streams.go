@@ -203,14 +203,13 @@ type Purger struct {
 // Purge purges below the consumer's ack floor when it is time to (see
 // PurgeSmall).
 func (p *Purger) Purge(ctx context.Context, js jetstream.JetStream, now time.Time) error {
+	// One request a call while there is nothing to purge: looking the
+	// consumer up fetches its state, ack floor included.
 	c, err := js.Consumer(ctx, p.Stream, p.Consumer)
 	if err != nil {
 		return err
 	}
-	info, err := c.Info(ctx)
-	if err != nil {
-		return err
-	}
+	info := c.CachedInfo()
 	if p.last.IsZero() {
 		p.last = now // a large backlog at start waits too
 	}
