@@ -6,7 +6,6 @@ import (
 	"time"
 
 	goplugin "github.com/hashicorp/go-plugin"
-	"google.golang.org/grpc"
 
 	"github.com/jobd-dev/jobd/sdk/internal/pluginpb"
 	"github.com/jobd-dev/jobd/sdk/internal/protocol"
@@ -68,8 +67,6 @@ func serveConfig(p Plugin) *goplugin.ServeConfig {
 				},
 			},
 		},
-		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
-			return goplugin.DefaultGRPCServer(append(opts, protocol.ServerOptions()...))
-		},
+		GRPCServer: protocol.GRPCServer,
 	}
 }

@@ -234,11 +234,9 @@ func (h *Harness) serve(p sdk.Plugin) error {
 		}},
 		// The same connection settings as a plugin served by sdk.Serve and
 		// jobd's side of it (codec, buffers, windows).
-		GRPCServer: func(o []grpc.ServerOption) *grpc.Server {
-			return goplugin.DefaultGRPCServer(append(o, protocol.ServerOptions()...))
-		},
-		Logger: quiet,
-		Test:   &goplugin.ServeTestConfig{Context: ctx, ReattachConfigCh: reattach, CloseCh: stopped},
+		GRPCServer: protocol.GRPCServer,
+		Logger:     quiet,
+		Test:       &goplugin.ServeTestConfig{Context: ctx, ReattachConfigCh: reattach, CloseCh: stopped},
 	})
 	var rc *goplugin.ReattachConfig
 	select {

@@ -3,6 +3,7 @@ package protocol
 import (
 	"math"
 
+	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/experimental"
 )
@@ -65,4 +66,10 @@ func DialOptions() []grpc.DialOption {
 		grpc.WithReadBufferSize(socketBufs),
 		grpc.WithWriteBufferSize(socketBufs),
 	}
+}
+
+// GRPCServer is go-plugin's default gRPC server with ServerOptions: what a
+// plugin serves on (sdk.Serve, and sdk/sdktest in a test's process).
+func GRPCServer(opts []grpc.ServerOption) *grpc.Server {
+	return goplugin.DefaultGRPCServer(append(opts, ServerOptions()...))
 }
