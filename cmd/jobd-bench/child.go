@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"runtime"
 	"time"
 
 	"github.com/jobd-dev/jobd/engine"
@@ -42,6 +43,7 @@ type childResult struct {
 	Jobs                                   int
 	Elapsed, CPUPerJob, PlugCPUPerJob      time.Duration
 	Rate, RSSMiB, BaseMiB, HWMMiB, PlugMiB float64
+	Allocs, AllocBytes                     float64
 	Failed                                 int
 	Lat                                    latencyResult
 	Err                                    string
@@ -63,17 +65,18 @@ func runBatchProc(ctx context.Context, b *bench, name, subject string, events, w
 	return batchStats{
 		jobs: r.Jobs, elapsed: r.Elapsed, rate: r.Rate, rssMiB: r.RSSMiB, baseMiB: r.BaseMiB, hwmMiB: r.HWMMiB,
 		pluginMiB: r.PlugMiB, cpuPerJob: r.CPUPerJob, plugCPUJob: r.PlugCPUPerJob, failed: r.Failed,
+		allocs: r.Allocs, allocBytes: r.AllocBytes,
 	}, err
 }
 
-// runFloorProc runs floorPipeline in a child process: its rate and CPU per
-// job.
-func runFloorProc(ctx context.Context, b *bench, rep int, profile string) (float64, time.Duration, error) {
+// runFloorProc runs floorPipeline in a child process: its rate, CPU and
+// allocations per job.
+func runFloorProc(ctx context.Context, b *bench, rep int, profile string) (batchStats, error) {
 	r, err := runChild(ctx, b, childSpec{
 		Dir: b.dir, NoopPath: b.noopPath, Name: fmt.Sprintf("floor-pipe-%d", rep), Profile: profile,
 		Events: b.events, Verbose: b.verbose, Floor: true,
 	})
-	return r.Rate, r.CPUPerJob, err
+	return batchStats{jobs: r.Jobs, rate: r.Rate, cpuPerJob: r.CPUPerJob, allocs: r.Allocs, allocBytes: r.AllocBytes}, err
 }
 
 // runLatencyProc runs a latency case in a child process: the engine's
@@ -125,6 +128,9 @@ func batchChild(spec string) int {
 		fmt.Fprintln(os.Stderr, "jobd-bench child:", err)
 		return 2
 	}
+	if s.Profile != "" {
+		runtime.MemProfileRate = 16 << 10 // for the allocation profile (writeAllocs)
+	}
 	var logOut io.Writer = io.Discard
 	if s.Verbose {
 		logOut = os.Stderr
@@ -156,6 +162,7 @@ func batchChild(spec string) int {
 	}
 	r.Jobs, r.Elapsed, r.Rate, r.RSSMiB, r.BaseMiB, r.HWMMiB = st.jobs, st.elapsed, st.rate, st.rssMiB, st.baseMiB, st.hwmMiB
 	r.PlugMiB, r.CPUPerJob, r.PlugCPUPerJob, r.Failed = st.pluginMiB, st.cpuPerJob, st.plugCPUJob, st.failed
+	r.Allocs, r.AllocBytes = st.allocs, st.allocBytes
 	if err != nil {
 		r.Err = err.Error()
 	}
@@ -171,8 +178,7 @@ func floorChild(b *bench, s childSpec) (batchStats, error) {
 	if err := prepareFloor(b, s); err != nil {
 		return batchStats{}, err
 	}
-	rate, cpu, err := floorPipeline(context.Background(), b, s.Name, s.Profile)
-	return batchStats{jobs: s.Events, rate: rate, cpuPerJob: cpu}, err
+	return floorPipeline(context.Background(), b, s.Name, s.Profile)
 }
 
 // prepareFloor readies this child process for the no-plugin pipeline: the

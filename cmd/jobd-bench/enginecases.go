@@ -135,7 +135,10 @@ type batchStats struct {
 	pluginMiB  float64 // peak VmRSS of the plugin process
 	cpuPerJob  time.Duration
 	plugCPUJob time.Duration
-	failed     int
+	// allocs and allocBytes are heap allocations per job in this process
+	// (engine + NATS server + harness polling).
+	allocs, allocBytes float64
+	failed             int
 }
 
 // errNotYet marks a poll that found too few results.
@@ -168,12 +171,17 @@ func runBatch(ctx context.Context, b *bench, name, subject string, events, want 
 	hwm := resetHWM()
 	mem := startMemSampler()
 	cpu0 := selfCPU()
+	ao0, ab0 := heapAllocs()
 	if profile != "" {
 		stop, err := startProfile(profile)
 		if err != nil {
 			return st, err
 		}
 		defer stop()
+		if err := writeAllocs(profile + ".allocs0"); err != nil {
+			return st, err
+		}
+		defer func() { _ = writeAllocs(profile + ".allocs") }()
 	}
 	if err := r.start(ctx); err != nil {
 		mem.done()
@@ -223,6 +231,7 @@ func runBatch(ctx context.Context, b *bench, name, subject string, events, want 
 		time.Sleep(10 * time.Millisecond)
 	}
 	cpu1 := selfCPU()
+	ao1, ab1 := heapAllocs()
 	var plugCPU1 int64
 	for _, k := range kids {
 		plugCPU1 += cpuTicks(k)
@@ -252,6 +261,7 @@ func runBatch(ctx context.Context, b *bench, name, subject string, events, want 
 	st.rate = perSecond(count, st.elapsed)
 	st.cpuPerJob = (cpu1 - cpu0) / time.Duration(count)
 	st.plugCPUJob = time.Duration(plugCPU1-plugCPU0) * 10 * time.Millisecond / time.Duration(count)
+	st.allocs, st.allocBytes = allocsPerJob(ao0, ab0, ao1, ab1, count)
 	if failed > 0 {
 		return st, fmt.Errorf("%s: %d failure reports", name, failed)
 	}
@@ -270,6 +280,18 @@ func runLatency(ctx context.Context, b *bench, rep int) (latencyStats, error) {
 		return latencyStats{}, err
 	}
 	return measureLatency(ctx, b, r.srv.nc, latencySubject, streams.ResultSubjectPrefix+latencyEvent, b.duration)
+}
+
+// writeAllocs writes this process's allocation profile (since it started)
+// to path; the difference of two is what happened between them
+// (go tool pprof -sample_index=alloc_objects -diff_base FILE.allocs0 FILE.allocs).
+func writeAllocs(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return pprof.Lookup("allocs").WriteTo(f, 0)
 }
 
 // startProfile starts a CPU profile of this process into path.

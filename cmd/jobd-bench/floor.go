@@ -440,19 +440,20 @@ func setupPipeline(ctx context.Context, b *bench, name string) (*server, jetstre
 
 // floorPipeline runs the no-plugin pipeline over events published in
 // advance: jobs/s from the first message to the last ack, and the CPU time
-// of this process (the pipeline and the NATS server) per job. It runs in a
+// and heap allocations of this process (the pipeline and the NATS server)
+// per job. It runs in a
 // child process (runFloorProc), prepared as an engine repetition is.
 //
 // With profile set, it writes a CPU profile of the run there.
-func floorPipeline(ctx context.Context, b *bench, name string, profile string) (float64, time.Duration, error) {
+func floorPipeline(ctx context.Context, b *bench, name string, profile string) (batchStats, error) {
 	srv, c, err := setupPipeline(ctx, b, name)
 	if err != nil {
-		return 0, 0, err
+		return batchStats{}, err
 	}
 	defer srv.close()
 	n := b.events
 	if _, err := publishAll(ctx, srv.js, "bench.events.x", n); err != nil {
-		return 0, 0, err
+		return batchStats{}, err
 	}
 	// As before an engine repetition (runBatch): start from live memory,
 	// with the events' blocks no longer cached.
@@ -461,30 +462,38 @@ func floorPipeline(ctx context.Context, b *bench, name string, profile string) (
 	if profile != "" {
 		stop, err := startProfile(profile)
 		if err != nil {
-			return 0, 0, err
+			return batchStats{}, err
 		}
 		defer stop()
+		if err := writeAllocs(profile + ".allocs0"); err != nil {
+			return batchStats{}, err
+		}
+		defer func() { _ = writeAllocs(profile + ".allocs") }()
 	}
 	cpu0 := selfCPU()
+	ao0, ab0 := heapAllocs()
 	pctx, stopPurge := context.WithCancel(ctx)
 	defer stopPurge()
 	go purgeAcked(pctx, srv.js, "BENCH_EVENTS", "bench")
 	p := newPipeline(srv.js, b.tmpl, n)
 	cc, err := c.Consume(p.handle, jetstream.PullMaxMessages(512))
 	if err != nil {
-		return 0, 0, err
+		return batchStats{}, err
 	}
 	defer cc.Stop()
 	select {
 	case <-p.done:
 	case <-ctx.Done():
-		return 0, 0, fmt.Errorf("pipeline: %d of %d: %w", p.acked.Load(), n, ctx.Err())
+		return batchStats{}, fmt.Errorf("pipeline: %d of %d: %w", p.acked.Load(), n, ctx.Err())
 	}
-	cpu := (selfCPU() - cpu0) / time.Duration(n)
+	st := batchStats{jobs: n, cpuPerJob: (selfCPU() - cpu0) / time.Duration(n)}
+	ao1, ab1 := heapAllocs()
+	st.allocs, st.allocBytes = allocsPerJob(ao0, ab0, ao1, ab1, n)
 	if e := p.errs.Load(); e > 0 {
-		return 0, 0, fmt.Errorf("pipeline: %d errors", e)
+		return batchStats{}, fmt.Errorf("pipeline: %d errors", e)
 	}
-	return perSecond(n, p.last.Sub(time.Unix(0, p.first.Load()))), cpu, nil
+	st.rate = perSecond(n, p.last.Sub(time.Unix(0, p.first.Load())))
+	return st, nil
 }
 
 // floorPipelineLatency runs the no-plugin pipeline with events published at

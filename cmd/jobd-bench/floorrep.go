@@ -9,6 +9,7 @@ import (
 type floorSamples struct {
 	pub, cons, grpc1, grpc1p50, grpcN, grpcB []float64
 	evalNS, evalMNS, pipe, pipeCPU           []float64
+	pipeAllocs, pipeAllocKB                  []float64
 	pipeP50, pipeP99, pipeP999               []float64
 }
 
@@ -39,12 +40,14 @@ func floorRep(ctx context.Context, b *bench, i int, fl *floorSamples, fail func(
 	if i == 0 && b.cpuProfile != "" {
 		prof = b.cpuProfile + ".floor"
 	}
-	rate, cpu, err := runFloorProc(ctx, b, i, prof)
+	st, err := runFloorProc(ctx, b, i, prof)
+	rate := st.rate
 	if err != nil {
 		fail("floor pipeline", err)
 		rate = 0
 	} else {
-		fl.pipe, fl.pipeCPU = append(fl.pipe, rate), append(fl.pipeCPU, us(cpu))
+		fl.pipe, fl.pipeCPU = append(fl.pipe, rate), append(fl.pipeCPU, us(st.cpuPerJob))
+		fl.pipeAllocs, fl.pipeAllocKB = append(fl.pipeAllocs, st.allocs), append(fl.pipeAllocKB, st.allocBytes/1024)
 		progress("  %.0f jobs/s", rate)
 	}
 	progress("floor %d/%d: pipeline without plugin at %d/s for %v", i+1, b.reps, b.rate, b.floorDuration)

@@ -102,7 +102,7 @@ func main() {
 		quick    = flag.Bool("quick", false, "smoke run: -events 5000 -reps 1 -duration 2s -floor-duration 1s -grpc-ops 200 unless set")
 		cases    = flag.String("cases", "floor,throughput,latency,fanout", "the cases to run (ratios and targets need all of them)")
 		conc     = flag.Int("concurrency", 512, "the no-op plugin's jobs in flight ([plugins.noop] concurrency; jobd's default is 64)")
-		cpuprof  = flag.String("cpuprofile", "", "write a CPU profile of the first engine throughput repetition to this file, of the no-op plugin to FILE.plugin and of the first no-plugin pipeline to FILE.floor (with -sched: of the burst)")
+		cpuprof  = flag.String("cpuprofile", "", "write a CPU profile of the first engine throughput repetition to this file, of the no-op plugin to FILE.plugin and of the first no-plugin pipeline to FILE.floor, with allocation profiles before and after each to FILE.allocs0 and FILE.allocs, FILE.floor.allocs0 and FILE.floor.allocs (with -sched: of the burst)")
 		jsonOut  = flag.String("json", "bench.json", "write the results as JSON to this file (\"\" for none)")
 		keep     = flag.Bool("keep", false, "keep the temporary folder")
 		verbose  = flag.Bool("v", false, "log the engine's warnings and errors to stderr")
@@ -235,6 +235,7 @@ func run(b *bench, jsonOut string) int {
 	var (
 		fl                                               floorSamples
 		thr, rss, rssBase, hwm, plugRSS, cpuJob, plugCPU []float64
+		allocs, allocKB                                  []float64
 		pairs                                            []float64 // engine throughput over the pipeline's, per repetition
 		latP50, latP99, latP999, latMax, latRate         []float64
 		fan                                              []float64
@@ -266,6 +267,7 @@ func run(b *bench, jsonOut string) int {
 			hwm = append(hwm, st.hwmMiB)
 		}
 		cpuJob, plugCPU = append(cpuJob, us(st.cpuPerJob)), append(plugCPU, us(st.plugCPUJob))
+		allocs, allocKB = append(allocs, st.allocs), append(allocKB, st.allocBytes/1024)
 		progress("  %.0f jobs/s, peak RSS %.0f MiB", st.rate, st.rssMiB)
 		if floorRate > 0 {
 			pairs = append(pairs, st.rate/floorRate)
@@ -313,6 +315,8 @@ func run(b *bench, jsonOut string) int {
 	F("floor", "seed template evaluation + json.Marshal", "µs", scale(evalMNS, 1e-3), "")
 	F("floor", "pipeline, no plugin: consume+eval+record+ack", "jobs/s", pipe, "written in the harness; a fresh child process, prepared as the engine's")
 	fPipeCPU := F("floor", "pipeline, no plugin: CPU per job", "µs", pipeCPU, "pipeline + NATS server, one process")
+	F("floor", "pipeline, no plugin: heap allocations per job", "allocs", fl.pipeAllocs, "pipeline + NATS server (runtime/metrics)")
+	F("floor", "pipeline, no plugin: heap bytes per job", "KiB", fl.pipeAllocKB, "")
 	fPipe50 := F("floor", fmt.Sprintf("pipeline, no plugin, at %d/s: p50", b.rate), "ms", pipeP50, "")
 	fPipe99 := F("floor", fmt.Sprintf("pipeline, no plugin, at %d/s: p99", b.rate), "ms", pipeP99, "")
 	F("floor", fmt.Sprintf("pipeline, no plugin, at %d/s: p99.9", b.rate), "ms", pipeP999, "")
@@ -323,6 +327,8 @@ func run(b *bench, jsonOut string) int {
 	F("engine", "throughput: peak RSS of the plugin process", "MiB", plugRSS, "")
 	fCPU := F("engine", "throughput: CPU per job, jobd process", "µs", cpuJob, "engine + NATS server + harness polling, one child process")
 	fPlugCPU := F("engine", "throughput: CPU per job, plugin process", "µs", plugCPU, "10 ms tick resolution")
+	F("engine", "throughput: heap allocations per job, jobd process", "allocs", allocs, "engine + NATS server + harness polling (runtime/metrics)")
+	F("engine", "throughput: heap bytes per job, jobd process", "KiB", allocKB, "")
 	fL50 := F("engine", fmt.Sprintf("latency at %d/s: p50", b.rate), "ms", latP50, "publish → result received")
 	fL99 := F("engine", fmt.Sprintf("latency at %d/s: p99", b.rate), "ms", latP99, "")
 	F("engine", fmt.Sprintf("latency at %d/s: p99.9", b.rate), "ms", latP999, "")

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
@@ -87,6 +88,23 @@ func selfCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// heapAllocs returns how many heap objects and bytes this process has
+// allocated so far (runtime/metrics, without stopping the world).
+func heapAllocs() (objects, bytes uint64) {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:objects"}, {Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64(), s[1].Value.Uint64()
+}
+
+// allocsPerJob is the allocation count and bytes between two heapAllocs
+// readings, per job.
+func allocsPerJob(o0, b0, o1, b1 uint64, jobs int) (objects, bytes float64) {
+	if jobs <= 0 {
+		return 0, 0
+	}
+	return float64(o1-o0) / float64(jobs), float64(b1-b0) / float64(jobs)
 }
 
 // memSampler samples this process's VmRSS and its children's (the plugin's)
