@@ -22,6 +22,7 @@ import (
 	"github.com/jobd-dev/jobd/engine/broker"
 	"github.com/jobd-dev/jobd/engine/config"
 	"github.com/jobd-dev/jobd/engine/piping"
+	"github.com/jobd-dev/jobd/engine/publish"
 	"github.com/jobd-dev/jobd/engine/runner"
 	"github.com/jobd-dev/jobd/engine/streams"
 	"github.com/jobd-dev/jobd/sdk/host"
@@ -319,30 +320,29 @@ func floorEval(b *bench) (evalNS, evalMarshalNS float64, err error) {
 
 // pipeline is the engine's path without a plugin, written in the harness:
 // consume an event, decode it, derive a run id, evaluate the template,
-// encode a runner.Result, publish it (async, with a Nats-Msg-Id, as the
-// engine records results) and ack the event once the result is stored.
+// encode a runner.Result, publish it (with the engine's publisher and a
+// Nats-Msg-Id, as the engine records results) and ack the event once the
+// result is stored.
 type pipeline struct {
-	js      jetstream.JetStream
-	tmpl    *piping.Template
-	waiting chan pend
-	acked   atomic.Int64
-	first   atomic.Int64 // unix nanos of the first message
-	target  int64
-	done    chan struct{}
-	last    time.Time
-	errs    atomic.Int64
+	pub    *publish.Publisher
+	tmpl   *piping.Template
+	acked  atomic.Int64
+	first  atomic.Int64 // unix nanos of the first message
+	target int64
+	done   chan struct{}
+	last   time.Time
+	errs   atomic.Int64
 }
 
-type pend struct {
-	fut jetstream.PubAckFuture
-	msg jetstream.Msg
+func newPipeline(nc *nats.Conn, tmpl *piping.Template, target int) (*pipeline, error) {
+	pub, err := publish.New(nc, publish.Options{Timeout: runner.PublishTimeout})
+	if err != nil {
+		return nil, err
+	}
+	return &pipeline{pub: pub, tmpl: tmpl, target: int64(target), done: make(chan struct{})}, nil
 }
 
-func newPipeline(js jetstream.JetStream, tmpl *piping.Template, target int) *pipeline {
-	p := &pipeline{js: js, tmpl: tmpl, waiting: make(chan pend, 16384), target: int64(target), done: make(chan struct{})}
-	go p.wait()
-	return p
-}
+func (p *pipeline) close() { p.pub.Close(context.Background()) }
 
 func (p *pipeline) handle(m jetstream.Msg) {
 	now := time.Now()
@@ -387,29 +387,18 @@ func (p *pipeline) handle(m jetstream.Msg) {
 	rm := nats.NewMsg("bench.result.pipeline")
 	rm.Data = body
 	rm.Header.Set(nats.MsgIdHdr, id+"/result")
-	fut, err := p.js.PublishMsgAsync(rm)
-	if err != nil {
-		p.errs.Add(1)
-		_ = m.Nak()
-		return
-	}
-	p.waiting <- pend{fut: fut, msg: m}
-}
-
-func (p *pipeline) wait() {
-	for pd := range p.waiting {
-		select {
-		case <-pd.fut.Ok():
-			_ = pd.msg.Ack()
-		case <-pd.fut.Err():
+	p.pub.Publish(rm, func(err error) {
+		if err != nil {
 			p.errs.Add(1)
-			_ = pd.msg.Nak()
+			_ = m.Nak()
+		} else {
+			_ = m.Ack()
 		}
 		if p.acked.Add(1) == p.target {
 			p.last = time.Now()
 			close(p.done)
 		}
-	}
+	})
 }
 
 // setupPipeline starts a server with an events and a results stream and a
@@ -475,7 +464,11 @@ func floorPipeline(ctx context.Context, b *bench, name string, profile string) (
 	pctx, stopPurge := context.WithCancel(ctx)
 	defer stopPurge()
 	go purgeAcked(pctx, srv.js, "BENCH_EVENTS", "bench")
-	p := newPipeline(srv.js, b.tmpl, n)
+	p, err := newPipeline(srv.nc, b.tmpl, n)
+	if err != nil {
+		return batchStats{}, err
+	}
+	defer p.close()
 	cc, err := c.Consume(p.handle, jetstream.PullMaxMessages(512))
 	if err != nil {
 		return batchStats{}, err
@@ -507,7 +500,11 @@ func floorPipelineLatency(ctx context.Context, b *bench, rep int) (latencyStats,
 	pctx, stopPurge := context.WithCancel(ctx)
 	defer stopPurge()
 	go purgeAcked(pctx, srv.js, "BENCH_EVENTS", "bench")
-	p := newPipeline(srv.js, b.tmpl, -1)
+	p, err := newPipeline(srv.nc, b.tmpl, -1)
+	if err != nil {
+		return latencyStats{}, err
+	}
+	defer p.close()
 	cc, err := c.Consume(p.handle, jetstream.PullMaxMessages(512))
 	if err != nil {
 		return latencyStats{}, err

@@ -306,7 +306,7 @@ func (r *Runner) retry(ru *run, delay time.Duration, info *ErrorInfo) {
 	body, _ := json.Marshal(rec)
 	at := r.o.Now().Add(delay)
 	msg := r.o.Timers.Message(streams.RunsSubjectPrefix+ru.job.Event, ru.runID+"/"+strconv.Itoa(next), at, body)
-	r.pub.publish(msg, func(err error) {
+	r.pub.Publish(msg, func(err error) {
 		if err != nil {
 			r.log.Error("could not store retry; the event will be redelivered", "run_id", ru.runID, "error", err)
 		}
@@ -375,7 +375,7 @@ func (r *Runner) finish(ru *run, dec policy.Decision, res host.Result, info *Err
 		cp := result
 		recorded = &cp
 	}
-	r.pub.publishAll(msgs, func(err error) {
+	publishAll(r.pub, msgs, func(err error) {
 		if err != nil {
 			r.runLog(ru, status).Error("could not record the outcome; the message will be redelivered", "error", err)
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/jobd-dev/jobd/engine/catalog"
 	"github.com/jobd-dev/jobd/engine/jobstore"
 	"github.com/jobd-dev/jobd/engine/metrics"
+	"github.com/jobd-dev/jobd/engine/publish"
 	"github.com/jobd-dev/jobd/engine/streams"
 	"github.com/jobd-dev/jobd/engine/timers"
 	"github.com/jobd-dev/jobd/sdk/host"
@@ -28,6 +29,11 @@ import (
 // runs finishing (jobd stopped or crashed each time) before it is
 // dead-lettered.
 const MaxDeliveriesDefault = 20
+
+// PublishTimeout is how long the runner waits for a stream to acknowledge
+// a result, a failure report, a dead letter or a retry's timer; past it
+// the run's message is redelivered.
+const PublishTimeout = 10 * time.Second
 
 // RunPrepareConcurrency is how many due runs are prepared (job record read
 // and advanced) at once.
@@ -69,7 +75,7 @@ type Options struct {
 type Runner struct {
 	o       Options
 	log     *slog.Logger
-	pub     *publisher
+	pub     *publish.Publisher // set by Start
 	tracker *tracker
 
 	// epoch is the events stream's creation time: part of every run id, so
@@ -106,7 +112,7 @@ func New(o Options) *Runner {
 		o.AckWait = time.Minute
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Runner{o: o, log: o.Logger, pub: newPublisher(o.JS), tracker: newTracker(), ctx: ctx, cancel: cancel,
+	return &Runner{o: o, log: o.Logger, tracker: newTracker(), ctx: ctx, cancel: cancel,
 		runSlots: make(chan struct{}, RunPrepareConcurrency)}
 }
 
@@ -120,6 +126,11 @@ func (r *Runner) Start(ctx context.Context) error {
 	if len(r.o.Catalog.Subjects()) > 0 {
 		sources = append(sources, source{streams.Events, streams.EventsConsumer, r.onEvent})
 	}
+	pub, err := publish.New(r.o.JS.Conn(), publish.Options{Timeout: PublishTimeout})
+	if err != nil {
+		return err
+	}
+	r.pub = pub
 	if len(r.o.Catalog.Subjects()) > 0 {
 		st, err := r.o.JS.Stream(ctx, streams.Events)
 		if err != nil {
@@ -229,7 +240,9 @@ func (r *Runner) Stop(ctx context.Context) {
 		r.log.Warn("stopped with runs in flight; they will be redelivered", "messages", r.tracker.len())
 	}
 	r.cancel()
-	r.pub.close(ctx)
+	if r.pub != nil {
+		r.pub.Close(ctx)
+	}
 	r.wg.Wait()
 }
 
