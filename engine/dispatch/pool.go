@@ -66,9 +66,11 @@ type Pool struct {
 	log   *slog.Logger
 	slots chan struct{}
 
-	mu      sync.Mutex
-	cond    *sync.Cond
-	queue   []entry
+	mu   sync.Mutex
+	cond *sync.Cond
+	// jobs and dones are the queue: a job and its callback.
+	jobs    []host.Job
+	dones   []func(host.Result)
 	stopped bool
 	plugin  *host.Plugin
 	lastErr error
@@ -77,11 +79,6 @@ type Pool struct {
 	crashes []time.Time // recent exits of a started plugin
 
 	wg sync.WaitGroup
-}
-
-type entry struct {
-	job  host.Job
-	done func(host.Result)
 }
 
 // New returns a pool; Start starts its plugin.
@@ -164,7 +161,8 @@ func (p *Pool) Run(ctx context.Context, job host.Job, done func(host.Result)) er
 		<-p.slots
 		return ErrStopped
 	}
-	p.queue = append(p.queue, entry{job: job, done: done})
+	p.jobs = append(p.jobs, job)
+	p.dones = append(p.dones, done)
 	p.cond.Signal()
 	p.mu.Unlock()
 	return nil
@@ -174,40 +172,45 @@ func (p *Pool) Run(ctx context.Context, job host.Job, done func(host.Result)) er
 // when it is gone.
 func (p *Pool) send() {
 	defer p.wg.Done()
+	var buf []host.Job
 	for {
 		p.mu.Lock()
-		for len(p.queue) == 0 && !p.stopped {
+		for len(p.jobs) == 0 && !p.stopped {
 			p.cond.Wait()
 		}
-		if len(p.queue) == 0 && p.stopped {
+		if len(p.jobs) == 0 && p.stopped {
 			p.mu.Unlock()
 			return
 		}
-		n := min(len(p.queue), p.opts.MaxBatch)
-		batch := make([]entry, n)
-		copy(batch, p.queue)
-		p.queue = append(p.queue[:0], p.queue[n:]...)
+		// The batch's callbacks are read until its last job is answered:
+		// they get an array of their own. Submit keeps no job, so the
+		// jobs go through one array reused for every batch.
+		n := min(len(p.jobs), p.opts.MaxBatch)
+		jobs, dones := append(buf[:0], p.jobs[:n]...), make([]func(host.Result), n)
+		buf = jobs
+		copy(dones, p.dones)
+		rest := copy(p.jobs, p.jobs[n:])
+		copy(p.dones, p.dones[n:])
+		clear(p.jobs[rest:]) // drop references to what was sent
+		clear(p.dones[rest:])
+		p.jobs, p.dones = p.jobs[:rest], p.dones[:rest]
 		p.mu.Unlock()
 
 		pl, err := p.live()
 		if err != nil {
-			for _, e := range batch {
-				p.answer(e, host.Result{Outcome: host.Retry, Crashed: true, Error: err.Error()})
+			for _, done := range dones {
+				p.answer(done, host.Result{Outcome: host.Retry, Crashed: true, Error: err.Error()})
 			}
 			continue
 		}
-		jobs := make([]host.Job, n)
-		for i := range batch {
-			jobs[i] = batch[i].job
-		}
-		pl.Submit(jobs, func(i int, r host.Result) { p.answer(batch[i], r) })
+		pl.Submit(jobs, func(i int, r host.Result) { p.answer(dones[i], r) })
 	}
 }
 
 // answer frees the job's slot and hands it its result.
-func (p *Pool) answer(e entry, r host.Result) {
+func (p *Pool) answer(done func(host.Result), r host.Result) {
 	<-p.slots
-	e.done(r)
+	done(r)
 }
 
 // live returns a running plugin, restarting a dead one after a backoff

@@ -26,10 +26,15 @@ type Plugin struct {
 	stream pluginpb.Plugin_ExecuteClient
 	cancel context.CancelFunc
 	sendMu sync.Mutex
+	// sendJobs and sendPtrs are the messages of the batch being sent,
+	// reused from batch to batch (gRPC has encoded them when Send
+	// returns); guarded by sendMu.
+	sendJobs []pluginpb.Job
+	sendPtrs []*pluginpb.Job
 
 	mu      sync.Mutex
 	nextID  uint64
-	pending map[uint64]*call
+	pending map[uint64]call
 	closed  bool
 	err     error
 	done    chan struct{}
@@ -53,7 +58,7 @@ func open(client *goplugin.Client, conn *protocol.Conn, info Info, opts Options,
 	p := &Plugin{
 		client: client, conn: conn, info: info, opts: opts, log: log,
 		stream: stream, cancel: cancel,
-		pending: map[uint64]*call{},
+		pending: map[uint64]call{},
 		done:    make(chan struct{}),
 	}
 	go p.receive()
@@ -113,8 +118,10 @@ func (p *Plugin) InFlight() int {
 // Submit sends jobs to the plugin in one message. done is called exactly
 // once per job, with the job's index in jobs, from another goroutine. When
 // the plugin is gone, every job is answered at once with a crash result.
+// Submit keeps nothing of jobs after it returns: the caller may reuse it.
 func (p *Plugin) Submit(jobs []Job, done func(idx int, r Result)) {
-	req := &pluginpb.ExecuteRequest{Jobs: make([]*pluginpb.Job, len(jobs))}
+	p.sendMu.Lock()
+	defer p.sendMu.Unlock()
 	p.mu.Lock()
 	if p.closed {
 		err := p.err
@@ -124,14 +131,14 @@ func (p *Plugin) Submit(jobs []Job, done func(idx int, r Result)) {
 		}
 		return
 	}
-	// One allocation each for the batch's calls and messages, not one per job.
-	calls := make([]call, len(jobs))
-	pjs := make([]pluginpb.Job, len(jobs))
+	if cap(p.sendJobs) < len(jobs) {
+		p.sendJobs, p.sendPtrs = make([]pluginpb.Job, len(jobs)), make([]*pluginpb.Job, len(jobs))
+	}
+	pjs, ptrs := p.sendJobs[:len(jobs)], p.sendPtrs[:len(jobs)]
 	for i := range jobs {
 		p.nextID++
 		id := p.nextID
-		c := &calls[i]
-		c.idx, c.done = i, done
+		c := call{idx: i, done: done}
 		if !jobs[i].Deadline.IsZero() {
 			c.expires = jobs[i].Deadline.Add(p.opts.DeadlineGrace)
 		}
@@ -141,17 +148,21 @@ func (p *Plugin) Submit(jobs []Job, done func(idx int, r Result)) {
 		pj.CallId, pj.JobId, pj.RunId, pj.Event, pj.Kind = id, j.JobID, j.RunID, j.Event, j.Kind
 		pj.Input, pj.Attempt, pj.MaxAttempts = j.Input, uint32(j.Attempt), uint32(j.MaxAttempts)
 		pj.IdempotencyKey = j.IdempotencyKey
+		pj.DeadlineUnixNano = 0
 		if !j.Deadline.IsZero() {
 			pj.DeadlineUnixNano = j.Deadline.UnixNano()
 		}
-		req.Jobs[i] = pj
+		ptrs[i] = pj
 	}
 	p.mu.Unlock()
 
-	p.sendMu.Lock()
-	err := p.send(req)
-	p.sendMu.Unlock()
+	err := p.send(&pluginpb.ExecuteRequest{Jobs: ptrs})
+	// Keep no job's data alive through the reused messages.
+	clear(pjs)
+	clear(ptrs)
 	if err != nil {
+		// fail takes p.mu and answers the pending jobs; it does not need
+		// sendMu, which is held here.
 		p.fail(fmt.Errorf("send jobs: %w", err))
 	}
 }
@@ -184,8 +195,8 @@ func jobBytes(j *pluginpb.Job) int {
 
 // expire answers a job whose deadline passed with no answer from the plugin.
 func (p *Plugin) expire(id uint64) {
-	c := p.take(id)
-	if c == nil {
+	c, ok := p.take(id)
+	if !ok {
 		return
 	}
 	p.sendMu.Lock()
@@ -194,32 +205,44 @@ func (p *Plugin) expire(id uint64) {
 	c.done(c.idx, Result{Outcome: Retry, Error: fmt.Sprintf("plugin %q did not answer by the job's deadline", p.opts.Kind)})
 }
 
-func (p *Plugin) take(id uint64) *call {
+func (p *Plugin) take(id uint64) (call, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	c := p.pending[id]
-	if c == nil {
-		return nil
+	c, ok := p.pending[id]
+	if ok {
+		delete(p.pending, id)
 	}
-	delete(p.pending, id)
-	return c
+	return c, ok
 }
 
 // receive reads results until the stream ends.
 func (p *Plugin) receive() {
+	var calls []call // of one message's results, reused
 	for {
 		resp, err := p.stream.Recv()
 		if err != nil {
 			p.fail(err)
 			return
 		}
+		// One lock for the message's results, not one per result.
+		calls = calls[:0]
+		p.mu.Lock()
 		for _, r := range resp.Results {
-			c := p.take(r.CallId)
-			if c == nil {
-				continue // answered already (deadline)
+			c, ok := p.pending[r.CallId]
+			if ok {
+				delete(p.pending, r.CallId)
+			} else {
+				c.done = nil // answered already (deadline)
 			}
-			c.done(c.idx, fromProto(r))
+			calls = append(calls, c)
 		}
+		p.mu.Unlock()
+		for i, r := range resp.Results {
+			if c := calls[i]; c.done != nil {
+				c.done(c.idx, fromProto(r))
+			}
+		}
+		clear(calls)
 	}
 }
 
@@ -252,7 +275,7 @@ func (p *Plugin) fail(err error) {
 	}
 	p.err = errors.Join(ErrClosed, fmt.Errorf("%s", grpcMessage(err)))
 	pending := p.pending
-	p.pending = map[uint64]*call{}
+	p.pending = map[uint64]call{}
 	p.mu.Unlock()
 	close(p.done)
 	for _, c := range pending {
