@@ -174,15 +174,20 @@ func (p *Publisher) send(id uint64, msg *nats.Msg) {
 
 // finish removes id from pending and calls its callback with err.
 func (p *Publisher) finish(id uint64, err error) {
+	if e, ok := p.take(id); ok {
+		e.cb(err)
+	}
+}
+
+// take removes id from pending and returns its entry.
+func (p *Publisher) take(id uint64) (entry, bool) {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	e, ok := p.pending[id]
 	if ok {
 		p.remove(id)
 	}
-	p.mu.Unlock()
-	if ok {
-		e.cb(err)
-	}
+	return e, ok
 }
 
 // remove deletes id from pending; p.mu is held.
@@ -210,13 +215,7 @@ func (p *Publisher) onAck(m *nats.Msg) {
 		p.noResponders(id)
 		return
 	}
-	p.mu.Lock()
-	e, ok := p.pending[id]
-	if ok {
-		p.remove(id)
-	}
-	p.mu.Unlock()
-	if ok {
+	if e, ok := p.take(id); ok {
 		e.cb(ackError(e.msg.Subject, m.Data))
 	}
 }
