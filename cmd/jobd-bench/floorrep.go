@@ -8,7 +8,7 @@ import (
 // floorSamples are the floor cases' samples, one per repetition.
 type floorSamples struct {
 	pub, cons, grpc1, grpc1p50, grpcN, grpcB []float64
-	evalNS, evalMNS, pipe, pipeCPU           []float64
+	evalNS, evalJSONNS, pipe, pipeCPU        []float64
 	pipeAllocs, pipeAllocKB                  []float64
 	pipeP50, pipeP99, pipeP999               []float64
 }
@@ -33,7 +33,7 @@ func floorRep(ctx context.Context, b *bench, i int, fl *floorSamples, fail func(
 	if e, em, err := floorEval(b); err != nil {
 		fail("floor eval", err)
 	} else {
-		fl.evalNS, fl.evalMNS = append(fl.evalNS, e), append(fl.evalMNS, em)
+		fl.evalNS, fl.evalJSONNS = append(fl.evalNS, e), append(fl.evalJSONNS, em)
 	}
 	progress("floor %d/%d: pipeline without plugin (%d events, a fresh child process)", i+1, b.reps, b.events)
 	prof := ""

@@ -40,6 +40,20 @@ func BenchmarkEvalSeed(b *testing.B) {
 	}
 }
 
+// BenchmarkAppendJSONSeed evaluates the §1 seed template straight into
+// JSON, as the engine does for the plugin's input and the result.
+func BenchmarkAppendJSONSeed(b *testing.B) {
+	tpl, env := seed(b)
+	buf := make([]byte, 0, 512)
+	b.ReportAllocs()
+	for b.Loop() {
+		var err error
+		if buf, err = tpl.AppendJSON(buf[:0], env); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkEvalSeedParallel is BenchmarkEvalSeed from all Ps at once.
 func BenchmarkEvalSeedParallel(b *testing.B) {
 	tpl, env := seed(b)

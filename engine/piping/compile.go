@@ -24,7 +24,7 @@ func Compile(tmpl any, opts Options) (*Template, error) {
 	if len(c.errs) > 0 {
 		return nil, errors.Join(c.errs...)
 	}
-	return &Template{root: root, static: !c.dynamic, secrets: c.secrets, exprs: c.exprs}, nil
+	return &Template{root: root, plan: plan(root), static: !c.dynamic, secrets: c.secrets, exprs: c.exprs}, nil
 }
 
 // CompileString compiles a single template string, such as a start_at
@@ -164,7 +164,7 @@ func (c *compiler) str(s, path string) *tnode {
 	c.dynamic = true
 	c.secrets = c.secrets || flags.secrets
 	c.exprs = c.exprs || flags.exprs
-	return &tnode{kind: kindProg, prog: &program{path: path, src: s, prog: prog, spans: spans}}
+	return &tnode{kind: kindProg, prog: &program{path: path, src: s, prog: prog, spans: spans, ref: newDirectRef(parts)}}
 }
 
 // onlyText returns the text of parts that hold no expression.

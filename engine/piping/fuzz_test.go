@@ -12,7 +12,7 @@ import (
 // FuzzCompileEval compiles arbitrary template strings and evaluates them
 // against arbitrary JSON input: nothing may panic or hang, compile failures
 // must be *CompileError, evaluation failures *EvalError, and every result
-// must marshal as JSON.
+// must marshal as JSON, and AppendJSON must write the same.
 func FuzzCompileEval(f *testing.F) {
 	genv := loadGoldenEnv(f)
 	input, _ := json.Marshal(genv.Input)
@@ -54,6 +54,7 @@ func FuzzCompileEval(f *testing.F) {
 			Secret: func(k string) (string, error) { return "s-" + k, nil },
 		}
 		v, err := tpl.Eval(env)
+		sameAsAppendJSON(t, tpl, env, v, err)
 		if err != nil {
 			var ee *EvalError
 			if !errors.As(err, &ee) {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jobd-dev/jobd/engine/internal/jsonenc"
 )
 
 // goldenEnv is testdata/env.json: the environment every golden case runs
@@ -140,6 +142,7 @@ func runGolden(t *testing.T, genv goldenEnv, c goldenCase) {
 		t.Fatal(err)
 	}
 	got, err := tpl.Eval(env)
+	sameAsAppendJSON(t, tpl, env, got, err)
 	if c.Error != "" {
 		var ee *EvalError
 		if err == nil || !strings.Contains(err.Error(), c.Error) || !errors.As(err, &ee) {
@@ -156,6 +159,33 @@ func runGolden(t *testing.T, genv goldenEnv, c goldenCase) {
 	if err := sameJSON(c.Want, got); err != nil {
 		gb, _ := json.Marshal(got)
 		t.Fatalf("%v\ngot  %s\nwant %s", err, gb, c.Want)
+	}
+}
+
+// sameAsAppendJSON checks that AppendJSON gives what the engine wrote before
+// it existed: Eval's value encoded (jsonenc.AppendValue), or Eval's error.
+func sameAsAppendJSON(t testing.TB, tpl *Template, env *Env, val any, evalErr error) {
+	t.Helper()
+	prefix := []byte("prefix:")
+	got, err := tpl.AppendJSON(prefix, env)
+	if evalErr != nil {
+		if err == nil || err.Error() != evalErr.Error() {
+			t.Fatalf("AppendJSON error %v, Eval's %v", err, evalErr)
+		}
+		if string(got) != "prefix:" {
+			t.Fatalf("AppendJSON failed but changed the buffer: %q", got)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("AppendJSON: %v (Eval succeeded)", err)
+	}
+	want, err := jsonenc.AppendValue([]byte("prefix:"), val)
+	if err != nil {
+		t.Fatalf("encode Eval's value: %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("AppendJSON wrote\n%s\nEval's value encodes as\n%s", got, want)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 // use by many goroutines.
 type Template struct {
 	root    *tnode
+	plan    []step // root as JSON: literal text and programs in order
 	static  bool
 	secrets bool
 	exprs   bool
@@ -36,16 +37,39 @@ func (t *Template) UsesSecrets() bool { return t.secrets }
 // fails contributes an *EvalError; Eval returns them joined, or the one
 // error alone.
 func (t *Template) Eval(env *Env) (any, error) {
-	var venv any = newVMEnv(env) // boxed once for every program
+	re := runEnv{vm: newVMEnv(env)}
 	var errs []error
-	out := t.root.eval(venv, &errs)
+	out := t.root.eval(&re, &errs)
+	if err := joinErrors(errs); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// joinErrors returns nil, the one error alone, or errs joined.
+func joinErrors(errs []error) error {
 	switch len(errs) {
 	case 0:
-		return out, nil
+		return nil
 	case 1:
-		return nil, errs[0]
+		return errs[0]
 	}
-	return nil, errors.Join(errs...)
+	return errors.Join(errs...)
+}
+
+// runEnv is what one evaluation runs against: the program environment, and
+// the same boxed for the expr VM once, when a program first needs it
+// (references alone do not).
+type runEnv struct {
+	vm    vmEnv
+	boxed any
+}
+
+func (e *runEnv) box() any {
+	if e.boxed == nil {
+		e.boxed = e.vm
+	}
+	return e.boxed
 }
 
 type nodeKind uint8
@@ -66,7 +90,7 @@ type tnode struct {
 	kids []*tnode // kindMap, kindList
 }
 
-func (n *tnode) eval(env any, errs *[]error) any {
+func (n *tnode) eval(env *runEnv, errs *[]error) any {
 	switch n.kind {
 	case kindProg:
 		v, err := n.prog.run(env)
@@ -96,20 +120,76 @@ type program struct {
 	src   string
 	prog  *vm.Program
 	spans []span
+	ref   *directRef // set when the string is one reference and nothing else
+}
+
+// directRef is a template string that is exactly one $Input, $Sequence,
+// $Variable or $Constant reference. It is resolved without the expr VM,
+// by the same function the VM would call (_ref), with the same arguments.
+type directRef struct {
+	src  string // the reference as written
+	root string
+	segs []any // string keys and int indexes, as the generated code passes them
+}
+
+// newDirectRef returns the direct form of parts, or nil.
+func newDirectRef(parts []node) *directRef {
+	if len(parts) != 1 {
+		return nil
+	}
+	r, ok := parts[0].(*refNode)
+	if !ok {
+		return nil
+	}
+	switch r.root {
+	case "Input", "Sequence", "Variable", "Constant":
+	default:
+		return nil
+	}
+	d := &directRef{src: r.src, root: r.root, segs: make([]any, len(r.segs))}
+	for i, s := range r.segs {
+		if s.isIndex {
+			d.segs[i] = s.index
+		} else {
+			d.segs[i] = s.key
+		}
+	}
+	return d
+}
+
+// resolve follows the reference in env.
+func (d *directRef) resolve(env *vmEnv) (any, error) {
+	var root any
+	switch d.root {
+	case "Input":
+		root = env.Input
+	case "Sequence":
+		root = env.Sequence
+	case "Variable":
+		root = env.Variable
+	case "Constant":
+		root = env.Constant
+	}
+	return walkRef(d.src, d.root, root, d.segs)
 }
 
 var vmPool = sync.Pool{New: func() any { return &vm.VM{} }}
 
 // run executes the program and converts its result and errors.
-func (p *program) run(env any) (out any, err error) {
+func (p *program) run(env *runEnv) (out any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			out, err = nil, &EvalError{Path: p.path, Ref: p.src, Err: &reason{msg: fmt.Sprintf("panic: %v", r), kind: ErrInternal}}
 		}
 	}()
-	machine := vmPool.Get().(*vm.VM)
-	v, err := machine.Run(p.prog, env)
-	vmPool.Put(machine)
+	var v any
+	if p.ref != nil {
+		v, err = p.ref.resolve(&env.vm)
+	} else {
+		machine := vmPool.Get().(*vm.VM)
+		v, err = machine.Run(p.prog, env.box())
+		vmPool.Put(machine)
+	}
 	if err != nil {
 		return nil, p.evalError(err)
 	}

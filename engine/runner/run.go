@@ -216,14 +216,9 @@ func (r *Runner) attempt(ru *run) {
 			return v, err
 		}
 	}
-	input, err := j.Input.Eval(env)
+	body, err := j.Input.AppendJSON(make([]byte, 0, 512), env)
 	if err != nil {
 		r.failNow(ru, ClassPiping, "job %q: %v", j.Event, err)
-		return
-	}
-	body, err := appendValue(make([]byte, 0, 512), input)
-	if err != nil {
-		r.failNow(ru, ClassPiping, "job %q: encode input: %v", j.Event, err)
 		return
 	}
 	// The result records the input as sent, encoded once; with secrets, as
@@ -231,10 +226,8 @@ func (r *Runner) attempt(ru *run) {
 	ru.input = body
 	if j.Input.UsesSecrets() {
 		env.Redact = true
-		if red, err := j.Input.Eval(env); err == nil {
-			if b, err := appendValue(nil, red); err == nil {
-				ru.input = b
-			}
+		if red, err := j.Input.AppendJSON(nil, env); err == nil {
+			ru.input = red
 		}
 	}
 	disp := r.o.Dispatchers[j.Kind]
