@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"runtime"
@@ -361,12 +359,7 @@ func (p *pipeline) handle(m jetstream.Msg) {
 		_ = m.Term()
 		return
 	}
-	h := sha256.New()
-	h.Write([]byte(meta.Stream))
-	h.Write([]byte{0})
-	h.Write(strconv.AppendUint(nil, meta.Sequence.Stream, 10))
-	h.Write([]byte{0, 'b'})
-	id := hex.EncodeToString(h.Sum(nil)[:16])
+	id := runner.RunID(meta.Stream, "epoch", meta.Sequence.Stream, "", "bench_pipeline")
 	// The engine evaluates the input straight into JSON, once, for the plugin and the result.
 	inb, err := p.tmpl.AppendJSON(make([]byte, 0, 512), &piping.Env{Input: in, Now: now, Job: piping.JobInfo{Event: "bench_pipeline", Attempt: 1, Execution: 1}})
 	if err != nil {

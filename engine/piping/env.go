@@ -72,7 +72,9 @@ type vmEnv struct {
 }
 
 // newVMEnv converts an Env (nil allowed) into the program environment.
-func newVMEnv(e *Env) vmEnv {
+// Unless secrets is set (the template reads secrets), Env.Secret is not
+// wrapped: nothing would call it.
+func newVMEnv(e *Env, secrets bool) vmEnv {
 	if e == nil {
 		e = &Env{}
 	}
@@ -93,7 +95,7 @@ func newVMEnv(e *Env) vmEnv {
 	switch {
 	case e.Redact:
 		v.Secret = redactedSecret
-	case e.Secret == nil:
+	case e.Secret == nil || !secrets:
 		v.Secret = noSecret
 	default:
 		get := e.Secret

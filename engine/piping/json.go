@@ -59,7 +59,7 @@ func plan(root *tnode) []step {
 // the document json.Marshal writes for Eval's value, without building that
 // value. On failure it returns b unchanged and the same errors as Eval.
 func (t *Template) AppendJSON(b []byte, env *Env) ([]byte, error) {
-	re := runEnv{vm: newVMEnv(env)}
+	re := runEnv{vm: newVMEnv(env, t.secrets)}
 	start := len(b)
 	var errs []error
 	for _, s := range t.plan {

@@ -37,7 +37,7 @@ func (t *Template) UsesSecrets() bool { return t.secrets }
 // fails contributes an *EvalError; Eval returns them joined, or the one
 // error alone.
 func (t *Template) Eval(env *Env) (any, error) {
-	re := runEnv{vm: newVMEnv(env)}
+	re := runEnv{vm: newVMEnv(env, t.secrets)}
 	var errs []error
 	out := t.root.eval(&re, &errs)
 	if err := joinErrors(errs); err != nil {

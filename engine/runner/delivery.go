@@ -18,7 +18,7 @@ type delivery struct {
 	mu      sync.Mutex
 	pending int
 	failed  bool
-	onDone  func(*delivery)
+	tracker *tracker // removes it once settled
 }
 
 // settle marks one run settled; ok=false asks for redelivery instead of an
@@ -40,7 +40,7 @@ func (d *delivery) settle(ok bool) {
 	} else {
 		_ = d.msg.Ack()
 	}
-	d.onDone(d)
+	d.tracker.remove(d)
 }
 
 // tracker keeps the deliveries in flight, sends progress acks for the old
@@ -56,7 +56,7 @@ func newTracker() *tracker {
 }
 
 func (t *tracker) add(msg jetstream.Msg, runs int, now time.Time) *delivery {
-	d := &delivery{msg: msg, started: now, pending: runs, onDone: t.remove}
+	d := &delivery{msg: msg, started: now, pending: runs, tracker: t}
 	t.mu.Lock()
 	t.active[d] = struct{}{}
 	t.mu.Unlock()

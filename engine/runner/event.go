@@ -100,20 +100,33 @@ func jsonKind(v any) string {
 	return "value"
 }
 
-// runID derives a run's id from where its event is stored and the job, so
-// a redelivered event makes the same run id.
-func runID(stream string, seq uint64, msgID, event string) string {
-	h := sha256.New()
-	h.Write([]byte(stream))
-	h.Write([]byte{0})
+// runID derives a run's id from where its event is stored (the stream and
+// its creation time, the epoch) and the job, so a redelivered event makes
+// the same run id: the first 16 bytes of SHA-256 over
+// stream "@" epoch NUL (seq | "id:" msgID) NUL event, in hex. The ids of
+// runs already stored depend on this exact form.
+func runID(stream, epoch string, seq uint64, msgID, event string) string {
+	var buf [256]byte // on the stack unless the parts are longer
+	b := append(buf[:0], stream...)
+	b = append(b, '@')
+	b = append(b, epoch...)
+	b = append(b, 0)
 	if msgID != "" {
-		h.Write([]byte("id:" + msgID))
+		b = append(b, "id:"...)
+		b = append(b, msgID...)
 	} else {
-		h.Write([]byte(strconv.FormatUint(seq, 10)))
+		b = strconv.AppendUint(b, seq, 10)
 	}
-	h.Write([]byte{0})
-	h.Write([]byte(event))
-	return hex.EncodeToString(h.Sum(nil)[:16])
+	b = append(b, 0)
+	b = append(b, event...)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
+}
+
+// RunID is the engine's run id derivation, exported so that the bench's
+// no-plugin floor (cmd/jobd-bench) does the engine's own work.
+func RunID(stream, epoch string, seq uint64, msgID, event string) string {
+	return runID(stream, epoch, seq, msgID, event)
 }
 
 // triggerOf keeps an event for a dead letter: whole when it is JSON and not
