@@ -312,7 +312,7 @@ func run(b *bench, jsonOut string) int {
 	F("floor", fmt.Sprintf("gRPC no-op, 1 job/call, %d in flight", grpcInFlight), "calls/s", grpcN, "")
 	fGB := F("floor", fmt.Sprintf("gRPC no-op, %d jobs/call, %d calls in flight", grpcBatch, grpcBatchInFlight), "jobs/s", grpcB, "")
 	F("floor", "seed template evaluation (value tree)", "µs", scale(evalNS, 1e-3), "")
-	fEval := F("floor", "seed template evaluation to JSON", "µs", scale(evalJSONNS, 1e-3), "(as the engine: straight into the plugin's input)")
+	fEval := F("floor", "seed template evaluation to JSON", "µs", scale(evalJSONNS, 1e-3), "as the engine: straight into the plugin's input")
 	F("floor", "pipeline, no plugin: consume+eval+record+ack", "jobs/s", pipe, "written in the harness; a fresh child process, prepared as the engine's")
 	fPipeCPU := F("floor", "pipeline, no plugin: CPU per job", "µs", pipeCPU, "pipeline + NATS server, one process")
 	F("floor", "pipeline, no plugin: heap allocations per job", "allocs", fl.pipeAllocs, "pipeline + NATS server (runtime/metrics)")

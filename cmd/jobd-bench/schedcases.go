@@ -405,7 +405,7 @@ func runSched(ctx context.Context, b *bench, o schedOptions, rep *Report, fail f
 	F("RSS with the pending runs", "MiB", rssAfter, "after GC + FreeOSMemory")
 	F("peak RSS while dispatching", "MiB", peakRSS, "VmRSS sampled every 50 ms")
 	F("VmHWM while dispatching", "MiB", hwm, "reset before")
-	F("RSS per pending run", "KiB", perRun, "(after − before) / runs")
+	F("RSS per pending run", "KiB", perRun, "after − before, over runs")
 	F("Go heap in use per pending run", "KiB", (heapAfter-heapBefore)*1024/float64(max(created, 1)), "runtime.MemStats.HeapInuse")
 	F("data folder on disk", "MiB", dirMiB(dir), "")
 	_ = rssBase
