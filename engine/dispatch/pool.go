@@ -46,10 +46,39 @@ func recent(ts []time.Time, now time.Time) []time.Time {
 // ErrStopped is returned by Run after Stop.
 var ErrStopped = errors.New("dispatch: pool stopped")
 
+// Plugin is what a Pool sends its jobs to: a plugin process
+// (*host.Plugin), or an in-process stand-in for benchmarks and tests.
+type Plugin interface {
+	// Submit sends jobs; done is called once per job with its index.
+	// Submit does not keep jobs after it returns.
+	Submit(jobs []host.Job, done func(idx int, r host.Result))
+	// Info is what the plugin said about itself when it started.
+	Info() host.Info
+	// Done is closed when the plugin has stopped; Err then says why.
+	Done() <-chan struct{}
+	Err() error
+	// Close stops the plugin gracefully, waiting for its jobs until ctx
+	// ends; Kill stops it at once.
+	Close(ctx context.Context)
+	Kill()
+}
+
+// StartProcess starts a plugin process: the default Options.Start.
+func StartProcess(ctx context.Context, o host.Options) (Plugin, error) {
+	pl, err := host.Start(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	return pl, nil
+}
+
 // Options configure a Pool.
 type Options struct {
 	// Plugin starts the plugin process.
 	Plugin host.Options
+	// Start starts the plugin from Plugin, at Start and at every restart.
+	// Defaults to StartProcess.
+	Start func(ctx context.Context, o host.Options) (Plugin, error)
 	// Concurrency bounds the jobs in flight. Defaults to 64.
 	Concurrency int
 	// MaxBatch bounds the jobs in one message. Defaults to MaxBatchDefault.
@@ -72,7 +101,7 @@ type Pool struct {
 	jobs    []host.Job
 	dones   []func(host.Result)
 	stopped bool
-	plugin  *host.Plugin
+	plugin  Plugin
 	lastErr error
 	healthy bool
 	fails   int         // consecutive failed starts
@@ -92,6 +121,9 @@ func New(opts Options) *Pool {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.Start == nil {
+		opts.Start = StartProcess
+	}
 	p := &Pool{
 		opts:  opts,
 		log:   opts.Logger.With("plugin", opts.Plugin.Kind),
@@ -104,7 +136,7 @@ func New(opts Options) *Pool {
 // Start starts the plugin and the sender. An error means the plugin did not
 // start; the pool stays usable and keeps trying in the background.
 func (p *Pool) Start(ctx context.Context) error {
-	pl, err := host.Start(ctx, p.opts.Plugin)
+	pl, err := p.opts.Start(ctx, p.opts.Plugin)
 	p.mu.Lock()
 	p.plugin, p.lastErr, p.healthy = pl, err, err == nil
 	if err != nil {
@@ -215,7 +247,7 @@ func (p *Pool) answer(done func(host.Result), r host.Result) {
 
 // live returns a running plugin, restarting a dead one after a backoff
 // that grows with consecutive failures.
-func (p *Pool) live() (*host.Plugin, error) {
+func (p *Pool) live() (Plugin, error) {
 	p.mu.Lock()
 	pl := p.plugin
 	p.mu.Unlock()
@@ -255,7 +287,7 @@ func (p *Pool) live() (*host.Plugin, error) {
 		time.Sleep(wait)
 		p.mu.Lock()
 	}
-	np, err := host.Start(context.Background(), p.opts.Plugin)
+	np, err := p.opts.Start(context.Background(), p.opts.Plugin)
 	if err != nil {
 		p.fails++
 		p.healthy = false

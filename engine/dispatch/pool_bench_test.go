@@ -64,3 +64,57 @@ func BenchmarkPoolConcurrency64(b *testing.B) { runJobs(b, noopPool(b, 64, 0)) }
 
 // BenchmarkPoolConcurrency512 is 512 in flight, batched.
 func BenchmarkPoolConcurrency512(b *testing.B) { runJobs(b, noopPool(b, 512, 0)) }
+
+// memPlugin is an in-process plugin: a goroutine answers each batch with
+// OK, as a plugin process's answers arrive on the host's receive goroutine.
+// With it, a benchmark measures the pool alone (queue, batching, slots,
+// callbacks) without gRPC or a second process.
+type memPlugin struct {
+	batches chan memBatch
+	done    chan struct{}
+}
+
+type memBatch struct {
+	n    int
+	done func(int, host.Result)
+}
+
+func startMem(context.Context, host.Options) (dispatch.Plugin, error) {
+	m := &memPlugin{batches: make(chan memBatch, 64), done: make(chan struct{})}
+	go func() {
+		for b := range m.batches {
+			for i := range b.n {
+				b.done(i, host.Result{Outcome: host.OK})
+			}
+		}
+		close(m.done)
+	}()
+	return m, nil
+}
+
+func (m *memPlugin) Submit(jobs []host.Job, done func(int, host.Result)) {
+	m.batches <- memBatch{n: len(jobs), done: done}
+}
+func (m *memPlugin) Info() host.Info       { return host.Info{Name: "mem", Kinds: []string{"noop"}} }
+func (m *memPlugin) Done() <-chan struct{} { return m.done }
+func (m *memPlugin) Err() error            { return nil }
+func (m *memPlugin) Close(context.Context) { close(m.batches); <-m.done }
+func (m *memPlugin) Kill()                 { m.Close(context.Background()) }
+
+// memPool starts a Pool on an in-process plugin.
+func memPool(b *testing.B, concurrency int) *dispatch.Pool {
+	b.Helper()
+	p := dispatch.New(dispatch.Options{Plugin: host.Options{Kind: "noop"}, Start: startMem, Concurrency: concurrency})
+	if err := p.Start(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { p.Stop(context.Background()) })
+	return p
+}
+
+// BenchmarkPoolInMemory64 is the default pool on an in-process plugin: the
+// dispatcher's own cost per job.
+func BenchmarkPoolInMemory64(b *testing.B) { runJobs(b, memPool(b, 64)) }
+
+// BenchmarkPoolInMemory512 is 512 in flight on an in-process plugin.
+func BenchmarkPoolInMemory512(b *testing.B) { runJobs(b, memPool(b, 512)) }
