@@ -9,7 +9,12 @@
 // _ref("$Input{a}", "Input", Input, "a"), operators become registered
 // functions, text becomes string concatenation). Template.Eval only runs
 // those programs: event data is never parsed as a template, so text in an
-// event that looks like $Input{x} stays text.
+// event that looks like $Input{x} stays text. A string that is one
+// $Input, $Sequence, $Variable or $Constant reference and nothing else is
+// resolved by the same function without the VM. Template.AppendJSON gives
+// Eval's value as JSON (keys sorted) without building it: the template's
+// literal parts are encoded once, at compile time, and only the programs
+// between them run.
 //
 // # Language
 //
