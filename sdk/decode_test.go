@@ -9,22 +9,10 @@ import (
 	"github.com/jobd-dev/jobd/sdk"
 )
 
-type duration time.Duration
-
-func (d *duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return err
-	}
-	v, err := time.ParseDuration(s)
-	*d = duration(v)
-	return err
-}
-
 type smtp struct {
-	Host    string   `json:"host"`
-	Port    int      `json:"port"`
-	Timeout duration `json:"timeout"`
+	Host    string       `json:"host"`
+	Port    int          `json:"port"`
+	Timeout sdk.Duration `json:"timeout"`
 }
 
 type cfg struct {
@@ -44,7 +32,7 @@ func TestDecodeStrict(t *testing.T) {
 	err := sdk.DecodeStrict("email", json.RawMessage(`{"frm":"x","smtp":{"host":"h","timeout":"soon","tls":1},"apps":{"x":{"prt":1}}}`), &c)
 	for _, want := range []string{
 		"email.frm: unknown key (known: apps, from, smtp)",
-		"email.smtp.timeout: time: invalid duration",
+		`email.smtp.timeout: want a duration string such as "10s": time: invalid duration "soon"`,
 		"email.smtp.tls: unknown key",
 		"email.apps.x.prt: unknown key",
 	} {
@@ -62,5 +50,25 @@ func TestDecodeStrict(t *testing.T) {
 	req := &sdk.ConfigureRequest{}
 	if err := req.DecodeStrict(&c); err != nil {
 		t.Errorf("empty config: %v", err)
+	}
+}
+
+func TestDuration(t *testing.T) {
+	var c smtp
+	for raw, want := range map[string]string{
+		`{"timeout": 10}`:     `timeout: want a duration string such as "10s", got 10`,
+		`{"timeout": "-1s"}`:  `timeout: duration "-1s" is negative`,
+		`{"timeout": "10 s"}`: `timeout: want a duration string such as "10s": time: unknown unit`,
+	} {
+		if err := sdk.DecodeStrict("", json.RawMessage(raw), &c); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want one containing %q", raw, err, want)
+		}
+	}
+	if err := sdk.DecodeStrict("", json.RawMessage(`{"timeout": "1m30s"}`), &c); err != nil || time.Duration(c.Timeout) != 90*time.Second {
+		t.Fatalf("1m30s: %v, %v", c.Timeout, err)
+	}
+	b, err := json.Marshal(c.Timeout)
+	if err != nil || string(b) != `"1m30s"` || c.Timeout.String() != "1m30s" {
+		t.Errorf("marshal: %s, %v; String %q", b, err, c.Timeout.String())
 	}
 }

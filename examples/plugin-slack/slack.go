@@ -28,8 +28,9 @@ type Config struct {
 	Token string `json:"token,omitempty"`
 	// BaseURL is the Web API's base URL. Defaults to "https://slack.com/api".
 	BaseURL string `json:"base_url,omitempty"`
-	// Timeout limits one request, as a duration string. Defaults to "10s".
-	Timeout string `json:"timeout,omitempty"`
+	// Timeout limits one request, a duration string such as "10s" (the
+	// default); sdk.Duration names the key when the value is not one.
+	Timeout sdk.Duration `json:"timeout,omitempty"`
 }
 
 // Input is a slack job's input.
@@ -66,13 +67,13 @@ func (p *Plugin) Info() sdk.Info {
 
 // Configure checks and keeps the configuration.
 func (p *Plugin) Configure(_ context.Context, req *sdk.ConfigureRequest) error {
-	cfg := Config{BaseURL: "https://slack.com/api", Timeout: "10s"}
+	cfg := Config{BaseURL: "https://slack.com/api", Timeout: sdk.Duration(10 * time.Second)}
 	if err := req.DecodeStrict(&cfg); err != nil { // unknown keys are errors naming their path
 		return fmt.Errorf("slack config: %w", err)
 	}
-	timeout, err := time.ParseDuration(cfg.Timeout)
-	if err != nil || timeout <= 0 {
-		return fmt.Errorf("slack config: timeout %q is not a positive duration", cfg.Timeout)
+	timeout := time.Duration(cfg.Timeout)
+	if timeout <= 0 {
+		return fmt.Errorf("slack config: timeout must be more than 0s")
 	}
 	if !strings.HasPrefix(cfg.BaseURL, "http://") && !strings.HasPrefix(cfg.BaseURL, "https://") {
 		return fmt.Errorf("slack config: base_url %q is not an http(s) URL", cfg.BaseURL)

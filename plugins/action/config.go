@@ -139,28 +139,8 @@ type ActionConfig struct {
 	Description string `json:"description"`
 }
 
-// Duration is a time.Duration written as a string such as "30s".
-type Duration time.Duration
-
-// UnmarshalJSON accepts a Go duration string.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("want a duration string such as \"30s\", got %s", b)
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return fmt.Errorf("want a duration string such as \"30s\": %w", err)
-	}
-	if v < 0 {
-		return fmt.Errorf("duration %q is negative", s)
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// MarshalJSON writes the duration as a string.
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+// Duration is a duration written as a string such as "30s" (sdk.Duration).
+type Duration = sdk.Duration
 
 // decodeConfig decodes raw strictly (every unknown key is reported, with
 // its path), applies the defaults and reports every invalid value at once.
