@@ -127,6 +127,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		Replicas:      e.cfg.NATS.Replicas,
 		ResultsMaxAge: e.cfg.Server.ResultsMaxAge.D(),
 		AckWait:       e.cfg.Server.AckWait.D(),
+		DedupeWindow:  e.cfg.Server.DedupeWindow.D(),
 	})
 	if err != nil {
 		return err

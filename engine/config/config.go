@@ -22,6 +22,7 @@ const (
 	ShutdownTimeoutDefault = 30 * time.Second
 	ResultsMaxAgeDefault   = 7 * 24 * time.Hour
 	AckWaitDefault         = 30 * time.Second
+	DedupeWindowDefault    = 2 * time.Minute
 	TimerHorizonDefault    = time.Minute
 	TimerSlotDefault       = 10 * time.Second
 	BackoffInitialDefault  = time.Second
@@ -74,6 +75,13 @@ type Server struct {
 	// crashed jobd is picked up. Runs in flight send progress acks, so a long
 	// run is not handed out twice. Defaults to 30s.
 	AckWait Duration `koanf:"ack_wait"`
+	// DedupeWindow is how long JetStream remembers a message id in jobd's
+	// streams: an event re-published with the same Nats-Msg-Id within it is
+	// a duplicate, and so is a result, retry or timer that jobd writes
+	// again after a redelivery. Each id costs the server ~200 bytes of
+	// memory for the window, so at a sustained rate the ids held are the
+	// rate times the window. Defaults to 2m; at least server.ack_wait.
+	DedupeWindow Duration `koanf:"dedupe_window"`
 	// TimerHorizon is how far ahead pending runs are held in memory, ready
 	// to start on time; runs due later cost no memory. Defaults to 1m.
 	TimerHorizon Duration `koanf:"timer_horizon"`

@@ -31,6 +31,9 @@ func (c *Config) setDefaults(base string) {
 	if s.AckWait == 0 {
 		s.AckWait = Duration(AckWaitDefault)
 	}
+	if s.DedupeWindow == 0 {
+		s.DedupeWindow = Duration(DedupeWindowDefault)
+	}
 	if s.TimerHorizon == 0 {
 		s.TimerHorizon = Duration(TimerHorizonDefault)
 	}

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func writeConfig(t *testing.T, text string) string {
@@ -122,6 +123,26 @@ env = ["HOME", "GOMAXPROCS=1", "=x", "BAD NAME"]
 	}
 	if strings.Contains(err.Error(), "env[0]") || strings.Contains(err.Error(), "env[1]") {
 		t.Errorf("error %q names a good entry", err)
+	}
+}
+
+func TestDedupeWindow(t *testing.T) {
+	cfg, err := Load(writeConfig(t, oneJob), []string{})
+	if err != nil || cfg.Server.DedupeWindow.D() != DedupeWindowDefault {
+		t.Fatalf("default server.dedupe_window: %v %v", cfg.Server.DedupeWindow.D(), err)
+	}
+	cfg, err = Load(writeConfig(t, "[server]\ndedupe_window = \"45s\"\n"+oneJob), []string{})
+	if err != nil || cfg.Server.DedupeWindow.D() != 45*time.Second {
+		t.Fatalf("dedupe_window = 45s: %v %v", cfg.Server.DedupeWindow.D(), err)
+	}
+	for conf, want := range map[string]string{
+		"[server]\ndedupe_window = \"10s\"\n":                          "must be at least server.ack_wait (30s)",
+		"[server]\ndedupe_window = \"2h\"\nresults_max_age = \"1h\"\n": "must be at most server.results_max_age (1h0m0s)",
+	} {
+		_, err := Load(writeConfig(t, conf+oneJob), []string{})
+		if err == nil || !strings.Contains(err.Error(), "server.dedupe_window") || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want one naming server.dedupe_window: %q", conf, err, want)
+		}
 	}
 }
 

@@ -29,6 +29,12 @@ func (c *Config) validate(ps *Problems) {
 	if s.AckWait.D() < time.Second {
 		ps.Add("server.ack_wait", "must be at least 1s, got %v", s.AckWait.D())
 	}
+	switch {
+	case s.DedupeWindow.D() < s.AckWait.D():
+		ps.Add("server.dedupe_window", "must be at least server.ack_wait (%v), so that what jobd writes again after a redelivery is still a duplicate; got %v", s.AckWait.D(), s.DedupeWindow.D())
+	case s.DedupeWindow.D() > s.ResultsMaxAge.D():
+		ps.Add("server.dedupe_window", "must be at most server.results_max_age (%v), got %v", s.ResultsMaxAge.D(), s.DedupeWindow.D())
+	}
 	if s.GOGC < 10 {
 		ps.Add("server.gogc", "must be at least 10 (percent of the live heap), got %d", s.GOGC)
 	}

@@ -49,6 +49,9 @@ type Options struct {
 	Replicas int
 	// ResultsMaxAge bounds how long results and dead letters are kept.
 	ResultsMaxAge time.Duration
+	// DedupeWindow is every stream's duplicate window (Nats-Msg-Id).
+	// Defaults to 2 minutes.
+	DedupeWindow time.Duration
 	// AckWait is how long a delivered message may stay unacknowledged
 	// before redelivery (jobd extends it while runs are in flight).
 	AckWait time.Duration
@@ -59,6 +62,9 @@ func Ensure(ctx context.Context, js jetstream.JetStream, o Options) error {
 	if o.AckWait <= 0 {
 		o.AckWait = time.Minute
 	}
+	if o.DedupeWindow <= 0 {
+		o.DedupeWindow = 2 * time.Minute
+	}
 	cfgs := []jetstream.StreamConfig{
 		{
 			Name:        Runs,
@@ -67,7 +73,7 @@ func Ensure(ctx context.Context, js jetstream.JetStream, o Options) error {
 			Retention:   jetstream.LimitsPolicy,
 			Storage:     jetstream.FileStorage,
 			Replicas:    o.Replicas,
-			Duplicates:  2 * time.Minute,
+			Duplicates:  o.DedupeWindow,
 			AllowDirect: true,
 		},
 		{
@@ -77,7 +83,7 @@ func Ensure(ctx context.Context, js jetstream.JetStream, o Options) error {
 			Retention:   jetstream.LimitsPolicy,
 			Storage:     jetstream.FileStorage,
 			Replicas:    o.Replicas,
-			Duplicates:  2 * time.Minute,
+			Duplicates:  o.DedupeWindow,
 		},
 		{
 			Name:        Results,
@@ -87,7 +93,7 @@ func Ensure(ctx context.Context, js jetstream.JetStream, o Options) error {
 			Storage:     jetstream.FileStorage,
 			Replicas:    o.Replicas,
 			MaxAge:      o.ResultsMaxAge,
-			Duplicates:  2 * time.Minute,
+			Duplicates:  o.DedupeWindow,
 			AllowDirect: true,
 		},
 		{
@@ -98,7 +104,7 @@ func Ensure(ctx context.Context, js jetstream.JetStream, o Options) error {
 			Storage:     jetstream.FileStorage,
 			Replicas:    o.Replicas,
 			MaxAge:      o.ResultsMaxAge,
-			Duplicates:  2 * time.Minute,
+			Duplicates:  o.DedupeWindow,
 			AllowDirect: true,
 		},
 	}
@@ -115,7 +121,7 @@ func Ensure(ctx context.Context, js jetstream.JetStream, o Options) error {
 			Retention:   jetstream.LimitsPolicy,
 			Storage:     jetstream.FileStorage,
 			Replicas:    o.Replicas,
-			Duplicates:  2 * time.Minute,
+			Duplicates:  o.DedupeWindow,
 		})
 	}
 	for _, c := range cfgs {

@@ -18,8 +18,9 @@ func TestEnsureCreatesTheStreamsAndIsIdempotent(t *testing.T) {
 	if err := streams.Ensure(ctx, s.JS, streams.Options{Subjects: []string{"events.>"}, Replicas: 1, ResultsMaxAge: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
-	// Ensure is idempotent, and takes new trigger subjects.
-	if err := streams.Ensure(ctx, s.JS, streams.Options{Subjects: []string{"events.>", "orders.*"}, Replicas: 1, ResultsMaxAge: time.Hour}); err != nil {
+	// Ensure is idempotent, and takes new trigger subjects and a new
+	// duplicate window.
+	if err := streams.Ensure(ctx, s.JS, streams.Options{Subjects: []string{"events.>", "orders.*"}, Replicas: 1, ResultsMaxAge: time.Hour, DedupeWindow: 45 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string][]string{
@@ -36,6 +37,9 @@ func TestEnsureCreatesTheStreamsAndIsIdempotent(t *testing.T) {
 		}
 		if got := st.CachedInfo().Config.Subjects; !slices.Equal(got, subjects) {
 			t.Errorf("stream %s subjects = %v, want %v", name, got, subjects)
+		}
+		if got := st.CachedInfo().Config.Duplicates; got != 45*time.Second {
+			t.Errorf("stream %s duplicate window = %v, want 45s", name, got)
 		}
 	}
 	for stream, consumer := range map[string]string{streams.Events: streams.EventsConsumer, streams.Runs: streams.RunsConsumer} {
