@@ -150,6 +150,25 @@ limit = 3
 	}
 }
 
+// A job with neither a trigger nor a schedule runs only when dispatched.
+func TestDispatchOnlyJob(t *testing.T) {
+	en := newEnv(t, `
+[[jobs]]
+event = "on_demand"
+kind = "test"
+input = {to = "$Input{to}"}
+`)
+	var reply runner.DispatchReply
+	if e := en.request(api.DispatchSubject, map[string]any{"event": "on_demand", "input": map[string]any{"to": "ada@example.com"}}, &reply); e != "" {
+		t.Fatal(e)
+	}
+	en.waitCalls(1, 10*time.Second)
+	calls := en.calls("test")
+	if len(calls) != 1 || calls[0].Event != "on_demand" || string(calls[0].Input) != `{"to":"ada@example.com"}` {
+		t.Fatalf("calls = %+v", calls)
+	}
+}
+
 func TestDispatchAndManage(t *testing.T) {
 	en := newEnv(t, workJob)
 	// Now.

@@ -93,9 +93,8 @@ func (j *Job) validate(ps *Problems, i int, seen map[string]int) {
 	if j.Kind == "" {
 		ps.Add(path+".kind", "required: the plugin kind that runs the job (notification, db_action, action, feature, or a third-party kind)")
 	}
-	if len(j.On) == 0 && j.Schedule == nil {
-		ps.Add(path+".on", "missing trigger subject: give the NATS subjects whose events run this job, or a [jobs.schedule] for a recurring job")
-	}
+	// A job with neither on nor a schedule is valid: it runs only when
+	// dispatched (DESIGN.md: on is optional).
 	for k, subj := range j.On {
 		if err := checkSubject(subj); err != nil {
 			ps.Add(fmt.Sprintf("%s.on[%d]", path, k), "%v", err)
