@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/trace"
 	"time"
 
 	"github.com/jobd-dev/jobd/engine"
@@ -35,7 +36,8 @@ type childSpec struct {
 	Latency  bool
 	Rate     int
 	Duration time.Duration
-	Rep      int // the repetition, for the latency cases' folder names
+	Rep      int    // the repetition, for the latency cases' folder names
+	Trace    string // write a runtime/trace of the case to this file
 }
 
 // childResult is a child's batchStats.
@@ -89,6 +91,8 @@ func runLatencyProc(ctx context.Context, b *bench, rep int, floor bool) (latency
 	}
 	if floor {
 		s.Name, s.Floor, s.Duration = fmt.Sprintf("floor-pipelat-%d", rep), true, b.floorDuration
+	} else if rep == 0 {
+		s.Trace = b.trace
 	}
 	r, err := runChild(ctx, b, s)
 	l := r.Lat
@@ -144,6 +148,17 @@ func batchChild(spec string) int {
 		err error
 	)
 	ctx := context.Background()
+	if s.Trace != "" {
+		f, err := os.Create(s.Trace)
+		if err == nil {
+			err = trace.Start(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "jobd-bench child: trace:", err)
+			return 2
+		}
+		defer func() { trace.Stop(); f.Close() }()
+	}
 	switch {
 	case s.Latency:
 		var l latencyStats

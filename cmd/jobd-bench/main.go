@@ -45,6 +45,7 @@ type bench struct {
 	cases         map[string]bool
 	evalTime      time.Duration
 	cpuProfile    string
+	trace         string // runtime/trace of the first engine latency repetition
 	verbose       bool
 	sched         *schedOptions // -sched: only the scheduled-run cases
 
@@ -103,6 +104,7 @@ func main() {
 		cases    = flag.String("cases", "floor,throughput,latency,fanout", "the cases to run (ratios and targets need all of them)")
 		conc     = flag.Int("concurrency", 512, "the no-op plugin's jobs in flight ([plugins.noop] concurrency; jobd's default is 64)")
 		cpuprof  = flag.String("cpuprofile", "", "write a CPU profile of the first engine throughput repetition to this file, of the no-op plugin to FILE.plugin and of the first no-plugin pipeline to FILE.floor, with allocation profiles before and after each to FILE.allocs0 and FILE.allocs, FILE.floor.allocs0 and FILE.floor.allocs (with -sched: of the burst)")
+		traceOut = flag.String("trace", "", "write a runtime/trace of the first engine latency repetition (its child process) to this file; go tool trace -pprof=sched FILE shows where goroutines waited for a CPU")
 		jsonOut  = flag.String("json", "bench.json", "write the results as JSON to this file (\"\" for none)")
 		keep     = flag.Bool("keep", false, "keep the temporary folder")
 		verbose  = flag.Bool("v", false, "log the engine's warnings and errors to stderr")
@@ -140,7 +142,7 @@ func main() {
 	}
 	b := &bench{
 		events: *events, fanoutEvents: *fanout, reps: *reps, duration: *duration, floorDuration: *floorDur,
-		rate: *rate, grpcOps: *grpcOps, concurrency: *conc, cases: map[string]bool{}, evalTime: 500 * time.Millisecond, cpuProfile: *cpuprof,
+		rate: *rate, grpcOps: *grpcOps, concurrency: *conc, cases: map[string]bool{}, evalTime: 500 * time.Millisecond, cpuProfile: *cpuprof, trace: *traceOut,
 	}
 	for _, c := range strings.Split(*cases, ",") {
 		b.cases[strings.TrimSpace(c)] = true
