@@ -100,12 +100,13 @@ func jsonKind(v any) string {
 	return "value"
 }
 
-// runID derives a run's id from where its event is stored (the stream and
+// RunID derives a run's id from where its event is stored (the stream and
 // its creation time, the epoch) and the job, so a redelivered event makes
 // the same run id: the first 16 bytes of SHA-256 over
 // stream "@" epoch NUL (seq | "id:" msgID) NUL event, in hex. The ids of
-// runs already stored depend on this exact form.
-func runID(stream, epoch string, seq uint64, msgID, event string) string {
+// runs already stored depend on this exact form. Exported so that the bench's no-plugin
+// floor (cmd/jobd-bench) derives ids as the engine does.
+func RunID(stream, epoch string, seq uint64, msgID, event string) string {
 	var buf [256]byte // on the stack unless the parts are longer
 	b := append(buf[:0], stream...)
 	b = append(b, '@')
@@ -121,12 +122,6 @@ func runID(stream, epoch string, seq uint64, msgID, event string) string {
 	b = append(b, event...)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:16])
-}
-
-// RunID is the engine's run id derivation, exported so that the bench's
-// no-plugin floor (cmd/jobd-bench) does the engine's own work.
-func RunID(stream, epoch string, seq uint64, msgID, event string) string {
-	return runID(stream, epoch, seq, msgID, event)
 }
 
 // triggerOf keeps an event for a dead letter: whole when it is JSON and not

@@ -13,12 +13,12 @@ func TestRunIDIsStable(t *testing.T) {
 		{1234567, "", "6b9ccf5991a32b03068b705969927ea5"},
 		{1, "booking-1234", "ad28eee69ceb92329689a0bbe902a9e4"},
 	} {
-		if got := runID("JOBD_EVENTS", "2026-01-01T00:00:00Z", c.seq, c.msgID, "send_notification"); got != c.want {
-			t.Errorf("runID(seq %d, msg id %q) = %s, want %s", c.seq, c.msgID, got, c.want)
+		if got := RunID("JOBD_EVENTS", "2026-01-01T00:00:00Z", c.seq, c.msgID, "send_notification"); got != c.want {
+			t.Errorf("RunID(seq %d, msg id %q) = %s, want %s", c.seq, c.msgID, got, c.want)
 		}
 	}
 	long := string(make([]byte, 300)) // longer than the stack buffer
-	if runID(long, "e", 1, "", "x") == runID(long, "e", 2, "", "x") {
+	if RunID(long, "e", 1, "", "x") == RunID(long, "e", 2, "", "x") {
 		t.Error("different sequences gave the same id")
 	}
 }

@@ -121,7 +121,7 @@ func (r *Runner) onEvent(msg jetstream.Msg) {
 	msgID := msg.Headers().Get(nats.MsgIdHdr)
 	received := meta.Timestamp
 	for _, j := range jobs {
-		id := runID(meta.Stream, r.epoch, meta.Sequence.Stream, msgID, j.Event)
+		id := RunID(meta.Stream, r.epoch, meta.Sequence.Stream, msgID, j.Event)
 		ru := newRun(&run{
 			d: d, runID: id, jobID: id, attempt: 1,
 			subject: msg.Subject(), receivedAt: received, ev: ev,

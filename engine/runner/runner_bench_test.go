@@ -44,7 +44,7 @@ func BenchmarkRunID(b *testing.B) {
 	var seq uint64
 	for b.Loop() {
 		seq++
-		_ = runID("JOBD_EVENTS", "2026-01-01T00:00:00Z", seq, "", "send_notification")
+		_ = RunID("JOBD_EVENTS", "2026-01-01T00:00:00Z", seq, "", "send_notification")
 	}
 }
 
@@ -52,7 +52,7 @@ func BenchmarkRunID(b *testing.B) {
 func BenchmarkRunIDMsgID(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = runID("JOBD_EVENTS", "2026-01-01T00:00:00Z", 1, "booking-1234", "send_notification")
+		_ = RunID("JOBD_EVENTS", "2026-01-01T00:00:00Z", 1, "booking-1234", "send_notification")
 	}
 }
 
@@ -60,7 +60,7 @@ func BenchmarkRunIDMsgID(b *testing.B) {
 func benchResult() *Result {
 	now := time.Date(2026, 12, 24, 9, 0, 0, 0, time.UTC)
 	started := now.Add(-300 * time.Microsecond)
-	id := runID("JOBD_EVENTS", "2026-01-01T00:00:00Z", 1, "", "send_notification")
+	id := RunID("JOBD_EVENTS", "2026-01-01T00:00:00Z", 1, "", "send_notification")
 	return &Result{
 		JobID: id, RunID: id, Event: "send_notification", Kind: "notification", Status: "completed",
 		Attempts: 1, Subject: "events.booking.created", ReceivedAt: now.Add(-time.Millisecond),
@@ -114,7 +114,7 @@ func BenchmarkEventPath(b *testing.B) {
 		if _, err := parseEvent(benchEvent, hdr, 1<<20); err != nil {
 			b.Fatal(err)
 		}
-		id := runID("JOBD_EVENTS", "2026-01-01T00:00:00Z", seq, "", "send_notification")
+		id := RunID("JOBD_EVENTS", "2026-01-01T00:00:00Z", seq, "", "send_notification")
 		res.RunID, res.JobID = id, id
 		appendResult(make([]byte, 0, 512+len(res.Input)), res)
 	}
