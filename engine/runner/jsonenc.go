@@ -7,8 +7,9 @@ import (
 	"github.com/jobd-dev/jobd/engine/internal/jsonenc"
 )
 
-// appendResult appends r as JSON, the same document json.Marshal(r) makes.
-func appendResult(b []byte, r *Result) []byte {
+// AppendJSON appends r as the engine records it: the same document as
+// json.Marshal(r), written without reflection.
+func (r *Result) AppendJSON(b []byte) []byte {
 	b = append(b, `{"job_id":`...)
 	b = jsonenc.AppendString(b, r.JobID)
 	b = append(b, `,"run_id":`...)
@@ -52,7 +53,3 @@ func appendResult(b []byte, r *Result) []byte {
 	}
 	return append(b, '}')
 }
-
-// AppendJSON appends r as the engine records it: the same document as
-// json.Marshal(r), written without reflection.
-func (r *Result) AppendJSON(b []byte) []byte { return appendResult(b, r) }

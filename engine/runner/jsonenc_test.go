@@ -19,7 +19,7 @@ func TestAppendResultMatchesEncodingJSON(t *testing.T) {
 			StartedAt: &started, FinishedAt: now, DurationMS: 1.25, Error: &ErrorInfo{Message: "boom\n<x>", Class: ClassTimeout},
 			Input: json.RawMessage(`{"a":1}`), Output: json.RawMessage(`{"ok":true}`)},
 	} {
-		got := appendResult(nil, r)
+		got := r.AppendJSON(nil)
 		want, _ := json.Marshal(r)
 		var g, w map[string]any
 		if err := json.Unmarshal(got, &g); err != nil {

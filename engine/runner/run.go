@@ -332,7 +332,7 @@ func (r *Runner) finish(ru *run, dec policy.Decision, res host.Result, info *Err
 	if info == nil && status != policy.StatusCompleted {
 		result.Error = &ErrorInfo{Message: "failed", Class: ClassRetryable}
 	}
-	body := appendResult(make([]byte, 0, 512+len(result.Input)+len(result.Output)), &result)
+	body := result.AppendJSON(make([]byte, 0, 512+len(result.Input)+len(result.Output)))
 	msgs := []*nats.Msg{newMsg(streams.ResultSubjectPrefix+j.Event, body, ru.runID+"/result")}
 	if dec.Action == policy.Fail {
 		msgs = append(msgs, newMsg(streams.FailedSubjectPrefix+j.Event, body, ru.runID+"/failed"))

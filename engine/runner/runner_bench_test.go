@@ -81,12 +81,12 @@ func benchResult() *Result {
 }
 
 // BenchmarkResultEncode encodes the Result payload of jobd.result.<event>
-// as the engine does (appendResult, into a fresh buffer as in finish).
+// as the engine does (AppendJSON, into a fresh buffer as in finish).
 func BenchmarkResultEncode(b *testing.B) {
 	res := benchResult()
 	b.ReportAllocs()
 	for b.Loop() {
-		appendResult(make([]byte, 0, 512+len(res.Input)), res)
+		res.AppendJSON(make([]byte, 0, 512+len(res.Input)))
 	}
 }
 
@@ -116,7 +116,7 @@ func BenchmarkEventPath(b *testing.B) {
 		}
 		id := RunID("JOBD_EVENTS", "2026-01-01T00:00:00Z", seq, "", "send_notification")
 		res.RunID, res.JobID = id, id
-		appendResult(make([]byte, 0, 512+len(res.Input)), res)
+		res.AppendJSON(make([]byte, 0, 512+len(res.Input)))
 	}
 }
 
