@@ -1,0 +1,549 @@
+package main_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// docAnnotationKeys are the keys of a doctest annotation, with what each
+// does. A block gets every check its keys name; without keys, the default
+// of its language: toml is validated, a json job ("type": "job") is
+// validated from a jobs_dir, sh is run. Any other block must name a check
+// or say `skip reason="..."`.
+var docAnnotationKeys = map[string]string{
+	"skip":   "the block is not checked; reason says why (required)",
+	"reason": "why a skipped block is not checked",
+
+	"validate": "run `jobd validate` on the block (the default for toml and json jobs)",
+	"base":     "validate: `site` (default) puts the block after a [server]/[nats]/[plugins] header with fresh ports and the built plugins; `root` after the repository's config.toml",
+	"plugin":   "validate and shell: `slack` builds examples/plugin-slack and names it as plugins.slack.path",
+
+	"job-input": "the block is the input of a job: validated (against the plugin's schema) as the input of a job of `kind`, event `event`",
+	"kind":      "job-input: the job's kind",
+	"event":     "job-input: the job's event (default: doctest)",
+
+	"shell":         "run the block's commands (the default for sh): `bin/jobd ...` against the repository's config.toml, with fresh ports and data folder; `bin/jobd run &` starts jobd; `export K=V` sets the environment; a comment line right after a command is its exact output",
+	"config":        "shell: `root` (default), or `prev`: the site header and the file's previous toml block",
+	"daemon":        "shell: start `jobd run` before the first command",
+	"stub":          "shell: an environment variable (such as an app's base_url override) set to the URL of a loopback HTTP server standing in for a third-party API; it records requests and answers 200 with a JSON body",
+	"stub-path":     "shell: a path appended to the stub's URL",
+	"stub-answer":   "shell: the stub's JSON answer (default {\"ok\":true})",
+	"request":       "shell: the stub must receive this request, `METHOD PATH`",
+	"result-event":  "shell: wait for the result of this job's run on jobd.result.<event>",
+	"result-output": "shell: the result's output must be this JSON",
+
+	"go":      "compile the block: `file` (a whole file), `decls` (top-level declarations) or `stmts` (statements in a func(ctx) error that returns err)",
+	"imports": "go: import paths for decls and stmts, separated by spaces",
+	"extra":   "go: declarations added to the file (stubs for names the snippet uses)",
+
+	"excerpt-of": "the block appears verbatim in this file, chunk by chunk between elision lines (`// …`, `# …`, `...`)",
+	"same-as":    "the block is this file's whole content",
+}
+
+// TestDocs checks every fenced example of the documentation and
+// config.toml. See docs_helpers_test.go for the annotation.
+func TestDocs(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blocks []*docBlock
+	for _, f := range docFiles(t, root) {
+		b, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		bs, err := parseBlocks(f, string(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		blocks = append(blocks, bs...)
+	}
+	d := &docsRun{root: root, blocks: blocks}
+
+	var checked, skipped int
+	perFile := map[string][2]int{}
+	count := func(file string, skip bool) {
+		c := perFile[file]
+		if skip {
+			skipped++
+			c[1]++
+		} else {
+			checked++
+			c[0]++
+		}
+		perFile[file] = c
+	}
+
+	// config.toml is one example: the working configuration.
+	count("config.toml", false)
+	t.Run("config.toml", func(t *testing.T) {
+		t.Parallel()
+		s := rootSite(t)
+		out, errOut, code := s.jobd("validate")
+		if code != 0 {
+			t.Fatalf("jobd validate config.toml: exit %d\n%s%s", code, out, errOut)
+		}
+	})
+
+	for _, b := range blocks {
+		if _, skip := b.ann["skip"]; skip {
+			if strings.TrimSpace(b.ann["reason"]) == "" {
+				t.Errorf("%s: skip needs reason=\"...\"", b)
+			}
+			count(b.file, true)
+			continue
+		}
+		checks := d.checks(b)
+		if len(checks) == 0 {
+			t.Errorf("%s: a %q block that is neither checked nor skipped: annotate it (<!-- doctest: ... -->, keys in docs_test.go) or <!-- doctest: skip reason=\"...\" -->", b, b.lang)
+			continue
+		}
+		count(b.file, false)
+		t.Run(b.name(), func(t *testing.T) {
+			t.Parallel()
+			for _, c := range checks {
+				c(t, b)
+			}
+		})
+	}
+	t.Cleanup(func() {
+		files := make([]string, 0, len(perFile))
+		for f := range perFile {
+			files = append(files, f)
+		}
+		sort.Strings(files)
+		var sb strings.Builder
+		for _, f := range files {
+			fmt.Fprintf(&sb, "\n  %-32s %2d checked, %2d skipped", f, perFile[f][0], perFile[f][1])
+		}
+		t.Logf("docs: %d blocks checked, %d skipped (annotated with the reason)%s", checked, skipped, sb.String())
+	})
+}
+
+// docsRun holds what the checks share.
+type docsRun struct {
+	root   string
+	blocks []*docBlock
+
+	slackOnce sync.Once
+	slackBin  string
+	slackErr  error
+}
+
+type docCheck func(t *testing.T, b *docBlock)
+
+// checks returns the checks a block's annotation (or language) asks for.
+func (d *docsRun) checks(b *docBlock) []docCheck {
+	var cs []docCheck
+	a := b.ann
+	if p, ok := a["excerpt-of"]; ok {
+		cs = append(cs, func(t *testing.T, b *docBlock) {
+			if err := checkExcerpt(filepath.Join(d.root, p), b.text); err != nil {
+				t.Errorf("%s: %v", b, err)
+			}
+		})
+	}
+	if p, ok := a["same-as"]; ok {
+		cs = append(cs, func(t *testing.T, b *docBlock) {
+			want, err := os.ReadFile(filepath.Join(d.root, p))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if normalizeLines(string(want)) != normalizeLines(b.text) {
+				t.Errorf("%s: the block is not %s as it is now:\n%s", b, p, want)
+			}
+		})
+	}
+	_, validate := a["validate"]
+	switch {
+	case a["job-input"] != "" || hasKey(a, "job-input"):
+		cs = append(cs, d.checkJobInput)
+	case validate, b.lang == "toml", b.lang == "json" && isJSONJob(b.text):
+		cs = append(cs, d.checkValidate)
+	}
+	if _, ok := a["go"]; ok {
+		cs = append(cs, d.checkGo)
+	}
+	if _, ok := a["shell"]; ok || (b.lang == "sh" && len(cs) == 0) {
+		cs = append(cs, d.checkShell)
+	}
+	return cs
+}
+
+func hasKey(m map[string]string, k string) bool { _, ok := m[k]; return ok }
+
+func isJSONJob(text string) bool {
+	var v map[string]any
+	return json.Unmarshal([]byte(text), &v) == nil && v["type"] == "job"
+}
+
+// docSite is a site whose config.toml is top (top-level keys), the
+// header newSite writes, then body; env holds a secret for every
+// $Secret{KEY} the texts read.
+func docSite(t *testing.T, top, body string) *site {
+	t.Helper()
+	s := newSite(t, body)
+	if top != "" {
+		b, err := os.ReadFile(s.config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(s.config, append([]byte(top+"\n"), b...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.env = append(s.env, secretEnv(top+body)...)
+	return s
+}
+
+// rootSiteWith is rootSite with body appended to a copy of config.toml.
+func rootSiteWith(t *testing.T, root, body string) *site {
+	t.Helper()
+	s := rootSite(t)
+	b, err := os.ReadFile(filepath.Join(root, "config.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.config = filepath.Join(s.dir, "config.toml")
+	if err := os.WriteFile(s.config, append(b, "\n"+body...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.env = append(s.env, "JOBD_PLUGINS__DIR="+filepath.Join(bin, "plugins"), "JOBD_SERVER__DATA_DIR="+filepath.Join(s.dir, "data"))
+	s.env = append(s.env, secretEnv(body)...)
+	return s
+}
+
+// checkValidate runs `jobd validate` on a toml block, or on a json job
+// written into a jobs_dir.
+func (d *docsRun) checkValidate(t *testing.T, b *docBlock) {
+	top, body := "", b.text
+	var jobFile string
+	if b.lang == "json" {
+		top, body, jobFile = `jobs_dir = "jobs"`, "", b.text
+	}
+	d.validate(t, b, top, body, jobFile)
+}
+
+func (d *docsRun) validate(t *testing.T, b *docBlock, top, body, jobFile string) {
+	t.Helper()
+	var s *site
+	switch b.ann["base"] {
+	case "", "site":
+		s = docSite(t, top, body)
+	case "root":
+		if top != "" {
+			t.Fatalf("%s: base=root takes a toml block", b)
+		}
+		s = rootSiteWith(t, d.root, body)
+	default:
+		t.Fatalf("%s: base=%q: want site or root", b, b.ann["base"])
+	}
+	if jobFile != "" {
+		dir := filepath.Join(s.dir, "jobs")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "doc.json"), []byte(jobFile), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s.env = append(s.env, secretEnv(jobFile)...)
+	}
+	d.plugins(t, b, s)
+	out, errOut, code := s.jobd("validate")
+	if code != 0 {
+		cfg, _ := os.ReadFile(s.config)
+		t.Fatalf("%s: jobd validate: exit %d\n%s%s\nconfiguration:\n%s", b, code, out, errOut, cfg)
+	}
+}
+
+// checkJobInput validates the block as the input of a job.
+func (d *docsRun) checkJobInput(t *testing.T, b *docBlock) {
+	var input map[string]any
+	if err := json.Unmarshal([]byte(b.text), &input); err != nil {
+		t.Fatalf("%s: not a JSON object: %v", b, err)
+	}
+	kind := b.ann["kind"]
+	if kind == "" {
+		t.Fatalf("%s: job-input needs kind=", b)
+	}
+	event := b.ann["event"]
+	if event == "" {
+		event = "doctest"
+	}
+	job, _ := json.Marshal(map[string]any{"type": "job", "event": event, "kind": kind, "input": input})
+	d.validate(t, b, `jobs_dir = "jobs"`, "", string(job))
+}
+
+// plugins builds the plugins the annotation names and points the site at
+// them.
+func (d *docsRun) plugins(t *testing.T, b *docBlock, s *site) {
+	t.Helper()
+	switch b.ann["plugin"] {
+	case "":
+	case "slack":
+		d.slackOnce.Do(func() {
+			d.slackBin = filepath.Join(bin, "doc-plugins", "jobd-slack")
+			cmd := exec.Command("go", "build", "-o", d.slackBin, ".")
+			cmd.Dir = filepath.Join(d.root, "examples", "plugin-slack")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				d.slackErr = fmt.Errorf("build examples/plugin-slack: %v\n%s", err, out)
+			}
+		})
+		if d.slackErr != nil {
+			t.Fatal(d.slackErr)
+		}
+		s.env = append(s.env, "JOBD_PLUGINS__SLACK__PATH="+d.slackBin)
+	default:
+		t.Fatalf("%s: plugin=%q: only slack is known", b, b.ann["plugin"])
+	}
+}
+
+// previousTOML returns the toml block before b in its file.
+func (d *docsRun) previousTOML(b *docBlock) string {
+	prev := ""
+	for _, o := range d.blocks {
+		if o.file == b.file && o.line < b.line && o.lang == "toml" {
+			prev = o.text
+		}
+	}
+	return prev
+}
+
+// stub is a loopback HTTP server standing in for a third-party API.
+type stub struct {
+	*httptest.Server
+	mu   sync.Mutex
+	seen []string // "METHOD PATH"
+}
+
+func startStub(t *testing.T, answer string) *stub {
+	t.Helper()
+	st := &stub{}
+	st.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st.mu.Lock()
+		st.seen = append(st.seen, r.Method+" "+r.URL.EscapedPath())
+		st.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(answer))
+	}))
+	t.Cleanup(st.Close)
+	return st
+}
+
+func (st *stub) requests() []string {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return append([]string(nil), st.seen...)
+}
+
+// checkShell runs a shell block's commands against a jobd the test starts.
+func (d *docsRun) checkShell(t *testing.T, b *docBlock) {
+	steps, err := shellSteps(b.text)
+	if err != nil {
+		t.Fatalf("%s: %v", b, err)
+	}
+	var s *site
+	switch b.ann["config"] {
+	case "", "root":
+		s = rootSite(t)
+	case "prev":
+		prev := d.previousTOML(b)
+		if prev == "" {
+			t.Fatalf("%s: config=prev: no toml block before it", b)
+		}
+		s = docSite(t, "", prev)
+	default:
+		t.Fatalf("%s: config=%q: want root or prev", b, b.ann["config"])
+	}
+	d.plugins(t, b, s)
+	var st *stub
+	if env := b.ann["stub"]; env != "" {
+		answer := b.ann["stub-answer"]
+		if answer == "" {
+			answer = `{"ok":true}`
+		}
+		st = startStub(t, answer)
+		s.env = append(s.env, env+"="+st.URL+b.ann["stub-path"])
+	}
+	if hasKey(b.ann, "daemon") {
+		s.start()
+	}
+	for _, step := range steps {
+		for _, cmd := range splitAnd(step.args) {
+			d.runStep(t, b, s, step, cmd)
+		}
+	}
+	if want := b.ann["request"]; want != "" {
+		if st == nil {
+			t.Fatalf("%s: request= needs stub=", b)
+		}
+		waitFor(t, 60*time.Second, "the request "+want, func() bool {
+			for _, r := range st.requests() {
+				if r == want {
+					return true
+				}
+			}
+			return false
+		})
+	}
+	if ev := b.ann["result-event"]; ev != "" {
+		res := waitDocResult(t, s, ev)
+		if want := b.ann["result-output"]; want != "" {
+			var got, exp any
+			if err := json.Unmarshal(res.Output, &got); err != nil {
+				t.Fatalf("%s: result of %s: %s", b, ev, res.Output)
+			}
+			if err := json.Unmarshal([]byte(want), &exp); err != nil {
+				t.Fatalf("%s: result-output is not JSON: %v", b, err)
+			}
+			if !reflect.DeepEqual(got, exp) {
+				t.Errorf("%s: the %s run's output is %s, the docs say %s (status %s, error %s)", b, ev, res.Output, want, res.Status, res.Error)
+			}
+		}
+	}
+}
+
+// splitAnd splits `a && b` into commands.
+func splitAnd(args []string) [][]string {
+	var out [][]string
+	cur := []string{}
+	for _, a := range args {
+		if a == "&&" {
+			out = append(out, cur)
+			cur = []string{}
+			continue
+		}
+		cur = append(cur, a)
+	}
+	return append(out, cur)
+}
+
+func (d *docsRun) runStep(t *testing.T, b *docBlock, s *site, step *shellStep, args []string) {
+	t.Helper()
+	if len(args) == 0 {
+		return
+	}
+	switch args[0] {
+	case "export":
+		for _, kv := range args[1:] {
+			s.env = append(s.env, kv)
+		}
+		return
+	case "bin/jobd", "jobd":
+	default:
+		t.Fatalf("%s: %q: the docs test runs only bin/jobd and export; annotate the block with skip reason=\"...\"", b, step.line)
+	}
+	args = args[1:]
+	if len(args) > 0 && args[len(args)-1] == "&" {
+		if args[0] != "run" {
+			t.Fatalf("%s: only `bin/jobd run &` may run in the background: %q", b, step.line)
+		}
+		s.start()
+		return
+	}
+	out, errOut, code := s.jobd(args...)
+	if code != 0 {
+		t.Fatalf("%s: %s: exit %d\n%s%s", b, step.line, code, out, errOut)
+	}
+	if len(step.expect) > 0 {
+		want := strings.Join(step.expect, "\n")
+		if strings.TrimSpace(out) != want {
+			t.Errorf("%s: %s\nprints:\n%s\nthe docs say:\n%s", b, step.line, out, want)
+		}
+	}
+}
+
+// docResult is the part of a published result the docs test reads.
+type docResult struct {
+	Status string          `json:"status"`
+	Output json.RawMessage `json:"output"`
+	Error  json.RawMessage `json:"error"`
+}
+
+// waitDocResult waits for the last result of event in JOBD_RESULTS.
+func waitDocResult(t *testing.T, s *site, event string) docResult {
+	t.Helper()
+	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", s.natsPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res docResult
+	waitFor(t, 90*time.Second, "a result of "+event, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		stream, err := js.Stream(ctx, "JOBD_RESULTS")
+		if err != nil {
+			return false
+		}
+		m, err := stream.GetLastMsgForSubject(ctx, "jobd.result."+event)
+		if err != nil {
+			return false
+		}
+		return json.Unmarshal(m.Data, &res) == nil
+	})
+	return res
+}
+
+// checkGo compiles a Go block in a package of its own, laid over the
+// repository with go build -overlay (nothing is written into the tree).
+func (d *docsRun) checkGo(t *testing.T, b *docBlock) {
+	var src strings.Builder
+	mode := b.ann["go"]
+	switch mode {
+	case "file":
+		src.WriteString(b.text)
+	case "decls", "stmts":
+		src.WriteString("package snippet\n\nimport (\n")
+		for _, imp := range strings.Fields(b.ann["imports"]) {
+			fmt.Fprintf(&src, "\t%q\n", imp)
+		}
+		src.WriteString(")\n\n")
+		if mode == "decls" {
+			src.WriteString(b.text)
+		} else {
+			fmt.Fprintf(&src, "func snippet(ctx context.Context) error {\n%s\treturn err\n}\n", b.text)
+		}
+	default:
+		t.Fatalf("%s: go=%q: want file, decls or stmts", b, mode)
+	}
+	if extra := b.ann["extra"]; extra != "" {
+		src.WriteString("\n" + extra + "\n")
+	}
+	tmp := t.TempDir()
+	file := filepath.Join(tmp, "snippet.go")
+	if err := os.WriteFile(file, []byte(src.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pkg := filepath.Join("cmd", "jobd", "testdata", "doctest", b.name())
+	overlay, _ := json.Marshal(map[string]any{"Replace": map[string]string{filepath.Join(d.root, pkg, "snippet.go"): file}})
+	ov := filepath.Join(tmp, "overlay.json")
+	if err := os.WriteFile(ov, overlay, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("go", "build", "-overlay", ov, "-o", os.DevNull, "./"+filepath.ToSlash(pkg))
+	cmd.Dir = d.root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("%s: the Go example does not compile: %v\n%s\nas compiled:\n%s", b, err, out, src.String())
+	}
+}
