@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sort"
 	"sync"
 
 	"github.com/jobd-dev/jobd/engine/catalog"
@@ -12,10 +13,12 @@ import (
 	"github.com/jobd-dev/jobd/sdk/host"
 )
 
-// CheckPlugins starts every plugin the jobs use, asks it to describe itself
-// and accept its configuration, and stops it again. The error is a
+// CheckPlugins starts every plugin the jobs use, and every plugin with a
+// [plugins.<kind>] block that no job uses (so its configuration is checked
+// too: unknown keys are errors wherever they are), asks it to describe
+// itself and accept its configuration, and stops it again. The error is a
 // *config.Error naming, for each plugin that failed, the first job that
-// uses it and what went wrong.
+// uses it (or its block) and what went wrong.
 func CheckPlugins(ctx context.Context, cfg *config.Config, cat *catalog.Catalog, opts Options) error {
 	e := New(cfg, cat, opts)
 	secrets, err := LoadSecrets(e.opts.Environ, cfg.Secrets.File)
@@ -26,7 +29,7 @@ func CheckPlugins(ctx context.Context, cfg *config.Config, cat *catalog.Catalog,
 	ps := &config.Problems{File: cfg.File}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for _, kind := range cat.Kinds() {
+	for _, kind := range checkedKinds(cfg, cat) {
 		wg.Add(1)
 		go func(kind string) {
 			defer wg.Done()
@@ -53,11 +56,33 @@ func CheckPlugins(ctx context.Context, cfg *config.Config, cat *catalog.Catalog,
 				ps.Add("plugins."+kind+".config", "%v", err)
 				return
 			}
-			ps.Add(firstJobPath(cfg, kind)+".kind", "%v", err)
+			if path := firstJobPath(cfg, kind); path != "plugins."+kind {
+				ps.Add(path+".kind", "%v", err)
+			} else {
+				ps.Add(path, "%v (no job uses the plugin; its block is checked all the same)", err)
+			}
 		}(kind)
 	}
 	wg.Wait()
 	return ps.Err()
+}
+
+// checkedKinds returns the kinds the jobs use, then, sorted, the kinds
+// with a [plugins.<kind>] block that no job uses.
+func checkedKinds(cfg *config.Config, cat *catalog.Catalog) []string {
+	kinds := append([]string(nil), cat.Kinds()...)
+	used := map[string]bool{}
+	for _, k := range kinds {
+		used[k] = true
+	}
+	var unused []string
+	for k := range cfg.Plugins.Kinds {
+		if !used[k] {
+			unused = append(unused, k)
+		}
+	}
+	sort.Strings(unused)
+	return append(kinds, unused...)
 }
 
 func checkPlugin(ctx context.Context, o host.Options) (host.Info, error) {
