@@ -34,12 +34,11 @@ func apiCall(g *globals, explicit bool, subject string, req any, out any) error 
 	if err != nil {
 		return fmt.Errorf("%s: %w", subject, err)
 	}
+	// A refusal (no such job, no job with that event, a schedule jobd
+	// cannot use) is a failed operation, exit 1, as the README's exit codes
+	// say; exit 2 stays for what the command line itself gets wrong.
 	if code := msg.Header.Get("Nats-Service-Error-Code"); code != "" {
-		reason := msg.Header.Get("Nats-Service-Error")
-		if code == "400" || code == "404" {
-			return usage("%s", reason)
-		}
-		return errors.New(reason)
+		return errors.New(msg.Header.Get("Nats-Service-Error"))
 	}
 	if out == nil {
 		return nil
