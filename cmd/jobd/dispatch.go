@@ -57,7 +57,7 @@ func dispatchCmd(g *globals) *cobra.Command {
 		sf              scheduleFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "dispatch EVENT [--input JSON] [--start-at T] [--every D | --cron EXPR --tz ZONE] [--limit N] [--retries N] [--allow-fail]",
+		Use:   "dispatch EVENT [--input JSON] [--sequence JSON] [--start-at T | --delay D] [--every D | --cron EXPR --tz ZONE] [--limit N] [--end-date T] [--misfire M] [--retries N] [--allow-fail] [--json]",
 		Short: "Ask the running jobd to run a configured job with this input and schedule; prints the job id",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
