@@ -1,10 +1,16 @@
 // Command jobd is the job-event engine's daemon and command line.
 //
-//	jobd run [-c config.toml]          run the engine
-//	jobd validate [-c config.toml]     check the configuration and plugins
+//	jobd run [-c config.toml]           run the engine
+//	jobd validate [-c config.toml]      check the configuration and plugins
 //	jobd publish SUBJECT [JSON|@file|-] publish an event
-//	jobd eval TEMPLATE --input JSON    resolve a piping template
-//	jobd version                       version and build info
+//	jobd eval TEMPLATE --input JSON     resolve a piping template
+//	jobd dispatch EVENT [--input JSON]  run a configured job on the running jobd
+//	jobd jobs ls|show|history|...       manage jobs on the running jobd
+//	jobd dlq ls|show|replay|purge       dead letters
+//	jobd plugins                        the plugins jobd finds
+//	jobd version                        version and build info
+//
+// README.md's Commands table documents every flag (TestDocsEveryFlag).
 //
 // Exit codes: 0 success, 1 the operation failed, 2 bad usage or bad config.
 package main
@@ -46,16 +52,7 @@ func main() {
 }
 
 func execute(args []string) int {
-	g := &globals{}
-	root := &cobra.Command{
-		Use:           "jobd",
-		Short:         "jobd runs jobs triggered by NATS events: now, later, on a schedule, with retries",
-		SilenceUsage:  true,
-		SilenceErrors: true,
-	}
-	root.PersistentFlags().StringVarP(&g.configFile, "config", "c", "config.toml", "configuration file (environment overrides: JOBD_<SECTION>__<KEY>)")
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })
-	root.AddCommand(runCmd(g), validateCmd(g), publishCmd(g), evalCmd(g), pluginsCmd(g), dispatchCmd(g), jobsCmd(g), dlqCmd(g), versionCmd())
+	root := newRootCmd(&globals{})
 	root.SetArgs(args)
 	err := root.Execute()
 	if err == nil {
@@ -70,6 +67,20 @@ func execute(args []string) int {
 		return exitUsage
 	}
 	return exitFailed
+}
+
+// newRootCmd returns the command tree, its flags bound to g.
+func newRootCmd(g *globals) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "jobd",
+		Short:         "jobd runs jobs triggered by NATS events: now, later, on a schedule, with retries",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVarP(&g.configFile, "config", "c", "config.toml", "configuration file (environment overrides: JOBD_<SECTION>__<KEY>)")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })
+	root.AddCommand(runCmd(g), validateCmd(g), publishCmd(g), evalCmd(g), pluginsCmd(g), dispatchCmd(g), jobsCmd(g), dlqCmd(g), versionCmd())
+	return root
 }
 
 func isUnknownCommand(err error) bool {
