@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -545,5 +546,26 @@ func (d *docsRun) checkGo(t *testing.T, b *docBlock) {
 	cmd.Dir = d.root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("%s: the Go example does not compile: %v\n%s\nas compiled:\n%s", b, err, out, src.String())
+	}
+}
+
+// Every target `make help` lists is in the README.
+func TestDocsEveryMakeTarget(t *testing.T) {
+	mk, err := os.ReadFile("../../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets := regexp.MustCompile(`(?m)^([a-z-]+):.*## `).FindAllStringSubmatch(string(mk), -1)
+	if len(targets) < 5 {
+		t.Fatalf("found only %v in the Makefile", targets)
+	}
+	for _, m := range targets {
+		if !regexp.MustCompile(`(?m)^make ` + regexp.QuoteMeta(m[1]) + `\b`).Match(readme) {
+			t.Errorf("make %s is not in README's Development block", m[1])
+		}
 	}
 }
