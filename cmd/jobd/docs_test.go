@@ -463,8 +463,13 @@ func (d *docsRun) runStep(t *testing.T, b *docBlock, s *site, step *shellStep, a
 		t.Fatalf("%s: %s: exit %d\n%s%s", b, step.line, code, out, errOut)
 	}
 	if len(step.expect) > 0 {
+		// Comment lines lose their indentation; so does the output here.
 		want := strings.Join(step.expect, "\n")
-		if strings.TrimSpace(out) != want {
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		for i, l := range lines {
+			lines[i] = strings.TrimSpace(l)
+		}
+		if strings.Join(lines, "\n") != want {
 			t.Errorf("%s: %s\nprints:\n%s\nthe docs say:\n%s", b, step.line, out, want)
 		}
 	}
@@ -566,6 +571,42 @@ func TestDocsEveryMakeTarget(t *testing.T) {
 	for _, m := range targets {
 		if !regexp.MustCompile(`(?m)^make ` + regexp.QuoteMeta(m[1]) + `\b`).Match(readme) {
 			t.Errorf("make %s is not in README's Development block", m[1])
+		}
+	}
+}
+
+// The docs cite only files that exist: every relative Markdown link, and
+// every *.md name, in the documentation and config.toml.
+func TestDocsCiteExistingFiles(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := regexp.MustCompile(`\]\(([^)\s]+)\)`)
+	mdName := regexp.MustCompile("(?:^|[\\s`(\\[])((?:[A-Za-z0-9_.-]+/)*[A-Za-z0-9_-]+\\.md)\\b")
+	for _, f := range append(docFiles(t, root), "config.toml") {
+		b, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Dir(filepath.Join(root, f))
+		for _, m := range link.FindAllStringSubmatch(string(b), -1) {
+			target := m[1]
+			if strings.Contains(target, "://") || strings.HasPrefix(target, "#") || strings.HasPrefix(target, "mailto:") {
+				continue
+			}
+			target, _, _ = strings.Cut(target, "#")
+			if _, err := os.Stat(filepath.Join(dir, target)); err != nil {
+				t.Errorf("%s links to %s, which is not in the repository", f, m[1])
+			}
+		}
+		for _, m := range mdName.FindAllStringSubmatch(string(b), -1) {
+			name := m[1]
+			_, errDir := os.Stat(filepath.Join(dir, name))
+			_, errRoot := os.Stat(filepath.Join(root, name))
+			if errDir != nil && errRoot != nil {
+				t.Errorf("%s cites %s, which is not in the repository", f, name)
+			}
 		}
 	}
 }
