@@ -39,14 +39,16 @@ var docAnnotationKeys = map[string]string{
 	"event":     "job-input: the job's event (default: doctest)",
 
 	"shell":         "run the block's commands (the default for sh): `bin/jobd ...` against the repository's config.toml, with fresh ports and data folder; `bin/jobd run &` starts jobd; `export K=V` sets the environment; a comment line right after a command is its exact output",
-	"config":        "shell: `root` (default), or `prev`: the site header and the file's previous toml block",
+	"config":        "shell: `root` (default), or `prev`: the site header and the file's previous toml block or json job (then in a jobs_dir)",
 	"daemon":        "shell: start `jobd run` before the first command",
 	"stub":          "shell: an environment variable (such as an app's base_url override) set to the URL of a loopback HTTP server standing in for a third-party API; it records requests and answers 200 with a JSON body",
 	"stub-path":     "shell: a path appended to the stub's URL",
 	"stub-answer":   "shell: the stub's JSON answer (default {\"ok\":true})",
 	"request":       "shell: the stub must receive this request, `METHOD PATH`",
-	"result-event":  "shell: wait for the result of this job's run on jobd.result.<event>",
-	"result-output": "shell: the result's output must be this JSON",
+	"result-event":  "shell: wait for the result of this job's run on jobd.result.<event> (several events: separated by spaces, all waited for; result-output is the first's) and check it completed",
+	"result-output": "shell: the result's output must be this JSON, or `next`: the file's next block, which then says `output`",
+	"placeholders":  "shell: words (separated by |) that stand for any text in result-output's strings, such as KEY or <idempotency key>",
+	"output":        "the block is the stated output of the shell block before it, which checks it (result-output=next)",
 
 	"go":      "compile the block: `file` (a whole file), `decls` (top-level declarations) or `stmts` (statements in a func(ctx) error that returns err)",
 	"imports": "go: import paths for decls and stmts, separated by spaces",
@@ -108,6 +110,13 @@ func TestDocs(t *testing.T) {
 				t.Errorf("%s: skip needs reason=\"...\"", b)
 			}
 			count(b.file, true)
+			continue
+		}
+		if hasKey(b.ann, "output") {
+			if !d.outputChecked(b) {
+				t.Errorf("%s: says output, but no shell block before it has result-output=next", b)
+			}
+			count(b.file, false)
 			continue
 		}
 		checks := d.checks(b)
@@ -256,14 +265,7 @@ func (d *docsRun) validate(t *testing.T, b *docBlock, top, body, jobFile string)
 		t.Fatalf("%s: base=%q: want site or root", b, b.ann["base"])
 	}
 	if jobFile != "" {
-		dir := filepath.Join(s.dir, "jobs")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "doc.json"), []byte(jobFile), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		s.env = append(s.env, secretEnv(jobFile)...)
+		writeJobFile(t, s, jobFile)
 	}
 	d.plugins(t, b, s)
 	out, errOut, code := s.jobd("validate")
@@ -315,15 +317,47 @@ func (d *docsRun) plugins(t *testing.T, b *docBlock, s *site) {
 	}
 }
 
-// previousTOML returns the toml block before b in its file.
-func (d *docsRun) previousTOML(b *docBlock) string {
-	prev := ""
+// previousConfig returns the toml block or json job before b in its file.
+func (d *docsRun) previousConfig(b *docBlock) *docBlock {
+	var prev *docBlock
 	for _, o := range d.blocks {
-		if o.file == b.file && o.line < b.line && o.lang == "toml" {
-			prev = o.text
+		if o.file == b.file && o.line < b.line && (o.lang == "toml" || o.lang == "json" && isJSONJob(o.text)) {
+			prev = o
 		}
 	}
 	return prev
+}
+
+// neighbour returns the block after (step 1) or before (step -1) b in its
+// file.
+func (d *docsRun) neighbour(b *docBlock, step int) *docBlock {
+	for i, o := range d.blocks {
+		if o == b {
+			if j := i + step; j >= 0 && j < len(d.blocks) && d.blocks[j].file == b.file {
+				return d.blocks[j]
+			}
+		}
+	}
+	return nil
+}
+
+// outputChecked reports whether the block before b checks b as its output.
+func (d *docsRun) outputChecked(b *docBlock) bool {
+	prev := d.neighbour(b, -1)
+	return prev != nil && prev.ann["result-output"] == "next"
+}
+
+// writeJobFile writes a json job into the site's jobs_dir.
+func writeJobFile(t *testing.T, s *site, job string) {
+	t.Helper()
+	dir := filepath.Join(s.dir, "jobs")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "doc.json"), []byte(job), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.env = append(s.env, secretEnv(job)...)
 }
 
 // stub is a loopback HTTP server standing in for a third-party API.
@@ -364,11 +398,16 @@ func (d *docsRun) checkShell(t *testing.T, b *docBlock) {
 	case "", "root":
 		s = rootSite(t)
 	case "prev":
-		prev := d.previousTOML(b)
-		if prev == "" {
-			t.Fatalf("%s: config=prev: no toml block before it", b)
+		prev := d.previousConfig(b)
+		switch {
+		case prev == nil:
+			t.Fatalf("%s: config=prev: no toml block or json job before it", b)
+		case prev.lang == "json":
+			s = docSite(t, `jobs_dir = "jobs"`, "")
+			writeJobFile(t, s, prev.text)
+		default:
+			s = docSite(t, "", prev.text)
 		}
-		s = docSite(t, "", prev)
 	default:
 		t.Fatalf("%s: config=%q: want root or prev", b, b.ann["config"])
 	}
@@ -403,9 +442,26 @@ func (d *docsRun) checkShell(t *testing.T, b *docBlock) {
 			return false
 		})
 	}
-	if ev := b.ann["result-event"]; ev != "" {
+	events := strings.Fields(b.ann["result-event"])
+	for _, other := range events[min(1, len(events)):] {
+		if res := waitDocResult(t, s, other); res.Status != "completed" {
+			t.Errorf("%s: the %s run is %s: %s", b, other, res.Status, res.Error)
+		}
+	}
+	if len(events) > 0 {
+		ev := events[0]
 		res := waitDocResult(t, s, ev)
+		if res.Status != "completed" {
+			t.Errorf("%s: the %s run is %s: %s", b, ev, res.Status, res.Error)
+		}
 		if want := b.ann["result-output"]; want != "" {
+			if want == "next" {
+				next := d.neighbour(b, 1)
+				if next == nil || !hasKey(next.ann, "output") {
+					t.Fatalf("%s: result-output=next, but the next block does not say output", b)
+				}
+				want = next.text
+			}
 			var got, exp any
 			if err := json.Unmarshal(res.Output, &got); err != nil {
 				t.Fatalf("%s: result of %s: %s", b, ev, res.Output)
@@ -413,10 +469,67 @@ func (d *docsRun) checkShell(t *testing.T, b *docBlock) {
 			if err := json.Unmarshal([]byte(want), &exp); err != nil {
 				t.Fatalf("%s: result-output is not JSON: %v", b, err)
 			}
-			if !reflect.DeepEqual(got, exp) {
+			if !jsonMatches(got, exp, placeholderRE(b.ann["placeholders"])) {
 				t.Errorf("%s: the %s run's output is %s, the docs say %s (status %s, error %s)", b, ev, res.Output, want, res.Status, res.Error)
 			}
 		}
+	}
+}
+
+// placeholderRE returns a pattern matching any of the |-separated words, or
+// nil.
+func placeholderRE(words string) *regexp.Regexp {
+	if words == "" {
+		return nil
+	}
+	var alts []string
+	for _, w := range strings.Split(words, "|") {
+		alts = append(alts, regexp.QuoteMeta(w))
+	}
+	return regexp.MustCompile(strings.Join(alts, "|"))
+}
+
+// jsonMatches reports whether got equals want, where a placeholder in one
+// of want's strings stands for any text.
+func jsonMatches(got, want any, ph *regexp.Regexp) bool {
+	switch w := want.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok || len(g) != len(w) {
+			return false
+		}
+		for k, v := range w {
+			if gv, ok := g[k]; !ok || !jsonMatches(gv, v, ph) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return false
+		}
+		for i := range w {
+			if !jsonMatches(g[i], w[i], ph) {
+				return false
+			}
+		}
+		return true
+	case string:
+		g, ok := got.(string)
+		if !ok {
+			return false
+		}
+		if ph == nil || !ph.MatchString(w) {
+			return g == w
+		}
+		parts := ph.Split(w, -1)
+		for i, p := range parts {
+			parts[i] = regexp.QuoteMeta(p)
+		}
+		return regexp.MustCompile("^" + strings.Join(parts, ".+") + "$").MatchString(g)
+	default:
+		return reflect.DeepEqual(got, want)
 	}
 }
 
