@@ -39,12 +39,14 @@ var docAnnotationKeys = map[string]string{
 	"event":     "job-input: the job's event (default: doctest)",
 
 	"shell":         "run the block's commands (the default for sh): `bin/jobd ...` against the repository's config.toml, with fresh ports and data folder; `bin/jobd run &` starts jobd; `export K=V` sets the environment; a comment line right after a command is its exact output",
-	"config":        "shell: `root` (default), or `prev`: the site header and the file's previous toml block or json job (then in a jobs_dir)",
+	"config":        "shell: `root` (default), or `prev`: the site header, then the file's last toml block before this one and its last json job before this one (in a jobs_dir)",
 	"daemon":        "shell: start `jobd run` before the first command",
 	"stub":          "shell: an environment variable (such as an app's base_url override) set to the URL of a loopback HTTP server standing in for a third-party API; it records requests and answers 200 with a JSON body",
 	"stub-path":     "shell: a path appended to the stub's URL",
 	"stub-answer":   "shell: the stub's JSON answer (default {\"ok\":true})",
-	"request":       "shell: the stub must receive this request, `METHOD PATH`",
+	"stub-status":   "shell: the stub's HTTP status (default 200)",
+	"stub-header":   "shell: a header the stub answers with, `Name: value`",
+	"request":       "shell: the stub must receive this request, `METHOD PATH?QUERY` (the path as sent, escaped)",
 	"result-event":  "shell: wait for the result of this job's run on jobd.result.<event> (several events: separated by spaces, all waited for; result-output is the first's) and check it completed",
 	"result-output": "shell: the result's output must be this JSON, or `next`: the file's next block, which then says `output`",
 	"placeholders":  "shell: words (separated by |) that stand for any text in result-output's strings, such as KEY or <idempotency key>",
@@ -317,15 +319,21 @@ func (d *docsRun) plugins(t *testing.T, b *docBlock, s *site) {
 	}
 }
 
-// previousConfig returns the toml block or json job before b in its file.
-func (d *docsRun) previousConfig(b *docBlock) *docBlock {
-	var prev *docBlock
+// previousConfig returns the last toml block and the last json job before
+// b in its file.
+func (d *docsRun) previousConfig(b *docBlock) (toml, job *docBlock) {
 	for _, o := range d.blocks {
-		if o.file == b.file && o.line < b.line && (o.lang == "toml" || o.lang == "json" && isJSONJob(o.text)) {
-			prev = o
+		if o.file != b.file || o.line > b.line {
+			continue
+		}
+		switch {
+		case o.lang == "toml":
+			toml = o
+		case o.lang == "json" && isJSONJob(o.text):
+			job = o
 		}
 	}
-	return prev
+	return toml, job
 }
 
 // neighbour returns the block after (step 1) or before (step -1) b in its
@@ -367,14 +375,22 @@ type stub struct {
 	seen []string // "METHOD PATH"
 }
 
-func startStub(t *testing.T, answer string) *stub {
+func startStub(t *testing.T, status int, header, answer string) *stub {
 	t.Helper()
 	st := &stub{}
 	st.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req := r.Method + " " + r.URL.EscapedPath()
+		if r.URL.RawQuery != "" {
+			req += "?" + r.URL.RawQuery
+		}
 		st.mu.Lock()
-		st.seen = append(st.seen, r.Method+" "+r.URL.EscapedPath())
+		st.seen = append(st.seen, req)
 		st.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
+		if k, v, ok := strings.Cut(header, ":"); ok {
+			w.Header().Set(strings.TrimSpace(k), strings.TrimSpace(v))
+		}
+		w.WriteHeader(status)
 		_, _ = w.Write([]byte(answer))
 	}))
 	t.Cleanup(st.Close)
@@ -398,15 +414,19 @@ func (d *docsRun) checkShell(t *testing.T, b *docBlock) {
 	case "", "root":
 		s = rootSite(t)
 	case "prev":
-		prev := d.previousConfig(b)
+		toml, job := d.previousConfig(b)
 		switch {
-		case prev == nil:
+		case toml == nil && job == nil:
 			t.Fatalf("%s: config=prev: no toml block or json job before it", b)
-		case prev.lang == "json":
-			s = docSite(t, `jobs_dir = "jobs"`, "")
-			writeJobFile(t, s, prev.text)
+		case job != nil:
+			body := ""
+			if toml != nil {
+				body = toml.text
+			}
+			s = docSite(t, `jobs_dir = "jobs"`, body)
+			writeJobFile(t, s, job.text)
 		default:
-			s = docSite(t, "", prev.text)
+			s = docSite(t, "", toml.text)
 		}
 	default:
 		t.Fatalf("%s: config=%q: want root or prev", b, b.ann["config"])
@@ -418,7 +438,13 @@ func (d *docsRun) checkShell(t *testing.T, b *docBlock) {
 		if answer == "" {
 			answer = `{"ok":true}`
 		}
-		st = startStub(t, answer)
+		status := http.StatusOK
+		if v := b.ann["stub-status"]; v != "" {
+			if _, err := fmt.Sscan(v, &status); err != nil {
+				t.Fatalf("%s: stub-status=%q", b, v)
+			}
+		}
+		st = startStub(t, status, b.ann["stub-header"], answer)
 		s.env = append(s.env, env+"="+st.URL+b.ann["stub-path"])
 	}
 	if hasKey(b.ann, "daemon") {
@@ -433,14 +459,19 @@ func (d *docsRun) checkShell(t *testing.T, b *docBlock) {
 		if st == nil {
 			t.Fatalf("%s: request= needs stub=", b)
 		}
-		waitFor(t, 60*time.Second, "the request "+want, func() bool {
+		seen := func() bool {
 			for _, r := range st.requests() {
 				if r == want {
 					return true
 				}
 			}
 			return false
-		})
+		}
+		for deadline := time.Now().Add(60 * time.Second); !seen(); time.Sleep(25 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: the stub never saw %s; it saw %q", b, want, st.requests())
+			}
+		}
 	}
 	events := strings.Fields(b.ann["result-event"])
 	for _, other := range events[min(1, len(events)):] {
