@@ -37,8 +37,8 @@ test: ## Run the whole test suite (engine packages with the race detector)
 .PHONY: bench
 bench: ## Benchmarks: Go micro-benchmarks, the floor and the engine side by side (bench.json), then the scheduled-run cases (bench-sched.json)
 	$(GO) test -p 1 -run '^$$' -bench . -benchtime 1s -count 1 ./engine/... ./sdk/host
-	$(GO) run ./cmd/jobd-bench $(BENCHFLAGS)
-	$(GO) run ./cmd/jobd-bench -sched -json bench-sched.json $(BENCHFLAGS)
+	$(GO) run ./engine/internal/bench $(BENCHFLAGS)
+	$(GO) run ./engine/internal/bench -sched -json bench-sched.json $(BENCHFLAGS)
 
 .PHONY: lint
 lint: ## gofmt and go vet

@@ -18,16 +18,19 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/jobd-dev/jobd/engine/api"
-	"github.com/jobd-dev/jobd/engine/broker"
-	"github.com/jobd-dev/jobd/engine/catalog"
-	"github.com/jobd-dev/jobd/engine/config"
-	"github.com/jobd-dev/jobd/engine/dispatch"
-	"github.com/jobd-dev/jobd/engine/jobstore"
-	"github.com/jobd-dev/jobd/engine/metrics"
-	"github.com/jobd-dev/jobd/engine/runner"
-	"github.com/jobd-dev/jobd/engine/streams"
-	"github.com/jobd-dev/jobd/engine/timers"
+	"github.com/jobd-dev/jobd/engine/internal/api"
+	"github.com/jobd-dev/jobd/engine/internal/broker"
+	"github.com/jobd-dev/jobd/engine/internal/catalog"
+	"github.com/jobd-dev/jobd/engine/internal/config"
+	"github.com/jobd-dev/jobd/engine/internal/dispatch"
+	"github.com/jobd-dev/jobd/engine/internal/ingest"
+	"github.com/jobd-dev/jobd/engine/internal/jobs"
+	"github.com/jobd-dev/jobd/engine/internal/jobstore"
+	"github.com/jobd-dev/jobd/engine/internal/metrics"
+	"github.com/jobd-dev/jobd/engine/internal/publish"
+	"github.com/jobd-dev/jobd/engine/internal/run"
+	"github.com/jobd-dev/jobd/engine/internal/streams"
+	"github.com/jobd-dev/jobd/engine/internal/timers"
 	"github.com/jobd-dev/jobd/sdk/host"
 )
 
@@ -53,7 +56,10 @@ type Engine struct {
 	nc       *nats.Conn
 	js       jetstream.JetStream
 	pools    map[string]*dispatch.Pool
-	runner   *runner.Runner
+	pub      *publish.Publisher
+	exec     *run.Executor
+	jobs     *jobs.Manager
+	ingest   *ingest.Consumer
 	timers   *timers.Store
 	store    *jobstore.Store
 	api      *api.Server
@@ -66,20 +72,6 @@ type Engine struct {
 
 	sweepStop chan struct{}
 	stopOnce  sync.Once
-}
-
-// Load reads the configuration at path and compiles its jobs. The error
-// lists every problem with the file, job and field (a *config.Error).
-func Load(path string, environ []string) (*config.Config, *catalog.Catalog, error) {
-	cfg, err := config.Load(path, environ)
-	if err != nil {
-		return nil, nil, err
-	}
-	cat, err := catalog.Compile(cfg)
-	if err != nil {
-		return cfg, nil, err
-	}
-	return cfg, cat, nil
 }
 
 // New returns an engine for a loaded configuration; Start runs it.
@@ -143,7 +135,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	if err := e.startPlugins(ctx); err != nil {
 		return err
 	}
-	disp := map[string]runner.Dispatcher{}
+	disp := map[string]run.Dispatcher{}
 	for kind, p := range e.pools {
 		disp[kind] = p
 	}
@@ -151,30 +143,52 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		JS: e.js, Stream: streams.Timers, Prefix: streams.TimersSubjectPrefix,
 		Slot: e.cfg.Server.TimerSlot.D(), Horizon: e.cfg.Server.TimerHorizon.D(), Logger: e.log,
 	})
-	e.runner = runner.New(runner.Options{
-		JS:            e.js,
+	if e.pub, err = publish.New(e.nc, publish.Options{Timeout: run.PublishTimeout}); err != nil {
+		return err
+	}
+	variables := catalog.Variables(e.cfg)
+	e.exec = run.NewExecutor(run.Options{
 		Catalog:       e.cat,
-		Store:         e.store,
-		Timers:        e.timers,
 		Dispatchers:   disp,
+		Publisher:     e.pub,
+		Timers:        e.timers,
 		Secret:        secrets.Lookup,
-		Variables:     catalog.Variables(e.cfg),
+		Variables:     variables,
 		Constants:     e.cfg.Constants,
 		MaxEventBytes: e.cfg.Server.MaxEventBytes,
-		AckWait:       e.cfg.Server.AckWait.D(),
 		Logger:        e.log,
 		Metrics:       e.metrics,
 	})
-	if err := e.runner.Start(ctx); err != nil {
+	e.jobs = jobs.New(jobs.Options{
+		Catalog:   e.cat,
+		Store:     e.store,
+		Timers:    e.timers,
+		Fail:      e.exec,
+		Secret:    secrets.Lookup,
+		Variables: variables,
+		Constants: e.cfg.Constants,
+		Logger:    e.log,
+	})
+	e.exec.SetRecords(e.jobs)
+	e.ingest = ingest.New(ingest.Options{
+		JS:            e.js,
+		Catalog:       e.cat,
+		Exec:          e.exec,
+		Jobs:          e.jobs,
+		MaxEventBytes: e.cfg.Server.MaxEventBytes,
+		AckWait:       e.cfg.Server.AckWait.D(),
+		Logger:        e.log,
+	})
+	if err := e.ingest.Start(ctx); err != nil {
 		return err
 	}
 	if err := e.timers.Start(ctx); err != nil {
 		return err
 	}
-	if err := e.runner.EnsureConfigJobs(ctx); err != nil {
+	if err := e.jobs.EnsureConfigJobs(ctx); err != nil {
 		return err
 	}
-	if e.api, err = api.Start(e.nc, e.js, e.runner, e.store, e.opts.Version, e.log); err != nil {
+	if e.api, err = api.Start(e.nc, e.js, e.jobs, e.store, e.opts.Version, e.log); err != nil {
 		return err
 	}
 	// The service's subscriptions reach the server before jobd says it is
@@ -348,8 +362,14 @@ func (e *Engine) shutdown(ctx context.Context) {
 	if e.timers != nil {
 		e.timers.Stop()
 	}
-	if e.runner != nil {
-		e.runner.Stop(ctx)
+	if e.ingest != nil {
+		e.ingest.Stop(ctx)
+	}
+	if e.exec != nil {
+		e.exec.Stop(ctx)
+	}
+	if e.pub != nil {
+		e.pub.Close(ctx)
 	}
 	var wg sync.WaitGroup
 	for _, p := range e.pools {

@@ -17,8 +17,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/jobd-dev/jobd/engine"
-	"github.com/jobd-dev/jobd/engine/runner"
-	"github.com/jobd-dev/jobd/engine/streams"
+	"github.com/jobd-dev/jobd/engine/internal/run"
+	"github.com/jobd-dev/jobd/engine/internal/streams"
 )
 
 var pluginDir string
@@ -156,14 +156,14 @@ func subjectMatch(filter, subject string) (bool, error) {
 }
 
 // results waits until n results exist for event and returns them.
-func (en *env) results(event string, n int, within time.Duration) []runner.Result {
+func (en *env) results(event string, n int, within time.Duration) []run.Result {
 	en.t.Helper()
-	var rs []runner.Result
+	var rs []run.Result
 	deadline := time.Now().Add(within)
 	for {
 		rs = rs[:0]
 		for _, m := range en.read(streams.Results, streams.ResultSubjectPrefix+event) {
-			var r runner.Result
+			var r run.Result
 			if err := json.Unmarshal(m.Data, &r); err != nil {
 				en.t.Fatal(err)
 			}
@@ -180,11 +180,11 @@ func (en *env) results(event string, n int, within time.Duration) []runner.Resul
 	return rs
 }
 
-func (en *env) deadLetters(event string) []runner.DeadLetter {
+func (en *env) deadLetters(event string) []run.DeadLetter {
 	en.t.Helper()
-	var out []runner.DeadLetter
+	var out []run.DeadLetter
 	for _, m := range en.read(streams.DLQ, streams.DLQSubjectPrefix+event) {
-		var d runner.DeadLetter
+		var d run.DeadLetter
 		if err := json.Unmarshal(m.Data, &d); err != nil {
 			en.t.Fatal(err)
 		}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/jobd-dev/jobd/engine/config"
+	"github.com/jobd-dev/jobd/engine/internal/config"
 	"github.com/jobd-dev/jobd/sdk/host"
 )
 

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jobd-dev/jobd/engine/streams"
+	"github.com/jobd-dev/jobd/engine/internal/streams"
 )
 
 func job(event, input string, extra string) string {

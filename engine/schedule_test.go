@@ -7,12 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jobd-dev/jobd/engine/api"
-	"github.com/jobd-dev/jobd/engine/config"
+	"github.com/jobd-dev/jobd/engine/internal/api"
+	"github.com/jobd-dev/jobd/engine/internal/config"
+	"github.com/jobd-dev/jobd/engine/internal/jobs"
+	"github.com/jobd-dev/jobd/engine/internal/jobstore"
 	"github.com/jobd-dev/jobd/engine/internal/natstest"
-	"github.com/jobd-dev/jobd/engine/jobstore"
-	"github.com/jobd-dev/jobd/engine/runner"
-	"github.com/jobd-dev/jobd/engine/streams"
+	"github.com/jobd-dev/jobd/engine/internal/streams"
 )
 
 // workJob is a job that runs the test plugin in the mode its input names.
@@ -158,7 +158,7 @@ event = "on_demand"
 kind = "test"
 input = {to = "$Input{to}"}
 `)
-	var reply runner.DispatchReply
+	var reply jobs.DispatchReply
 	if e := en.request(api.DispatchSubject, map[string]any{"event": "on_demand", "input": map[string]any{"to": "ada@example.com"}}, &reply); e != "" {
 		t.Fatal(e)
 	}
@@ -172,7 +172,7 @@ input = {to = "$Input{to}"}
 func TestDispatchAndManage(t *testing.T) {
 	en := newEnv(t, workJob)
 	// Now.
-	var reply runner.DispatchReply
+	var reply jobs.DispatchReply
 	if e := en.request(api.DispatchSubject, map[string]any{"event": "work", "input": map[string]any{"mode": "ok"}}, &reply); e != "" {
 		t.Fatal(e)
 	}
@@ -264,7 +264,7 @@ func TestDispatchAndManage(t *testing.T) {
 func TestRescheduleAndPauseLeaveNoStrayRun(t *testing.T) {
 	en := newEnv(t, workJob)
 	dispatchAt := func(d time.Duration) string {
-		var reply runner.DispatchReply
+		var reply jobs.DispatchReply
 		at := time.Now().Add(d).UTC().Format(time.RFC3339Nano)
 		if e := en.request(api.DispatchSubject, map[string]any{"event": "work", "input": map[string]any{"mode": "ok"}, "schedule": map[string]any{"start_at": at}}, &reply); e != "" {
 			t.Fatal(e)
@@ -351,7 +351,7 @@ input = {mode = "ok", sleep_ms = 7000}
 func TestFinishedRunsArePurged(t *testing.T) {
 	en := newEnv(t, workJob)
 	for range 3 {
-		var reply runner.DispatchReply
+		var reply jobs.DispatchReply
 		if e := en.request(api.DispatchSubject, map[string]any{"event": "work", "input": map[string]any{"mode": "ok"}}, &reply); e != "" {
 			t.Fatal(e)
 		}

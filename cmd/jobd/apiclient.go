@@ -8,7 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/jobd-dev/jobd/engine/broker"
+	"github.com/jobd-dev/jobd/engine"
 )
 
 // apiCall sends a request to a running jobd over NATS and decodes the
@@ -18,7 +18,7 @@ func apiCall(g *globals, explicit bool, subject string, req any, out any) error 
 	if err != nil {
 		return err
 	}
-	nc, err := broker.Connect(cfg, broker.URL(cfg), "jobd-cli")
+	nc, err := engine.Connect(cfg, "jobd-cli")
 	if err != nil {
 		return fmt.Errorf("%w (is jobd running? start it with: jobd run -c %s)", err, g.configFile)
 	}

@@ -6,8 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/jobd-dev/jobd/engine/api"
-	"github.com/jobd-dev/jobd/engine/config"
+	"github.com/jobd-dev/jobd/engine/internal/api"
+	"github.com/jobd-dev/jobd/engine/internal/config"
 	"github.com/jobd-dev/jobd/engine/runner"
 )
 

@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/jobd-dev/jobd/engine/api"
+	"github.com/jobd-dev/jobd/engine/internal/api"
 )
 
 func dlqCmd(g *globals) *cobra.Command {

@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/jobd-dev/jobd/engine/api"
-	"github.com/jobd-dev/jobd/engine/jobstore"
+	"github.com/jobd-dev/jobd/engine/internal/api"
+	"github.com/jobd-dev/jobd/engine/internal/jobstore"
 )
 
 func jobsCmd(g *globals) *cobra.Command {
