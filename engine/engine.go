@@ -70,9 +70,26 @@ type Engine struct {
 	secrets *Secrets
 	ready   atomic.Bool
 
-	sweepStop chan struct{}
-	stopOnce  sync.Once
+	// started holds every part started so far, in order; Stop stops them
+	// in reverse.
+	started  []part
+	stopOnce sync.Once
 }
+
+// part is the lifecycle every long-lived piece of the engine shares:
+// Stop(ctx) stops it, waits for the goroutines it started (or ctx), and
+// is safe to call more than once.
+type part interface {
+	Stop(ctx context.Context)
+}
+
+// partFunc adapts a function to part.
+type partFunc func(ctx context.Context)
+
+func (f partFunc) Stop(ctx context.Context) { f(ctx) }
+
+// started records p as started: Stop stops it.
+func (e *Engine) started_(p part) { e.started = append(e.started, p) }
 
 // New returns an engine for a loaded configuration; Start runs it.
 func New(cfg *config.Config, cat *catalog.Catalog, opts Options) *Engine {
@@ -105,12 +122,25 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		if e.embedded, err = broker.StartEmbedded(e.cfg, e.log); err != nil {
 			return err
 		}
+		e.started_(e.embedded)
 		url = e.embedded.ClientURL()
 		e.log.Info("embedded NATS server started", "listen", url, "store", e.cfg.Server.DataDir)
 	}
-	if e.nc, err = broker.Connect(e.cfg, url, "jobd"); err != nil {
+	closed := make(chan struct{})
+	if e.nc, err = broker.Connect(e.cfg, url, "jobd", nats.ClosedHandler(func(*nats.Conn) { close(closed) })); err != nil {
 		return err
 	}
+	e.started_(partFunc(func(ctx context.Context) {
+		// Drain sends what is buffered and closes the connection.
+		if e.nc.Drain() != nil {
+			e.nc.Close()
+		}
+		select {
+		case <-closed:
+		case <-ctx.Done():
+			e.nc.Close()
+		}
+	}))
 	if e.js, err = jetstream.New(e.nc, jetstream.WithPublishAsyncMaxPending(8192), jetstream.WithPublishAsyncTimeout(10*time.Second)); err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
@@ -132,6 +162,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	if err := e.startHTTP(); err != nil {
 		return err
 	}
+	e.started_(partFunc(e.stopPlugins))
 	if err := e.startPlugins(ctx); err != nil {
 		return err
 	}
@@ -146,6 +177,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	if e.pub, err = publish.New(e.nc, publish.Options{Timeout: run.PublishTimeout}); err != nil {
 		return err
 	}
+	e.started_(e.pub)
 	variables := catalog.Variables(e.cfg)
 	e.exec = run.NewExecutor(run.Options{
 		Catalog:       e.cat,
@@ -170,6 +202,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		Logger:    e.log,
 	})
 	e.exec.SetRecords(e.jobs)
+	e.started_(e.exec)
 	e.ingest = ingest.New(ingest.Options{
 		JS:            e.js,
 		Catalog:       e.cat,
@@ -182,22 +215,29 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	if err := e.ingest.Start(ctx); err != nil {
 		return err
 	}
+	e.started_(e.ingest)
 	if err := e.timers.Start(ctx); err != nil {
 		return err
 	}
+	e.started_(e.timers)
 	if err := e.jobs.EnsureConfigJobs(ctx); err != nil {
 		return err
 	}
-	if e.api, err = api.Start(e.nc, e.js, e.jobs, e.store, e.opts.Version, e.log); err != nil {
+	e.api = api.New(api.Options{NC: e.nc, JS: e.js, Jobs: e.jobs, Store: e.store, Version: e.opts.Version, Logger: e.log})
+	if err := e.api.Start(ctx); err != nil {
 		return err
 	}
+	e.started_(e.api)
 	// The service's subscriptions reach the server before jobd says it is
 	// ready: a request sent right after that finds a responder.
 	if err := e.nc.FlushTimeout(10 * time.Second); err != nil {
 		return fmt.Errorf("nats: %w", err)
 	}
-	e.sweepStop = make(chan struct{})
-	go e.sweepJobs()
+	sweeper := &jobstore.Sweeper{Store: e.store, MaxAge: e.cfg.Server.JobsMaxAge.D(), Logger: e.log}
+	if err := sweeper.Start(ctx); err != nil {
+		return err
+	}
+	e.started_(sweeper)
 	e.ready.Store(true)
 	e.log.Info("jobd ready", "jobs", len(e.cat.Jobs()), "subjects", strings.Join(e.cat.Subjects(), " "), "http", e.httpAddr)
 	return nil
@@ -353,68 +393,12 @@ func (e *Engine) Stop(ctx context.Context) {
 
 func (e *Engine) shutdown(ctx context.Context) {
 	e.ready.Store(false)
-	if e.sweepStop != nil {
-		close(e.sweepStop)
-	}
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.Server.ShutdownTimeout.D())
 	defer cancel()
-	e.api.Stop()
-	if e.timers != nil {
-		e.timers.Stop()
+	for i := len(e.started) - 1; i >= 0; i-- {
+		e.started[i].Stop(ctx)
 	}
-	if e.ingest != nil {
-		e.ingest.Stop(ctx)
-	}
-	if e.exec != nil {
-		e.exec.Stop(ctx)
-	}
-	if e.pub != nil {
-		e.pub.Close(ctx)
-	}
-	var wg sync.WaitGroup
-	for _, p := range e.pools {
-		wg.Add(1)
-		go func(p *dispatch.Pool) { defer wg.Done(); p.Stop(ctx) }(p)
-	}
-	wg.Wait()
-	if e.http != nil {
-		_ = e.http.Shutdown(ctx)
-	}
-	if e.nc != nil {
-		_ = e.nc.Drain()
-		for i := 0; i < 100 && !e.nc.IsClosed(); i++ {
-			time.Sleep(20 * time.Millisecond)
-		}
-		e.nc.Close()
-	}
-	e.embedded.Shutdown()
-}
-
-// sweepJobs deletes the records of jobs that ended more than
-// server.jobs_max_age ago, now and every ten minutes.
-func (e *Engine) sweepJobs() {
-	t := time.NewTicker(10 * time.Minute)
-	defer t.Stop()
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		n, err := e.store.Sweep(ctx, e.cfg.Server.JobsMaxAge.D(), time.Now())
-		cancel()
-		if err != nil {
-			select {
-			case <-e.sweepStop:
-				return // stopping: the connection went away under the sweep
-			default:
-			}
-			e.log.Warn("sweep job records", "error", err)
-		} else if n > 0 {
-			e.log.Info("job records past server.jobs_max_age deleted", "jobs", n)
-		}
-		select {
-		case <-e.sweepStop:
-			return
-		case <-t.C:
-		}
-	}
+	e.started = nil
 }
 
 // startHTTP serves /healthz, /readyz and /metrics on server.http.
@@ -428,8 +412,25 @@ func (e *Engine) startHTTP() error {
 	}
 	e.httpAddr = ln.Addr().String()
 	e.http = &http.Server{Handler: e.httpHandler(), ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = e.http.Serve(ln) }()
+	served := make(chan struct{})
+	go func() { defer close(served); _ = e.http.Serve(ln) }()
+	e.started_(partFunc(func(ctx context.Context) {
+		if e.http.Shutdown(ctx) != nil {
+			_ = e.http.Close()
+		}
+		<-served
+	}))
 	return nil
+}
+
+// stopPlugins stops every plugin pool, in parallel.
+func (e *Engine) stopPlugins(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, p := range e.pools {
+		wg.Add(1)
+		go func(p *dispatch.Pool) { defer wg.Done(); p.Stop(ctx) }(p)
+	}
+	wg.Wait()
 }
 
 func (e *Engine) readiness() (bool, map[string]string) {

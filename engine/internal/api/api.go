@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -43,6 +44,19 @@ type Request struct {
 	Seq       uint64           `json:"seq,omitempty"`
 }
 
+// Options configure a Server.
+type Options struct {
+	NC *nats.Conn
+	JS jetstream.JetStream
+	// Jobs serves dispatch and the job operations.
+	Jobs  *jobs.Manager
+	Store *jobstore.Store
+	// Version is reported by the service (a semantic version, or
+	// 0.0.0-dev).
+	Version string
+	Logger  *slog.Logger
+}
+
 // Server serves the interface.
 type Server struct {
 	nc    *nats.Conn
@@ -50,28 +64,41 @@ type Server struct {
 	run   *jobs.Manager
 	store *jobstore.Store
 	log   *slog.Logger
-	svc   micro.Service
+	ver   string
+
+	mu  sync.Mutex
+	svc micro.Service
 }
 
-// Start registers the service on nc; every replica serves it in the queue
-// group "jobd".
-func Start(nc *nats.Conn, js jetstream.JetStream, run *jobs.Manager, store *jobstore.Store, version string, log *slog.Logger) (*Server, error) {
-	s := &Server{nc: nc, js: js, run: run, store: store, log: log}
+// New returns a server; Start registers it.
+func New(o Options) *Server {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return &Server{nc: o.NC, js: o.JS, run: o.Jobs, store: o.Store, log: o.Logger, ver: o.Version}
+}
+
+// Start registers the service on the connection; every replica serves it
+// in the queue group "jobd".
+func (s *Server) Start(context.Context) error {
+	version := s.ver
 	if !semver.MatchString(version) {
 		version = "0.0.0-dev" // micro wants semantic versions; builds from git say "dev" or a hash
 	}
-	svc, err := micro.AddService(nc, micro.Config{
+	svc, err := micro.AddService(s.nc, micro.Config{
 		Name:        "jobd",
 		Version:     version,
 		Description: "jobd job dispatch and management",
 		QueueGroup:  "jobd",
 	})
 	if err != nil {
-		return nil, fmt.Errorf("api service: %w", err)
+		return fmt.Errorf("api service: %w", err)
 	}
+	s.mu.Lock()
 	s.svc = svc
+	s.mu.Unlock()
 	if err := svc.AddEndpoint("dispatch", micro.HandlerFunc(s.dispatch), micro.WithEndpointSubject(DispatchSubject)); err != nil {
-		return nil, err
+		return err
 	}
 	endpoints := map[string]func(context.Context, *Request) (any, error){
 		"jobs.list":       s.list,
@@ -92,19 +119,22 @@ func Start(nc *nats.Conn, js jetstream.JetStream, run *jobs.Manager, store *jobs
 		fn := fn
 		h := micro.HandlerFunc(func(req micro.Request) { s.serve(req, fn) })
 		if err := svc.AddEndpoint(strings.ReplaceAll(name, ".", "_"), h, micro.WithEndpointSubject(Prefix+"."+name)); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return s, nil
+	return nil
 }
 
-// Stop stops serving.
-func (s *Server) Stop() {
-	if s != nil && s.svc != nil {
-		_ = s.svc.Stop()
+// Stop stops serving. Safe to call more than once, or without Start.
+func (s *Server) Stop(context.Context) {
+	s.mu.Lock()
+	svc := s.svc
+	s.svc = nil
+	s.mu.Unlock()
+	if svc != nil {
+		_ = svc.Stop()
 	}
 }
-
 func (s *Server) serve(req micro.Request, fn func(context.Context, *Request) (any, error)) {
 	var r Request
 	if len(req.Data()) > 0 {

@@ -51,13 +51,13 @@ func startServerCfg(b *bench, cfg *config.Config) (*server, error) {
 	}
 	nc, err := nats.Connect(emb.ClientURL(), nats.Name("jobd-bench"))
 	if err != nil {
-		emb.Shutdown()
+		emb.Stop(context.Background())
 		return nil, err
 	}
 	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(8192), jetstream.WithPublishAsyncTimeout(30*time.Second))
 	if err != nil {
 		nc.Close()
-		emb.Shutdown()
+		emb.Stop(context.Background())
 		return nil, err
 	}
 	return &server{emb: emb, nc: nc, js: js}, nil
@@ -65,7 +65,7 @@ func startServerCfg(b *bench, cfg *config.Config) (*server, error) {
 
 func (s *server) close() {
 	s.nc.Close()
-	s.emb.Shutdown()
+	s.emb.Stop(context.Background())
 }
 
 // eventBody is the seed job's event with the time it was sent, as a string
@@ -343,7 +343,7 @@ func newPipeline(nc *nats.Conn, tmpl *piping.Template, target int) (*pipeline, e
 	return &pipeline{pub: pub, tmpl: tmpl, target: int64(target), done: make(chan struct{})}, nil
 }
 
-func (p *pipeline) close() { p.pub.Close(context.Background()) }
+func (p *pipeline) close() { p.pub.Stop(context.Background()) }
 
 func (p *pipeline) handle(m jetstream.Msg) {
 	now := time.Now()

@@ -4,6 +4,7 @@
 package broker
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -83,8 +84,9 @@ func StartEmbedded(cfg *config.Config, log *slog.Logger) (*Embedded, error) {
 // ClientURL is where clients reach the embedded server.
 func (e *Embedded) ClientURL() string { return e.srv.ClientURL() }
 
-// Shutdown stops the server and waits for it.
-func (e *Embedded) Shutdown() {
+// Stop stops the server and waits for it. Safe to call more than once, or
+// on a nil Embedded.
+func (e *Embedded) Stop(context.Context) {
 	if e == nil || e.srv == nil {
 		return
 	}
@@ -102,7 +104,7 @@ func URL(cfg *config.Config) string {
 }
 
 // Connect connects to url with the configured credentials and TLS.
-func Connect(cfg *config.Config, url, name string) (*nats.Conn, error) {
+func Connect(cfg *config.Config, url, name string, extra ...nats.Option) (*nats.Conn, error) {
 	opts := []nats.Option{
 		nats.Name(name),
 		nats.MaxReconnects(-1),
@@ -130,7 +132,7 @@ func Connect(cfg *config.Config, url, name string) (*nats.Conn, error) {
 	if n.TLSCert != "" || n.TLSKey != "" {
 		opts = append(opts, nats.ClientCert(n.TLSCert, n.TLSKey))
 	}
-	nc, err := nats.Connect(url, opts...)
+	nc, err := nats.Connect(url, append(opts, extra...)...)
 	if err != nil {
 		return nil, fmt.Errorf("connect to NATS at %s: %w", url, err)
 	}

@@ -89,7 +89,7 @@ type entry struct {
 	retries int
 }
 
-// New returns a publisher on nc; Close releases it.
+// New returns a publisher on nc; Stop releases it.
 func New(nc *nats.Conn, o Options) (*Publisher, error) {
 	if o.MaxPending <= 0 {
 		o.MaxPending = MaxPendingDefault
@@ -319,10 +319,10 @@ func (p *Publisher) Pending() int {
 	return len(p.pending)
 }
 
-// Close stops taking messages and waits until every message sent is
+// Stop stops taking messages and waits until every message sent is
 // acknowledged or ctx ends; the callbacks of those still waiting then get
 // ErrClosed. It is safe to call more than once.
-func (p *Publisher) Close(ctx context.Context) {
+func (p *Publisher) Stop(ctx context.Context) {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()

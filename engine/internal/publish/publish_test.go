@@ -30,7 +30,7 @@ func newPublisher(t *testing.T, nc *nats.Conn, o publish.Options) *publish.Publi
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { p.Close(context.Background()) })
+	t.Cleanup(func() { p.Stop(context.Background()) })
 	return p
 }
 
@@ -192,14 +192,14 @@ func TestCloseFailsWhatIsLeftAndLaterPublishes(t *testing.T) {
 	p.Publish(msg("silent.a", "1", ""), func(err error) { errs <- err })
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	p.Close(ctx)
+	p.Stop(ctx)
 	p.Publish(msg("silent.a", "2", ""), func(err error) { errs <- err })
 	for i := 0; i < 2; i++ {
 		if err := <-errs; !errors.Is(err, publish.ErrClosed) {
 			t.Fatalf("error = %v, want ErrClosed", err)
 		}
 	}
-	p.Close(context.Background()) // again: no panic, no wait
+	p.Stop(context.Background()) // again: no panic, no wait
 }
 
 func TestCloseWaitsForAcknowledgements(t *testing.T) {
@@ -214,7 +214,7 @@ func TestCloseWaitsForAcknowledgements(t *testing.T) {
 	for i := 0; i < 1000; i++ {
 		p.Publish(msg("res.a", "x", ""), func(err error) { mu.Lock(); got = append(got, err); mu.Unlock() })
 	}
-	p.Close(context.Background())
+	p.Stop(context.Background())
 	mu.Lock()
 	defer mu.Unlock()
 	if len(got) != 1000 {
@@ -245,7 +245,7 @@ func BenchmarkPublish(b *testing.B) {
 		p.Publish(msg("b.x", `{"a":1}`, ""), func(error) { wg.Done() })
 	}
 	wg.Wait()
-	p.Close(context.Background())
+	p.Stop(context.Background())
 }
 
 // BenchmarkPublishMsgAsync is the same through jetstream.PublishMsgAsync,

@@ -221,8 +221,9 @@ func (s *Store) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop stops firing. Timers stay stored.
-func (s *Store) Stop() {
+// Stop stops firing and waits for the store's goroutines. Timers stay
+// stored. Safe to call more than once, or without Start.
+func (s *Store) Stop(context.Context) {
 	if s.cancel != nil {
 		s.cancel()
 		s.done.Wait()

@@ -45,7 +45,7 @@ func start(t *testing.T, st *timers.Store) {
 	if err := st.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(st.Stop)
+	t.Cleanup(func() { st.Stop(context.Background()) })
 }
 
 // arrival is one message seen on the target stream.
