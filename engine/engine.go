@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -43,6 +44,11 @@ type Options struct {
 	Environ []string
 	// Version is reported by the management service.
 	Version string
+	// Clock is the time source of jobd's decisions: when a scheduled run
+	// or a retry is due, cron and interval arithmetic, $Now. Timeouts,
+	// result timings and NATS's own timers stay on real time. Defaults to
+	// the real clock; tests pass a clockwork.FakeClock.
+	Clock clockwork.Clock
 }
 
 // Engine is a running jobd.
@@ -98,6 +104,9 @@ func New(cfg *config.Config, cat *catalog.Catalog, opts Options) *Engine {
 	}
 	if opts.Environ == nil {
 		opts.Environ = os.Environ()
+	}
+	if opts.Clock == nil {
+		opts.Clock = clockwork.NewRealClock()
 	}
 	return &Engine{cfg: cfg, cat: cat, opts: opts, log: opts.Logger, pools: map[string]*dispatch.Pool{}}
 }
@@ -172,7 +181,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	}
 	e.timers = timers.New(timers.Options{
 		JS: e.js, Stream: streams.Timers, Prefix: streams.TimersSubjectPrefix,
-		Slot: e.cfg.Server.TimerSlot.D(), Horizon: e.cfg.Server.TimerHorizon.D(), Logger: e.log,
+		Slot: e.cfg.Server.TimerSlot.D(), Horizon: e.cfg.Server.TimerHorizon.D(), Logger: e.log, Clock: e.opts.Clock,
 	})
 	if e.pub, err = publish.New(e.nc, publish.Options{Timeout: run.PublishTimeout}); err != nil {
 		return err
@@ -190,6 +199,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		MaxEventBytes: e.cfg.Server.MaxEventBytes,
 		Logger:        e.log,
 		Metrics:       e.metrics,
+		Clock:         e.opts.Clock,
 	})
 	e.jobs = jobs.New(jobs.Options{
 		Catalog:   e.cat,
@@ -200,6 +210,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		Variables: variables,
 		Constants: e.cfg.Constants,
 		Logger:    e.log,
+		Clock:     e.opts.Clock,
 	})
 	e.exec.SetRecords(e.jobs)
 	e.started_(e.exec)
@@ -233,7 +244,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	if err := e.nc.FlushTimeout(10 * time.Second); err != nil {
 		return fmt.Errorf("nats: %w", err)
 	}
-	sweeper := &jobstore.Sweeper{Store: e.store, MaxAge: e.cfg.Server.JobsMaxAge.D(), Logger: e.log}
+	sweeper := &jobstore.Sweeper{Store: e.store, MaxAge: e.cfg.Server.JobsMaxAge.D(), Logger: e.log, Clock: e.opts.Clock}
 	if err := sweeper.Start(ctx); err != nil {
 		return err
 	}

@@ -48,8 +48,6 @@ type Options struct {
 	// MaxDeliveries; defaults to MaxDeliveriesDefault.
 	MaxDeliveries int
 	Logger        *slog.Logger
-	// Now is the clock; defaults to time.Now.
-	Now func() time.Time
 }
 
 // Consumer consumes events and due runs.
@@ -81,9 +79,6 @@ type Consumer struct {
 func New(o Options) *Consumer {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
-	}
-	if o.Now == nil {
-		o.Now = time.Now
 	}
 	if o.MaxDeliveries <= 0 {
 		o.MaxDeliveries = MaxDeliveriesDefault
@@ -172,7 +167,7 @@ func (r *Consumer) consumeError(_ jetstream.ConsumeContext, err error) {
 func (r *Consumer) heartbeat() {
 	defer r.wg.Done()
 	every := r.o.AckWait / 3
-	t := time.NewTicker(every)
+	t := time.NewTicker(every) // real time: the server counts ack_wait in it
 	defer t.Stop()
 	for {
 		select {

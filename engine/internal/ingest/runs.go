@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -24,8 +25,7 @@ func (r *Consumer) onEvent(msg jetstream.Msg) {
 		_ = msg.Ack() // no job triggers on it any more
 		return
 	}
-	now := r.o.Now()
-	d := r.tracker.add(msg, len(jobs), now)
+	d := r.tracker.add(msg, len(jobs), time.Now()) // real time, as the server counts ack_wait
 	ev, perr := parseEvent(msg.Data(), msg.Headers(), r.o.MaxEventBytes)
 	if perr == nil && int(meta.NumDelivered) > r.o.MaxDeliveries {
 		perr = fmt.Errorf("delivered %d times without finishing (jobd stopped or crashed during each); giving up", meta.NumDelivered)
@@ -68,7 +68,7 @@ func (r *Consumer) onRun(msg jetstream.Msg) {
 		_ = msg.Term()
 		return
 	}
-	d := r.tracker.add(msg, 1, r.o.Now())
+	d := r.tracker.add(msg, 1, time.Now())
 	ru := &run.Run{
 		D: d, RunID: rec.RunID, JobID: rec.JobID, Attempt: rec.Attempt,
 		Subject: rec.Subject, ReceivedAt: rec.ReceivedAt,

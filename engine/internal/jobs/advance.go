@@ -20,7 +20,7 @@ func (r *Manager) Advance(ru *run.Run, rec *run.Record, delivered int) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
 	occ := rec.Occurrence
-	now := r.o.Now()
+	now := r.o.Clock.Now()
 	for {
 		jr, rev, err := r.o.Store.Get(ctx, rec.JobID)
 		if errors.Is(err, jobstore.ErrNotFound) {

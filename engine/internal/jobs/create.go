@@ -60,7 +60,7 @@ func specOf(s *jobstore.Schedule) (*schedule.Spec, error) {
 func (r *Manager) FromEvent(ru *run.Run) {
 	j := ru.Job
 	spec := *j.Schedule
-	now := r.o.Now()
+	now := r.o.Clock.Now()
 	if j.StartAt != nil {
 		env := &piping.Env{Input: ru.Ev.Input, Sequence: ru.Ev.Sequence, Variable: r.o.Variables, Constant: r.o.Constants,
 			Secret: r.o.Secret, Now: now, Job: piping.JobInfo{Event: j.Event, Attempt: 1, Execution: 1}}

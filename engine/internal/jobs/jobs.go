@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	json "github.com/segmentio/encoding/json"
 
 	"github.com/jobd-dev/jobd/engine/internal/catalog"
@@ -45,8 +46,9 @@ type Options struct {
 	Variables map[string]map[string]any
 	Constants map[string]map[string]any
 	Logger    *slog.Logger
-	// Now is the clock. Defaults to time.Now.
-	Now func() time.Time
+	// Clock is the time source of every decision that depends on time.
+	// Defaults to the real clock.
+	Clock clockwork.Clock
 }
 
 // Manager keeps the jobs that have a record: it turns an event or a
@@ -64,8 +66,8 @@ func New(o Options) *Manager {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.Clock == nil {
+		o.Clock = clockwork.NewRealClock()
 	}
 	return &Manager{o: o, log: o.Logger}
 }

@@ -78,7 +78,7 @@ func (r *Manager) Dispatch(ctx context.Context, req *DispatchRequest) (*Dispatch
 	if req.Retries != nil && *req.Retries < 0 {
 		return nil, badRequest("retries must be 0 or more, got %d", *req.Retries)
 	}
-	now := r.o.Now()
+	now := r.o.Clock.Now()
 	var spec *schedule.Spec
 	misfire := ""
 	switch {
@@ -167,7 +167,7 @@ func (r *Manager) Resume(ctx context.Context, id string) (*jobstore.Record, erro
 	}
 	due := *rec.NextRunAt
 	at := due
-	if now := r.o.Now(); at.Before(now) {
+	if now := r.o.Clock.Now(); at.Before(now) {
 		at = now
 	}
 	return rec, r.publishTimer(ctx, r.occurrenceRecord(rec, rec.Occurrence, due), at)
@@ -182,7 +182,7 @@ func (r *Manager) Reschedule(ctx context.Context, id string, s *config.Schedule)
 	if err != nil {
 		return nil, badRequest("%v", err)
 	}
-	now := r.o.Now()
+	now := r.o.Clock.Now()
 	first, ok := spec.First(now)
 	if !ok {
 		return nil, badRequest("schedule: %v", errNothingToRun)
@@ -228,7 +228,7 @@ func (r *Manager) Retry(ctx context.Context, id string) (*jobstore.Record, error
 			return rec, err
 		}
 	}
-	now := r.o.Now()
+	now := r.o.Clock.Now()
 	run := r.occurrenceRecord(rec, 0, now)
 	run.RunID = id + "-retry" + strconv.Itoa(n)
 	run.Execution = n
@@ -239,7 +239,7 @@ func (r *Manager) Retry(ctx context.Context, id string) (*jobstore.Record, error
 func (r *Manager) occurrenceRecord(rec *jobstore.Record, occ int, due time.Time) *run.Record {
 	return &run.Record{
 		RunID: rec.ID + "-" + strconv.Itoa(occ), JobID: rec.ID, Event: rec.Event, Attempt: 1, Occurrence: occ,
-		Subject: rec.Subject, ReceivedAt: r.o.Now(), Input: rec.Input, Sequence: rec.Sequence,
+		Subject: rec.Subject, ReceivedAt: r.o.Clock.Now(), Input: rec.Input, Sequence: rec.Sequence,
 		ScheduledAt: due, Record: true, Overrides: run.Overrides{Retries: rec.Retries, AllowFail: rec.AllowFail},
 	}
 }
@@ -270,7 +270,7 @@ func (r *Manager) EnsureConfigJobs(ctx context.Context) error {
 		}
 		rec := &jobstore.Record{ID: id, Event: j.Event, Kind: j.Kind, Origin: "config", Subject: "config", Input: json.RawMessage("{}")}
 		spec := *j.Schedule
-		err = r.createJob(ctx, rec, &spec, j.Config.Schedule.Misfire, r.o.Now())
+		err = r.createJob(ctx, rec, &spec, j.Config.Schedule.Misfire, r.o.Clock.Now())
 		if err != nil && !errors.Is(err, errNothingToRun) {
 			return fmt.Errorf("job %q: %w", j.Event, err)
 		}

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/jonboulle/clockwork"
 )
 
 // SweepEveryDefault is how often a Sweeper deletes old job records.
@@ -18,8 +20,8 @@ type Sweeper struct {
 	// Every defaults to SweepEveryDefault.
 	Every  time.Duration
 	Logger *slog.Logger
-	// Now is the clock; defaults to time.Now.
-	Now func() time.Time
+	// Clock defaults to the real clock.
+	Clock clockwork.Clock
 
 	mu     sync.Mutex
 	cancel context.CancelFunc
@@ -36,8 +38,8 @@ func (w *Sweeper) Start(context.Context) error {
 	if w.Every <= 0 {
 		w.Every = SweepEveryDefault
 	}
-	if w.Now == nil {
-		w.Now = time.Now
+	if w.Clock == nil {
+		w.Clock = clockwork.NewRealClock()
 	}
 	if w.Logger == nil {
 		w.Logger = slog.Default()
@@ -62,11 +64,11 @@ func (w *Sweeper) Stop(context.Context) {
 }
 
 func (w *Sweeper) loop(ctx context.Context) {
-	t := time.NewTicker(w.Every)
+	t := w.Clock.NewTicker(w.Every)
 	defer t.Stop()
 	for {
 		sctx, cancel := context.WithTimeout(ctx, time.Minute)
-		n, err := w.Store.Sweep(sctx, w.MaxAge, w.Now())
+		n, err := w.Store.Sweep(sctx, w.MaxAge, w.Clock.Now())
 		cancel()
 		switch {
 		case ctx.Err() != nil:
@@ -79,7 +81,7 @@ func (w *Sweeper) loop(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-t.Chan():
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/nats-io/nats.go"
 	json "github.com/segmentio/encoding/json"
 
@@ -57,8 +58,9 @@ type Options struct {
 	MaxEventBytes int
 	Logger        *slog.Logger
 	Metrics       *metrics.Metrics
-	// Now is the clock. Defaults to time.Now.
-	Now func() time.Time
+	// Clock is the time source of every decision that depends on time.
+	// Defaults to the real clock.
+	Clock clockwork.Clock
 }
 
 // Executor runs attempts: it resolves a run's input, sends it to its
@@ -77,8 +79,8 @@ func NewExecutor(o Options) *Executor {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.Clock == nil {
+		o.Clock = clockwork.NewRealClock()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Executor{o: o, log: o.Logger, pub: o.Publisher, ctx: ctx, cancel: cancel}
@@ -102,7 +104,7 @@ func (r *Executor) FailNow(ru *Run, class, format string, args ...any) {
 // Attempt resolves the input and sends the job to its plugin.
 func (r *Executor) Attempt(ru *Run) {
 	j := ru.Job
-	now := r.o.Now()
+	now := r.o.Clock.Now()
 	env := &piping.Env{
 		Input:    ru.Ev.Input,
 		Sequence: ru.Ev.Sequence,
@@ -140,13 +142,15 @@ func (r *Executor) Attempt(ru *Run) {
 		r.FailNow(ru, ClassNoPlugin, "job %q: no plugin serves kind %q", j.Event, j.Kind)
 		return
 	}
-	ru.startedAt = now
+	// The attempt's deadline and duration are real time, whatever the
+	// clock says: the plugin enforces the deadline with its own.
+	ru.startedAt = time.Now()
 	hj := host.Job{
 		JobID: ru.JobID, RunID: ru.RunID, Event: j.Event, Kind: j.Kind, Input: body,
 		Attempt: ru.Attempt, MaxAttempts: ru.MaxAttempts, IdempotencyKey: ru.RunID,
 	}
 	if j.Timeout > 0 {
-		hj.Deadline = now.Add(j.Timeout)
+		hj.Deadline = ru.startedAt.Add(j.Timeout)
 	}
 	if err := disp.Run(r.ctx, hj, func(res host.Result) { r.complete(ru, res) }); err != nil {
 		// Stopping: leave the message for redelivery.
@@ -173,14 +177,14 @@ func (r *Executor) complete(ru *Run, res host.Result) {
 		info = &ErrorInfo{Message: res.Error, Class: ClassRetryable}
 		if res.Crashed {
 			info.Class = ClassCrash
-		} else if !ru.startedAt.IsZero() && j.Timeout > 0 && r.o.Now().Sub(ru.startedAt) >= j.Timeout {
+		} else if !ru.startedAt.IsZero() && j.Timeout > 0 && time.Since(ru.startedAt) >= j.Timeout {
 			info.Class = ClassTimeout
 		}
 	}
 	if m := r.o.Metrics; m != nil {
 		jm := m.Job(j.Event)
 		jm.Attempt(res.Outcome.String())
-		jm.Duration.Observe(r.o.Now().Sub(ru.startedAt).Seconds())
+		jm.Duration.Observe(time.Since(ru.startedAt).Seconds())
 	}
 	dec := policy.Decide(a, j.Backoff)
 	if dec.Action == policy.Retry {
@@ -202,7 +206,7 @@ func (r *Executor) retry(ru *Run, delay time.Duration, info *ErrorInfo) {
 		Execution: ru.Execution, Record: ru.HasRecord, ScheduledAt: ru.ScheduledAt, Overrides: ru.Overrides,
 	}
 	body, _ := json.Marshal(rec)
-	at := r.o.Now().Add(delay)
+	at := r.o.Clock.Now().Add(delay)
 	msg := r.o.Timers.Message(streams.RunsSubjectPrefix+ru.Job.Event, ru.RunID+"/"+strconv.Itoa(next), at, body)
 	r.pub.Publish(msg, func(err error) {
 		if err != nil {
@@ -216,7 +220,7 @@ func (r *Executor) retry(ru *Run, delay time.Duration, info *ErrorInfo) {
 // the sequence a failure report and a dead letter.
 func (r *Executor) finish(ru *Run, dec policy.Decision, res host.Result, info *ErrorInfo) {
 	j := ru.Job
-	now := r.o.Now()
+	now := time.Now() // a result's timings are real time, like the stream's received_at
 	status := dec.Action.Status()
 	result := Result{
 		JobID: ru.JobID, RunID: ru.RunID, Event: j.Event, Kind: j.Kind, Status: status,

@@ -27,6 +27,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -69,8 +70,9 @@ type Options struct {
 	MaxHeld int
 	// Logger receives failures.
 	Logger *slog.Logger
-	// Now is the clock; default time.Now.
-	Now func() time.Time
+	// Clock is the time source of every decision that depends on time.
+	// Defaults to the real clock.
+	Clock clockwork.Clock
 }
 
 // Store adds timers and, once started, fires them.
@@ -123,8 +125,8 @@ func New(o Options) *Store {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.Clock == nil {
+		o.Clock = clockwork.NewRealClock()
 	}
 	return &Store{o: o, slots: map[int64]*slot{}, unread: map[int64]bool{}, wake: make(chan struct{}, 1)}
 }
@@ -146,7 +148,7 @@ func (s *Store) subject(start int64) string {
 // that fired before is no duplicate of it). Publishing the same timer twice
 // within the stream's duplicate window stores it once.
 func (s *Store) Message(target, id string, at time.Time, body []byte) *nats.Msg {
-	if !at.After(s.o.Now()) {
+	if !at.After(s.o.Clock.Now()) {
 		msg := nats.NewMsg(target)
 		msg.Data = body
 		msg.Header.Set(nats.MsgIdHdr, id+"/now")
@@ -213,7 +215,7 @@ func (s *Store) Start(ctx context.Context) error {
 	for _, start := range starts {
 		s.unread[start] = true
 	}
-	s.through = s.slotOf(s.o.Now().Add(s.o.Horizon)) + int64(s.o.Slot/time.Second)
+	s.through = s.slotOf(s.o.Clock.Now().Add(s.o.Horizon)) + int64(s.o.Slot/time.Second)
 	s.mu.Unlock()
 	s.done.Add(2)
 	go func() { defer s.done.Done(); defer cc.Stop(); s.fireLoop(rctx) }()
@@ -319,7 +321,7 @@ func (s *Store) take(m jetstream.Msg, reading bool) {
 // advanceLoop moves the horizon on, reads the slots it reaches, and
 // purges what has fired.
 func (s *Store) advanceLoop(ctx context.Context) {
-	tick := time.NewTicker(250 * time.Millisecond)
+	tick := s.o.Clock.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		s.purgeFired(ctx)
@@ -328,7 +330,7 @@ func (s *Store) advanceLoop(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-tick.C:
+		case <-tick.Chan():
 		}
 	}
 }
@@ -337,7 +339,7 @@ func (s *Store) advanceLoop(ctx context.Context) {
 // to be read.
 func (s *Store) advance() {
 	w := int64(s.o.Slot / time.Second)
-	limit := s.slotOf(s.o.Now().Add(s.o.Horizon)) + w
+	limit := s.slotOf(s.o.Clock.Now().Add(s.o.Horizon)) + w
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for start := s.through; start < limit; start += w {
@@ -379,7 +381,7 @@ func (s *Store) purgeFired(ctx context.Context) {
 		below uint64
 	}
 	var jobs []job
-	now := s.o.Now().Unix()
+	now := s.o.Clock.Now().Unix()
 	s.mu.Lock()
 	for start, sl := range s.slots {
 		if s.unread[start] {
@@ -424,11 +426,11 @@ func (s *Store) purgeFired(ctx context.Context) {
 
 // fireLoop publishes each timer when it falls due.
 func (s *Store) fireLoop(ctx context.Context) {
-	t := time.NewTimer(time.Hour)
+	t := s.o.Clock.NewTimer(time.Hour)
 	defer t.Stop()
 	for {
 		s.mu.Lock()
-		now := s.o.Now()
+		now := s.o.Clock.Now()
 		var due []*entry
 		for len(s.queue) > 0 && !s.queue[0].at.After(now) && len(due) < 1024 {
 			due = append(due, heap.Pop(&s.queue).(*entry))
@@ -447,7 +449,7 @@ func (s *Store) fireLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-s.wake:
-		case <-t.C:
+		case <-t.Chan():
 		}
 	}
 }
@@ -479,7 +481,7 @@ func (s *Store) fire(ctx context.Context, due []*entry) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	retry := s.o.Now().Add(time.Second)
+	retry := s.o.Clock.Now().Add(time.Second)
 	for i, e := range due {
 		if errs[i] != nil {
 			if ctx.Err() == nil {
