@@ -46,7 +46,7 @@ type Options struct {
 	Version string
 	// Clock is the time source of jobd's decisions: when a scheduled run
 	// or a retry is due, cron and interval arithmetic, $Now. Timeouts,
-	// result timings and NATS's own timers stay on real time. Defaults to
+	// result timings, retention and NATS's own timers stay on real time. Defaults to
 	// the real clock; tests pass a clockwork.FakeClock.
 	Clock clockwork.Clock
 }
@@ -244,7 +244,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	if err := e.nc.FlushTimeout(10 * time.Second); err != nil {
 		return fmt.Errorf("nats: %w", err)
 	}
-	sweeper := &jobstore.Sweeper{Store: e.store, MaxAge: e.cfg.Server.JobsMaxAge.D(), Logger: e.log, Clock: e.opts.Clock}
+	sweeper := &jobstore.Sweeper{Store: e.store, MaxAge: e.cfg.Server.JobsMaxAge.D(), Logger: e.log}
 	if err := sweeper.Start(ctx); err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -46,6 +47,8 @@ type env struct {
 	e       *engine.Engine
 	nc      *nats.Conn
 	js      jetstream.JetStream
+	// clock is the engine's clock: nil for the real one.
+	clock clockwork.Clock
 }
 
 // header is the configuration every test shares; jobs are appended.
@@ -63,12 +66,19 @@ dir = %q
 // newEnv writes a config with the given jobs and starts an engine on it.
 func newEnv(t *testing.T, jobs string) *env {
 	t.Helper()
+	return newEnvClock(t, jobs, nil)
+}
+
+// newEnvClock is newEnv with the engine on clock (a fake clock for tests of
+// scheduling logic).
+func newEnvClock(t *testing.T, jobs string, clock clockwork.Clock) *env {
+	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "config.toml")
 	if err := os.WriteFile(path, []byte(fmt.Sprintf(header, pluginDir)+jobs), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	en := &env{t: t, dir: dir, cfgPath: path}
+	en := &env{t: t, dir: dir, cfgPath: path, clock: clock}
 	en.start()
 	t.Cleanup(en.stop)
 	return en
@@ -82,7 +92,7 @@ func (en *env) start() {
 		t.Fatalf("load: %v", err)
 	}
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	en.e = engine.New(cfg, cat, engine.Options{Logger: log, Environ: []string{"JOBD_SECRET_TOKEN=s3cret"}})
+	en.e = engine.New(cfg, cat, engine.Options{Logger: log, Environ: []string{"JOBD_SECRET_TOKEN=s3cret"}, Clock: en.clock})
 	if err := en.e.Start(context.Background()); err != nil {
 		t.Fatalf("start: %v", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/jobd-dev/jobd/engine/internal/jobstore"
 	"github.com/jobd-dev/jobd/engine/internal/natstest"
 	"github.com/jobd-dev/jobd/engine/internal/streams"
+	"github.com/jonboulle/clockwork"
 )
 
 // workJob is a job that runs the test plugin in the mode its input names.
@@ -109,27 +110,50 @@ start_at = "$Input{remind_at}"
 	}
 }
 
+// A configured cron series in a time zone runs at each occurrence as the
+// clock reaches it, counts its executions, stops at its limit, and is not
+// started again by a restart (on a fake clock: days pass in a moment).
 func TestRecurringConfigJobLimit(t *testing.T) {
-	en := newEnv(t, `
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	base := time.Date(2026, 12, 24, 8, 59, 0, 0, berlin)
+	clock := clockwork.NewFakeClockAt(base)
+	en := newEnvClock(t, `
 [[jobs]]
 event = "tick"
 kind = "test"
-input = {mode = "ok", n = "$Var(execution_count)"}
+input = {mode = "ok", n = "$Var(execution_count)", at = "${ Now }"}
 [jobs.schedule]
-every = "1s"
+cron = "0 9 * * *"
+tz = "Europe/Berlin"
 limit = 3
-`)
-	calls := en.waitCalls(3, 10*time.Second)
-	time.Sleep(2 * time.Second)
-	calls = en.calls("test")
-	if len(calls) != 3 {
-		t.Fatalf("%d runs, want 3", len(calls))
+`, clock)
+	advance := func(to time.Time, want int) []call {
+		t.Helper()
+		clock.Advance(to.Sub(clock.Now()))
+		calls := en.waitCalls(want, 30*time.Second)
+		if want == len(en.calls("test")) {
+			time.Sleep(300 * time.Millisecond) // room for a wrong extra run to show
+		}
+		if calls = en.calls("test"); len(calls) != want {
+			t.Fatalf("clock at %v: %d runs, want %d", clock.Now(), len(calls), want)
+		}
+		return calls
 	}
+	advance(base.Add(59*time.Second), 0)
+	advance(base.Add(time.Minute), 1)
+	advance(base.Add(24*time.Hour), 1) // 08:59 the next day
+	advance(base.Add(24*time.Hour+time.Minute), 2)
+	calls := advance(base.Add(72*time.Hour+time.Minute), 3)
+	advance(base.Add(30*24*time.Hour), 3)
 	for i, c := range calls {
-		var in struct{ N int }
+		var in struct {
+			N  int
+			At int64 // $Now: Unix milliseconds on the engine's clock
+		}
 		_ = json.Unmarshal(c.Input, &in)
-		if in.N != i+1 {
-			t.Errorf("run %d saw execution_count %d", i+1, in.N)
+		want := time.Date(2026, 12, 24+[]int{0, 1, 3}[i], 9, 0, 0, 0, berlin)
+		if in.N != i+1 || !time.UnixMilli(in.At).Equal(want) {
+			t.Errorf("run %d saw execution_count %d at %v, want %d at %v", i+1, in.N, time.UnixMilli(in.At).In(berlin), i+1, want)
 		}
 	}
 	var jobs []*jobstore.Record
@@ -144,10 +168,7 @@ limit = 3
 	}
 	// A restart does not start the series again.
 	en.restart()
-	time.Sleep(2500 * time.Millisecond)
-	if n := len(en.calls("test")); n != 3 {
-		t.Fatalf("%d runs after restart, want 3", n)
-	}
+	advance(base.Add(40*24*time.Hour), 3)
 }
 
 // A job with neither a trigger nor a schedule runs only when dispatched.

@@ -5,23 +5,20 @@ import (
 	"log/slog"
 	"sync"
 	"time"
-
-	"github.com/jonboulle/clockwork"
 )
 
 // SweepEveryDefault is how often a Sweeper deletes old job records.
 const SweepEveryDefault = 10 * time.Minute
 
 // Sweeper deletes, now and every Every, the records of jobs that ended
-// more than MaxAge ago (Store.Sweep).
+// more than MaxAge ago (Store.Sweep). It runs on real time: it compares
+// with the times the server stored the records at.
 type Sweeper struct {
 	Store  *Store
 	MaxAge time.Duration
 	// Every defaults to SweepEveryDefault.
 	Every  time.Duration
 	Logger *slog.Logger
-	// Clock defaults to the real clock.
-	Clock clockwork.Clock
 
 	mu     sync.Mutex
 	cancel context.CancelFunc
@@ -37,9 +34,6 @@ func (w *Sweeper) Start(context.Context) error {
 	}
 	if w.Every <= 0 {
 		w.Every = SweepEveryDefault
-	}
-	if w.Clock == nil {
-		w.Clock = clockwork.NewRealClock()
 	}
 	if w.Logger == nil {
 		w.Logger = slog.Default()
@@ -64,11 +58,11 @@ func (w *Sweeper) Stop(context.Context) {
 }
 
 func (w *Sweeper) loop(ctx context.Context) {
-	t := w.Clock.NewTicker(w.Every)
+	t := time.NewTicker(w.Every)
 	defer t.Stop()
 	for {
 		sctx, cancel := context.WithTimeout(ctx, time.Minute)
-		n, err := w.Store.Sweep(sctx, w.MaxAge, w.Clock.Now())
+		n, err := w.Store.Sweep(sctx, w.MaxAge, time.Now())
 		cancel()
 		switch {
 		case ctx.Err() != nil:
@@ -81,7 +75,7 @@ func (w *Sweeper) loop(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.Chan():
+		case <-t.C:
 		}
 	}
 }

@@ -325,7 +325,7 @@ func (s *Store) advanceLoop(ctx context.Context) {
 	defer tick.Stop()
 	for {
 		s.purgeFired(ctx)
-		s.advance()
+		s.advance(ctx)
 		s.readDue(ctx)
 		select {
 		case <-ctx.Done():
@@ -335,17 +335,49 @@ func (s *Store) advanceLoop(ctx context.Context) {
 	}
 }
 
+// listJump is how many slots the horizon may pass in one step before
+// advance lists the slots that hold timers instead of marking each one to
+// be read (a clock that jumps: a machine back from suspend, a test's fake
+// clock; a day is 8,640 slots of 10 s, and reading each costs a round
+// trip).
+const listJump = 64
+
 // advance moves through to the end of the horizon; the slots it passes are
 // to be read.
-func (s *Store) advance() {
+func (s *Store) advance(ctx context.Context) {
 	w := int64(s.o.Slot / time.Second)
 	limit := s.slotOf(s.o.Clock.Now().Add(s.o.Horizon)) + w
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	for start := s.through; start < limit; start += w {
-		s.unread[start] = true
+	from := s.through
+	if (limit-from)/w <= listJump {
+		for start := from; start < limit; start += w {
+			s.unread[start] = true
+		}
+		s.through = max(s.through, limit)
+		s.mu.Unlock()
+		return
 	}
+	// Follow the passed slots first, then list what they hold: a timer
+	// stored meanwhile is followed, listed, or both (it is queued once).
 	s.through = max(s.through, limit)
+	s.mu.Unlock()
+	starts, err := s.listSlots(ctx)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		if ctx.Err() == nil {
+			s.o.Logger.Warn("list timer slots; reading every slot passed", "error", err)
+		}
+		for start := from; start < limit; start += w {
+			s.unread[start] = true
+		}
+		return
+	}
+	for _, start := range starts {
+		if start >= from && start < limit {
+			s.unread[start] = true
+		}
+	}
 }
 
 // readDue reads the unread slots that start before through, oldest first,
