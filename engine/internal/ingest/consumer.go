@@ -19,7 +19,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/jobd-dev/jobd/engine/internal/catalog"
-	"github.com/jobd-dev/jobd/engine/internal/jobs"
 	"github.com/jobd-dev/jobd/engine/internal/run"
 	"github.com/jobd-dev/jobd/engine/internal/streams"
 )
@@ -33,14 +32,27 @@ const MaxDeliveriesDefault = 20
 // and advanced) at once.
 const RunPrepareConcurrency = 256
 
+// Executor runs attempts (a *run.Executor).
+type Executor interface {
+	Attempt(ru *run.Run)
+	FailNow(ru *run.Run, class, format string, args ...any)
+}
+
+// Jobs keeps the jobs that have records (a *jobs.Manager).
+type Jobs interface {
+	FromEvent(ru *run.Run)
+	Advance(ru *run.Run, rec *run.Record, delivered int) bool
+	Cancelled(jobID string) bool
+}
+
 // Options configure a Consumer.
 type Options struct {
 	JS      jetstream.JetStream
 	Catalog *catalog.Catalog
 	// Exec runs attempts.
-	Exec *run.Executor
+	Exec Executor
 	// Jobs keeps the jobs that have records (scheduled, dispatched).
-	Jobs *jobs.Manager
+	Jobs Jobs
 	// MaxEventBytes is the largest usable event body.
 	MaxEventBytes int
 	// AckWait is the consumers' ack wait; progress acks are sent at a third.

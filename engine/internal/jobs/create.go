@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/jobd-dev/jobd/engine/internal/jobstore"
 	"github.com/jobd-dev/jobd/engine/internal/piping"
 	"github.com/jobd-dev/jobd/engine/internal/run"
@@ -114,7 +112,7 @@ func (r *Manager) createJob(ctx context.Context, rec *jobstore.Record, spec *sch
 	rec.Occurrence = 1
 	rec.CreatedAt, rec.UpdatedAt = now.UTC(), now.UTC()
 	err := r.o.Store.Create(ctx, rec)
-	if errors.Is(err, jetstream.ErrKeyExists) {
+	if errors.Is(err, jobstore.ErrExists) {
 		existing, _, gerr := r.o.Store.Get(ctx, rec.ID)
 		if gerr != nil {
 			return gerr

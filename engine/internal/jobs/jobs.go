@@ -19,7 +19,6 @@ import (
 	"github.com/jobd-dev/jobd/engine/internal/jobstore"
 	"github.com/jobd-dev/jobd/engine/internal/run"
 	"github.com/jobd-dev/jobd/engine/internal/streams"
-	"github.com/jobd-dev/jobd/engine/internal/timers"
 )
 
 // storeTimeout bounds one job-record or timer operation.
@@ -30,13 +29,28 @@ type Failer interface {
 	FailNow(ru *run.Run, class, format string, args ...any)
 }
 
+// Records keeps job records with compare-and-set (a *jobstore.Store).
+type Records interface {
+	Create(ctx context.Context, r *jobstore.Record) error
+	Get(ctx context.Context, id string) (*jobstore.Record, uint64, error)
+	Update(ctx context.Context, id string, change func(*jobstore.Record) error) (*jobstore.Record, error)
+	UpdateAt(ctx context.Context, id string, known *jobstore.Record, rev uint64, change func(*jobstore.Record) error) (*jobstore.Record, uint64, error)
+	List(ctx context.Context, f jobstore.Filter) ([]*jobstore.Record, error)
+	AppendHistory(ctx context.Context, id string, e jobstore.Entry) error
+}
+
+// Timers stores runs due later (a *timers.Store).
+type Timers interface {
+	Add(ctx context.Context, target, id string, at time.Time, body []byte) error
+}
+
 // Options configure a Manager.
 type Options struct {
 	Catalog *catalog.Catalog
 	// Store keeps job records of scheduled, recurring and dispatched jobs.
-	Store *jobstore.Store
+	Store Records
 	// Timers stores runs due later (scheduled occurrences).
-	Timers *timers.Store
+	Timers Timers
 	// Fail ends runs that cannot go ahead (a start_at that does not
 	// resolve, a stored schedule that does not parse).
 	Fail Failer

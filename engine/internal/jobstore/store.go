@@ -40,6 +40,9 @@ const (
 // ErrNotFound means no job has the id.
 var ErrNotFound = errors.New("job not found")
 
+// ErrExists means Create found a record with the id already.
+var ErrExists = errors.New("job exists already")
+
 // ErrConflict means the record changed under an update; Update retries it.
 var ErrConflict = errors.New("job record changed concurrently")
 
@@ -162,8 +165,8 @@ func Open(ctx context.Context, js jetstream.JetStream, o Options) (*Store, error
 	return &Store{js: js, kv: kv}, nil
 }
 
-// Create stores a new record; it fails with jetstream.ErrKeyExists when the
-// id is taken.
+// Create stores a new record; it fails with ErrExists when the id is
+// taken.
 func (s *Store) Create(ctx context.Context, r *Record) error {
 	if r.CreatedAt.IsZero() {
 		r.CreatedAt = time.Now().UTC()
@@ -176,6 +179,9 @@ func (s *Store) Create(ctx context.Context, r *Record) error {
 		return err
 	}
 	_, err = s.kv.Create(ctx, r.ID, b)
+	if errors.Is(err, jetstream.ErrKeyExists) {
+		return fmt.Errorf("%w: %s", ErrExists, r.ID)
+	}
 	return err
 }
 

@@ -15,9 +15,7 @@ import (
 	"github.com/jobd-dev/jobd/engine/internal/metrics"
 	"github.com/jobd-dev/jobd/engine/internal/piping"
 	"github.com/jobd-dev/jobd/engine/internal/policy"
-	"github.com/jobd-dev/jobd/engine/internal/publish"
 	"github.com/jobd-dev/jobd/engine/internal/streams"
-	"github.com/jobd-dev/jobd/engine/internal/timers"
 	"github.com/jobd-dev/jobd/sdk/host"
 )
 
@@ -37,15 +35,26 @@ type RecordKeeper interface {
 	FinishRecord(ru *Run, res *Result)
 }
 
+// Publisher records messages asynchronously (a *publish.Publisher): cb is
+// called once the stream stored msg, or with the reason it did not.
+type Publisher interface {
+	Publish(msg *nats.Msg, cb func(error))
+}
+
+// Timers makes the message of a durable timer (a *timers.Store).
+type Timers interface {
+	Message(target, id string, at time.Time, body []byte) *nats.Msg
+}
+
 // Options configure an Executor.
 type Options struct {
 	Catalog *catalog.Catalog
 	// Dispatchers by kind.
 	Dispatchers map[string]Dispatcher
 	// Publisher records outcomes (results, failures, dead letters, retries).
-	Publisher *publish.Publisher
+	Publisher Publisher
 	// Timers makes the durable timer of a retry.
-	Timers *timers.Store
+	Timers Timers
 	// Records finishes job records; required when runs have records.
 	Records RecordKeeper
 	// Secret resolves $Secret{KEY}.
@@ -69,7 +78,7 @@ type Options struct {
 type Executor struct {
 	o      Options
 	log    *slog.Logger
-	pub    *publish.Publisher
+	pub    Publisher
 	ctx    context.Context // cancelled by Stop: attempts not yet sent are left for redelivery
 	cancel context.CancelFunc
 }

@@ -4,12 +4,10 @@ import (
 	"sync"
 
 	"github.com/nats-io/nats.go"
-
-	"github.com/jobd-dev/jobd/engine/internal/publish"
 )
 
 // publishAll publishes msgs and calls cb once, with the first error if any.
-func publishAll(p *publish.Publisher, msgs []*nats.Msg, cb func(error)) {
+func publishAll(p Publisher, msgs []*nats.Msg, cb func(error)) {
 	switch len(msgs) {
 	case 0:
 		cb(nil)
