@@ -86,8 +86,9 @@ type publishOpts struct {
 	headers  map[string]string
 }
 
-// WithMsgID sets the header wire.MsgIDHeader (Nats-Msg-Id): publishing the same id again (within the
-// stream's duplicate window, two minutes) is a duplicate, not a second run.
+// WithMsgID sets the header wire.MsgIDHeader (Nats-Msg-Id): publishing the
+// same id again (within the stream's duplicate window, two minutes) is a
+// duplicate, not a second run.
 func WithMsgID(id string) PublishOption { return func(o *publishOpts) { o.msgID = id } }
 
 // WithSequence sends the envelope with earlier events' outputs, readable by
