@@ -18,8 +18,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/jobd-dev/jobd/engine"
-	"github.com/jobd-dev/jobd/engine/internal/run"
 	"github.com/jobd-dev/jobd/engine/internal/streams"
+	"github.com/jobd-dev/jobd/sdk/wire"
 )
 
 var pluginDir string
@@ -166,14 +166,14 @@ func subjectMatch(filter, subject string) (bool, error) {
 }
 
 // results waits until n results exist for event and returns them.
-func (en *env) results(event string, n int, within time.Duration) []run.Result {
+func (en *env) results(event string, n int, within time.Duration) []wire.Result {
 	en.t.Helper()
-	var rs []run.Result
+	var rs []wire.Result
 	deadline := time.Now().Add(within)
 	for {
 		rs = rs[:0]
 		for _, m := range en.read(streams.Results, streams.ResultSubjectPrefix+event) {
-			var r run.Result
+			var r wire.Result
 			if err := json.Unmarshal(m.Data, &r); err != nil {
 				en.t.Fatal(err)
 			}
@@ -190,11 +190,11 @@ func (en *env) results(event string, n int, within time.Duration) []run.Result {
 	return rs
 }
 
-func (en *env) deadLetters(event string) []run.DeadLetter {
+func (en *env) deadLetters(event string) []wire.DeadLetter {
 	en.t.Helper()
-	var out []run.DeadLetter
+	var out []wire.DeadLetter
 	for _, m := range en.read(streams.DLQ, streams.DLQSubjectPrefix+event) {
-		var d run.DeadLetter
+		var d wire.DeadLetter
 		if err := json.Unmarshal(m.Data, &d); err != nil {
 			en.t.Fatal(err)
 		}

@@ -8,11 +8,9 @@ import (
 	"time"
 
 	"github.com/jobd-dev/jobd/engine/internal/api"
-	"github.com/jobd-dev/jobd/engine/internal/config"
-	"github.com/jobd-dev/jobd/engine/internal/jobs"
-	"github.com/jobd-dev/jobd/engine/internal/jobstore"
 	"github.com/jobd-dev/jobd/engine/internal/natstest"
 	"github.com/jobd-dev/jobd/engine/internal/streams"
+	"github.com/jobd-dev/jobd/sdk/wire"
 	"github.com/jonboulle/clockwork"
 )
 
@@ -82,9 +80,9 @@ delay = "3s"
 	if n := len(en.calls("test")); n != 1 {
 		t.Fatalf("%d calls after waiting, want 1", n)
 	}
-	var jobs []*jobstore.Record
-	en.request(api.Prefix+".jobs.list", api.Request{}, &jobs)
-	if len(jobs) != 1 || jobs[0].Status != jobstore.StatusCompleted || jobs[0].ExecutionCount != 1 {
+	var jobs []*wire.Record
+	en.request(api.Prefix+".jobs.list", wire.Request{}, &jobs)
+	if len(jobs) != 1 || jobs[0].Status != wire.StatusCompleted || jobs[0].ExecutionCount != 1 {
 		t.Fatalf("job records = %+v", jobs)
 	}
 }
@@ -156,13 +154,13 @@ limit = 3
 			t.Errorf("run %d saw execution_count %d at %v, want %d at %v", i+1, in.N, time.UnixMilli(in.At).In(berlin), i+1, want)
 		}
 	}
-	var jobs []*jobstore.Record
-	en.request(api.Prefix+".jobs.list", api.Request{}, &jobs)
-	if len(jobs) != 1 || !jobs[0].Recurring || jobs[0].ExecutionCount != 3 || jobs[0].Status != jobstore.StatusCompleted {
+	var jobs []*wire.Record
+	en.request(api.Prefix+".jobs.list", wire.Request{}, &jobs)
+	if len(jobs) != 1 || !jobs[0].Recurring || jobs[0].ExecutionCount != 3 || jobs[0].Status != wire.StatusCompleted {
 		t.Fatalf("records = %+v", jobs[0])
 	}
-	var hist []jobstore.Entry
-	en.request(api.Prefix+".jobs.history", api.Request{ID: jobs[0].ID}, &hist)
+	var hist []wire.HistoryEntry
+	en.request(api.Prefix+".jobs.history", wire.Request{ID: jobs[0].ID}, &hist)
 	if len(hist) != 3 || hist[2].Number != 3 || hist[0].Status != "completed" {
 		t.Fatalf("history = %+v", hist)
 	}
@@ -179,7 +177,7 @@ event = "on_demand"
 kind = "test"
 input = {to = "$Input{to}"}
 `)
-	var reply jobs.DispatchReply
+	var reply wire.DispatchReply
 	if e := en.request(api.DispatchSubject, map[string]any{"event": "on_demand", "input": map[string]any{"to": "ada@example.com"}}, &reply); e != "" {
 		t.Fatal(e)
 	}
@@ -193,7 +191,7 @@ input = {to = "$Input{to}"}
 func TestDispatchAndManage(t *testing.T) {
 	en := newEnv(t, workJob)
 	// Now.
-	var reply jobs.DispatchReply
+	var reply wire.DispatchReply
 	if e := en.request(api.DispatchSubject, map[string]any{"event": "work", "input": map[string]any{"mode": "ok"}}, &reply); e != "" {
 		t.Fatal(e)
 	}
@@ -219,11 +217,11 @@ func TestDispatchAndManage(t *testing.T) {
 	if e := en.request(api.DispatchSubject, map[string]any{"event": "work", "input": map[string]any{"mode": "ok"}, "schedule": map[string]any{"start_at": at}}, &reply); e != "" {
 		t.Fatal(e)
 	}
-	if reply.Status != jobstore.StatusScheduled {
+	if reply.Status != wire.StatusScheduled {
 		t.Fatalf("reply = %+v", reply)
 	}
-	var rec jobstore.Record
-	if e := en.request(api.Prefix+".jobs.cancel", api.Request{ID: reply.JobID}, &rec); e != "" || rec.Status != jobstore.StatusCancelled {
+	var rec wire.Record
+	if e := en.request(api.Prefix+".jobs.cancel", wire.Request{ID: reply.JobID}, &rec); e != "" || rec.Status != wire.StatusCancelled {
 		t.Fatalf("cancel: %s %+v", e, rec)
 	}
 	// A failing job, then retried after it failed.
@@ -233,16 +231,16 @@ func TestDispatchAndManage(t *testing.T) {
 	failedID := reply.JobID
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		en.request(api.Prefix+".jobs.get", api.Request{ID: failedID}, &rec)
-		if rec.Status == jobstore.StatusFailed {
+		en.request(api.Prefix+".jobs.get", wire.Request{ID: failedID}, &rec)
+		if rec.Status == wire.StatusFailed {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if rec.Status != jobstore.StatusFailed || rec.LastError == nil || rec.LastError.Class != "permanent" {
+	if rec.Status != wire.StatusFailed || rec.LastError == nil || rec.LastError.Class != "permanent" {
 		t.Fatalf("failed job record = %+v", rec)
 	}
-	if e := en.request(api.Prefix+".jobs.retry", api.Request{ID: failedID}, &rec); e != "" {
+	if e := en.request(api.Prefix+".jobs.retry", wire.Request{ID: failedID}, &rec); e != "" {
 		t.Fatal(e)
 	}
 	time.Sleep(3 * time.Second)
@@ -250,25 +248,25 @@ func TestDispatchAndManage(t *testing.T) {
 	if len(calls) != 3 {
 		t.Fatalf("%d calls, want 3 (now, the failing one, its retry; the cancelled one never)", len(calls))
 	}
-	var hist []jobstore.Entry
-	en.request(api.Prefix+".jobs.history", api.Request{ID: failedID}, &hist)
+	var hist []wire.HistoryEntry
+	en.request(api.Prefix+".jobs.history", wire.Request{ID: failedID}, &hist)
 	if len(hist) != 2 {
 		t.Fatalf("history = %+v", hist)
 	}
 	// The dead letters of the failed runs can be listed and replayed.
-	var dead []api.DeadLetterSummary
-	en.request(api.Prefix+".dlq.list", api.Request{}, &dead)
+	var dead []wire.DeadLetterSummary
+	en.request(api.Prefix+".dlq.list", wire.Request{}, &dead)
 	if len(dead) != 2 {
 		t.Fatalf("dead letters = %+v", dead)
 	}
-	var rep api.ReplayReply
-	if e := en.request(api.Prefix+".dlq.replay", api.Request{Seq: dead[0].Seq}, &rep); e != "" {
+	var rep wire.ReplayReply
+	if e := en.request(api.Prefix+".dlq.replay", wire.Request{Seq: dead[0].Seq}, &rep); e != "" {
 		t.Fatal(e)
 	}
 	en.waitCalls(4, 10*time.Second)
 	// The replay's dead letter is written just after the plugin answers.
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		en.request(api.Prefix+".dlq.list", api.Request{}, &dead)
+		en.request(api.Prefix+".dlq.list", wire.Request{}, &dead)
 		if len(dead) >= 2 || time.Now().After(deadline) {
 			break
 		}
@@ -285,7 +283,7 @@ func TestDispatchAndManage(t *testing.T) {
 func TestRescheduleAndPauseLeaveNoStrayRun(t *testing.T) {
 	en := newEnv(t, workJob)
 	dispatchAt := func(d time.Duration) string {
-		var reply jobs.DispatchReply
+		var reply wire.DispatchReply
 		at := time.Now().Add(d).UTC().Format(time.RFC3339Nano)
 		if e := en.request(api.DispatchSubject, map[string]any{"event": "work", "input": map[string]any{"mode": "ok"}, "schedule": map[string]any{"start_at": at}}, &reply); e != "" {
 			t.Fatal(e)
@@ -295,18 +293,18 @@ func TestRescheduleAndPauseLeaveNoStrayRun(t *testing.T) {
 	moved := dispatchAt(time.Second)
 	paused := dispatchAt(time.Second)
 	newTime := time.Now().Add(5 * time.Second) // well after the 2 s below, even on a slow machine
-	var rec jobstore.Record
-	if e := en.request(api.Prefix+".jobs.reschedule", api.Request{ID: moved, Schedule: &config.Schedule{StartAt: newTime.UTC().Format(time.RFC3339Nano)}}, &rec); e != "" {
+	var rec wire.Record
+	if e := en.request(api.Prefix+".jobs.reschedule", wire.Request{ID: moved, Schedule: &wire.Schedule{StartAt: newTime.UTC().Format(time.RFC3339Nano)}}, &rec); e != "" {
 		t.Fatalf("reschedule: %s", e)
 	}
-	if e := en.request(api.Prefix+".jobs.pause", api.Request{ID: paused}, &rec); e != "" {
+	if e := en.request(api.Prefix+".jobs.pause", wire.Request{ID: paused}, &rec); e != "" {
 		t.Fatalf("pause: %s", e)
 	}
 	time.Sleep(2 * time.Second)
 	if n := len(en.calls("test")); n != 0 {
 		t.Fatalf("%d runs at the old time, want 0 (one moved, one paused)", n)
 	}
-	if e := en.request(api.Prefix+".jobs.resume", api.Request{ID: paused}, &rec); e != "" {
+	if e := en.request(api.Prefix+".jobs.resume", wire.Request{ID: paused}, &rec); e != "" {
 		t.Fatalf("resume: %s", e)
 	}
 	calls := en.waitCalls(2, 10*time.Second)
@@ -372,7 +370,7 @@ input = {mode = "ok", sleep_ms = 7000}
 func TestFinishedRunsArePurged(t *testing.T) {
 	en := newEnv(t, workJob)
 	for range 3 {
-		var reply jobs.DispatchReply
+		var reply wire.DispatchReply
 		if e := en.request(api.DispatchSubject, map[string]any{"event": "work", "input": map[string]any{"mode": "ok"}}, &reply); e != "" {
 			t.Fatal(e)
 		}

@@ -18,31 +18,19 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
 
-	"github.com/jobd-dev/jobd/engine/internal/config"
 	"github.com/jobd-dev/jobd/engine/internal/jobs"
 	"github.com/jobd-dev/jobd/engine/internal/jobstore"
 	"github.com/jobd-dev/jobd/engine/internal/streams"
+	"github.com/jobd-dev/jobd/sdk/wire"
 )
 
 var semver = regexp.MustCompile(`^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
 
 // Subjects of the interface.
 const (
-	DispatchSubject = "jobd.dispatch"
-	Prefix          = "jobd.api"
+	DispatchSubject = wire.DispatchSubject
+	Prefix          = wire.APIPrefix
 )
-
-// Request is what every jobd.api.* endpoint takes (each reads the fields it
-// needs).
-type Request struct {
-	ID        string           `json:"id,omitempty"`
-	Status    string           `json:"status,omitempty"`
-	Event     string           `json:"event,omitempty"`
-	Recurring bool             `json:"recurring,omitempty"`
-	Limit     int              `json:"limit,omitempty"`
-	Schedule  *config.Schedule `json:"schedule,omitempty"`
-	Seq       uint64           `json:"seq,omitempty"`
-}
 
 // Options configure a Server.
 type Options struct {
@@ -100,20 +88,22 @@ func (s *Server) Start(context.Context) error {
 	if err := svc.AddEndpoint("dispatch", micro.HandlerFunc(s.dispatch), micro.WithEndpointSubject(DispatchSubject)); err != nil {
 		return err
 	}
-	endpoints := map[string]func(context.Context, *Request) (any, error){
-		"jobs.list":       s.list,
-		"jobs.get":        s.get,
-		"jobs.cancel":     func(ctx context.Context, r *Request) (any, error) { return s.run.Cancel(ctx, r.ID) },
-		"jobs.pause":      func(ctx context.Context, r *Request) (any, error) { return s.run.Pause(ctx, r.ID) },
-		"jobs.resume":     func(ctx context.Context, r *Request) (any, error) { return s.run.Resume(ctx, r.ID) },
-		"jobs.retry":      func(ctx context.Context, r *Request) (any, error) { return s.run.Retry(ctx, r.ID) },
-		"jobs.reschedule": func(ctx context.Context, r *Request) (any, error) { return s.run.Reschedule(ctx, r.ID, r.Schedule) },
-		"jobs.history":    s.history,
-		"stats":           s.stats,
-		"dlq.list":        s.dlqList,
-		"dlq.get":         s.dlqGet,
-		"dlq.replay":      s.dlqReplay,
-		"dlq.purge":       s.dlqPurge,
+	endpoints := map[string]func(context.Context, *wire.Request) (any, error){
+		"jobs.list":   s.list,
+		"jobs.get":    s.get,
+		"jobs.cancel": func(ctx context.Context, r *wire.Request) (any, error) { return s.run.Cancel(ctx, r.ID) },
+		"jobs.pause":  func(ctx context.Context, r *wire.Request) (any, error) { return s.run.Pause(ctx, r.ID) },
+		"jobs.resume": func(ctx context.Context, r *wire.Request) (any, error) { return s.run.Resume(ctx, r.ID) },
+		"jobs.retry":  func(ctx context.Context, r *wire.Request) (any, error) { return s.run.Retry(ctx, r.ID) },
+		"jobs.reschedule": func(ctx context.Context, r *wire.Request) (any, error) {
+			return s.run.Reschedule(ctx, r.ID, r.Schedule)
+		},
+		"jobs.history": s.history,
+		"stats":        s.stats,
+		"dlq.list":     s.dlqList,
+		"dlq.get":      s.dlqGet,
+		"dlq.replay":   s.dlqReplay,
+		"dlq.purge":    s.dlqPurge,
 	}
 	for name, fn := range endpoints {
 		fn := fn
@@ -135,8 +125,8 @@ func (s *Server) Stop(context.Context) {
 		_ = svc.Stop()
 	}
 }
-func (s *Server) serve(req micro.Request, fn func(context.Context, *Request) (any, error)) {
-	var r Request
+func (s *Server) serve(req micro.Request, fn func(context.Context, *wire.Request) (any, error)) {
+	var r wire.Request
 	if len(req.Data()) > 0 {
 		if err := json.Unmarshal(req.Data(), &r); err != nil {
 			respondError(req, fmt.Errorf("%w: request is not JSON: %v", jobs.ErrBadRequest, err))
@@ -154,7 +144,7 @@ func (s *Server) serve(req micro.Request, fn func(context.Context, *Request) (an
 }
 
 func (s *Server) dispatch(req micro.Request) {
-	var r jobs.DispatchRequest
+	var r wire.DispatchRequest
 	dec := json.NewDecoder(bytesReader(req.Data()))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&r); err != nil {
@@ -185,16 +175,16 @@ func respondError(req micro.Request, err error) {
 	_ = req.Error(code, err.Error(), body)
 }
 
-func (s *Server) list(ctx context.Context, r *Request) (any, error) {
+func (s *Server) list(ctx context.Context, r *wire.Request) (any, error) {
 	return s.store.List(ctx, jobstore.Filter{Status: r.Status, Event: r.Event, Recurring: r.Recurring, Limit: r.Limit})
 }
 
-func (s *Server) get(ctx context.Context, r *Request) (any, error) {
+func (s *Server) get(ctx context.Context, r *wire.Request) (any, error) {
 	rec, _, err := s.store.Get(ctx, r.ID)
 	return rec, err
 }
 
-func (s *Server) history(ctx context.Context, r *Request) (any, error) {
+func (s *Server) history(ctx context.Context, r *wire.Request) (any, error) {
 	if _, _, err := s.store.Get(ctx, r.ID); err != nil {
 		return nil, err
 	}
@@ -207,7 +197,7 @@ type Stats struct {
 	Streams map[string]uint64 `json:"streams"`
 }
 
-func (s *Server) stats(ctx context.Context, _ *Request) (any, error) {
+func (s *Server) stats(ctx context.Context, _ *wire.Request) (any, error) {
 	st := Stats{Jobs: map[string]int{}, Streams: map[string]uint64{}}
 	recs, err := s.store.List(ctx, jobstore.Filter{})
 	if err != nil {

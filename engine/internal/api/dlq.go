@@ -13,29 +13,11 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/jobd-dev/jobd/engine/internal/jobs"
-	"github.com/jobd-dev/jobd/engine/internal/run"
 	"github.com/jobd-dev/jobd/engine/internal/streams"
+	"github.com/jobd-dev/jobd/sdk/wire"
 )
 
-// DeadLetterSummary is one line of `jobd dlq ls`.
-type DeadLetterSummary struct {
-	Seq    uint64    `json:"seq"`
-	Time   time.Time `json:"time"`
-	Event  string    `json:"event"`
-	JobID  string    `json:"job_id"`
-	RunID  string    `json:"run_id"`
-	Class  string    `json:"class"`
-	Reason string    `json:"reason"`
-}
-
-// DeadLetterEntry is a dead letter with its stream sequence.
-type DeadLetterEntry struct {
-	Seq  uint64    `json:"seq"`
-	Time time.Time `json:"time"`
-	run.DeadLetter
-}
-
-func (s *Server) dlqList(ctx context.Context, r *Request) (any, error) {
+func (s *Server) dlqList(ctx context.Context, r *wire.Request) (any, error) {
 	st, err := s.js.Stream(ctx, streams.DLQ)
 	if err != nil {
 		return nil, err
@@ -48,17 +30,17 @@ func (s *Server) dlqList(ctx context.Context, r *Request) (any, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	out := []DeadLetterSummary{}
+	out := []wire.DeadLetterSummary{}
 	for seq := info.State.LastSeq; seq >= info.State.FirstSeq && seq > 0 && len(out) < limit; seq-- {
 		m, err := st.GetMsg(ctx, seq)
 		if err != nil {
 			continue
 		}
-		var dl run.DeadLetter
+		var dl wire.DeadLetter
 		if json.Unmarshal(m.Data, &dl) != nil || r.Event != "" && dl.Event != r.Event {
 			continue
 		}
-		sum := DeadLetterSummary{Seq: seq, Time: m.Time, Event: dl.Event, JobID: dl.JobID, RunID: dl.RunID, Reason: dl.Reason}
+		sum := wire.DeadLetterSummary{Seq: seq, Time: m.Time, Event: dl.Event, JobID: dl.JobID, RunID: dl.RunID, Reason: dl.Reason}
 		if dl.Error != nil {
 			sum.Class = dl.Error.Class
 		}
@@ -67,7 +49,7 @@ func (s *Server) dlqList(ctx context.Context, r *Request) (any, error) {
 	return out, nil
 }
 
-func (s *Server) dlqGet(ctx context.Context, r *Request) (any, error) {
+func (s *Server) dlqGet(ctx context.Context, r *wire.Request) (any, error) {
 	st, err := s.js.Stream(ctx, streams.DLQ)
 	if err != nil {
 		return nil, err
@@ -76,28 +58,21 @@ func (s *Server) dlqGet(ctx context.Context, r *Request) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dead letter %d: %w", r.Seq, err)
 	}
-	e := &DeadLetterEntry{Seq: r.Seq, Time: m.Time}
+	e := &wire.DeadLetterEntry{Seq: r.Seq, Time: m.Time}
 	if err := json.Unmarshal(m.Data, &e.DeadLetter); err != nil {
 		return nil, err
 	}
 	return e, nil
 }
 
-// ReplayReply answers a replay.
-type ReplayReply struct {
-	Seq   uint64 `json:"seq"`
-	Event string `json:"event"`
-	RunID string `json:"run_id"`
-}
-
 // dlqReplay runs a dead job again, at once, with the event it came from,
 // and removes the dead letter.
-func (s *Server) dlqReplay(ctx context.Context, r *Request) (any, error) {
+func (s *Server) dlqReplay(ctx context.Context, r *wire.Request) (any, error) {
 	got, err := s.dlqGet(ctx, r)
 	if err != nil {
 		return nil, err
 	}
-	e := got.(*DeadLetterEntry)
+	e := got.(*wire.DeadLetterEntry)
 	if e.Trigger == nil || len(e.Trigger.Data) == 0 || !json.Valid(e.Trigger.Data) || bytes.TrimSpace(e.Trigger.Data)[0] != '{' {
 		return nil, fmt.Errorf("%w: dead letter %d cannot be replayed: its event was not a JSON object (%s)", jobs.ErrBadRequest, r.Seq, e.Reason)
 	}
@@ -121,15 +96,10 @@ func (s *Server) dlqReplay(ctx context.Context, r *Request) (any, error) {
 	if err := st.DeleteMsg(ctx, r.Seq); err != nil {
 		return nil, err
 	}
-	return ReplayReply{Seq: r.Seq, Event: e.Event, RunID: runID}, nil
+	return wire.ReplayReply{Seq: r.Seq, Event: e.Event, RunID: runID}, nil
 }
 
-// PurgeReply answers a purge.
-type PurgeReply struct {
-	Purged uint64 `json:"purged"`
-}
-
-func (s *Server) dlqPurge(ctx context.Context, r *Request) (any, error) {
+func (s *Server) dlqPurge(ctx context.Context, r *wire.Request) (any, error) {
 	st, err := s.js.Stream(ctx, streams.DLQ)
 	if err != nil {
 		return nil, err
@@ -146,7 +116,7 @@ func (s *Server) dlqPurge(ctx context.Context, r *Request) (any, error) {
 		if err := st.DeleteMsg(ctx, r.Seq); err != nil {
 			return nil, err
 		}
-		return PurgeReply{Purged: 1}, nil
+		return wire.PurgeReply{Purged: 1}, nil
 	}
 	if err := st.Purge(ctx, opts...); err != nil {
 		return nil, err
@@ -155,7 +125,7 @@ func (s *Server) dlqPurge(ctx context.Context, r *Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return PurgeReply{Purged: before.State.Msgs - after.State.Msgs}, nil
+	return wire.PurgeReply{Purged: before.State.Msgs - after.State.Msgs}, nil
 }
 
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

@@ -25,6 +25,7 @@ import (
 	engrun "github.com/jobd-dev/jobd/engine/internal/run"
 	"github.com/jobd-dev/jobd/engine/internal/streams"
 	"github.com/jobd-dev/jobd/sdk/host"
+	"github.com/jobd-dev/jobd/sdk/wire"
 )
 
 // server is an in-process NATS server started the way the engine starts its
@@ -285,7 +286,7 @@ func submitParallel(p *host.Plugin, job host.Job, total, inFlight, batch int) (t
 // floorEval evaluates the bench job's compiled input template (the seed
 // template plus sent) against one event: ns per evaluation into a value
 // tree (Eval), and straight into JSON as the engine does for the plugin and
-// the result (AppendJSON).
+// the result (AppendResult).
 func floorEval(b *bench) (evalNS, evalJSONNS float64, err error) {
 	var input any
 	if err := json.Unmarshal(eventBody(42, time.Now()), &input); err != nil {
@@ -321,7 +322,7 @@ func floorEval(b *bench) (evalNS, evalJSONNS float64, err error) {
 
 // pipeline is the engine's path without a plugin, written in the harness:
 // consume an event, decode it, derive a run id, evaluate the template,
-// encode a engrun.Result, publish it (with the engine's publisher and a
+// encode a wire.Result, publish it (with the engine's publisher and a
 // Nats-Msg-Id, as the engine records results) and ack the event once the
 // result is stored.
 type pipeline struct {
@@ -369,12 +370,12 @@ func (p *pipeline) handle(m jetstream.Msg) {
 		return
 	}
 	fin := time.Now()
-	res := engrun.Result{
+	res := wire.Result{
 		JobID: id, RunID: id, Event: "bench_pipeline", Kind: "none", Status: "completed", Attempts: 1,
 		Subject: m.Subject(), ReceivedAt: meta.Timestamp, StartedAt: &now, FinishedAt: fin,
 		DurationMS: float64(fin.Sub(now).Microseconds()) / 1000, Input: inb,
 	}
-	body := res.AppendJSON(make([]byte, 0, 512+len(inb)))
+	body := engrun.AppendResult(make([]byte, 0, 512+len(inb)), &res)
 	rm := nats.NewMsg("bench.result.pipeline")
 	rm.Data = body
 	rm.Header.Set(nats.MsgIdHdr, id+"/result")

@@ -8,16 +8,9 @@ import (
 	"strconv"
 
 	"github.com/jobd-dev/jobd/engine/internal/run"
+	"github.com/jobd-dev/jobd/sdk/wire"
 	"github.com/nats-io/nats.go"
 	json "github.com/segmentio/encoding/json"
-)
-
-// Header names of the event contract.
-const (
-	// EnvelopeHeader marks a body that is {"input": …, "sequence": …}.
-	EnvelopeHeader = "Jobd-Envelope"
-	// EnvelopeV1 is the only envelope version.
-	EnvelopeV1 = "v1"
 )
 
 // parseEvent decodes an event body. Data is only decoded, never evaluated.
@@ -28,14 +21,11 @@ func parseEvent(data []byte, hdr nats.Header, maxBytes int) (*run.Event, error) 
 	if len(bytes.TrimSpace(data)) == 0 {
 		data = []byte("{}")
 	}
-	if v := hdr.Get(EnvelopeHeader); v != "" {
-		if v != EnvelopeV1 {
-			return nil, fmt.Errorf("%w: header %s is %q; this jobd understands %q", run.ErrInvalidEvent, EnvelopeHeader, v, EnvelopeV1)
+	if v := hdr.Get(wire.EnvelopeHeader); v != "" {
+		if v != wire.EnvelopeV1 {
+			return nil, fmt.Errorf("%w: header %s is %q; this jobd understands %q", run.ErrInvalidEvent, wire.EnvelopeHeader, v, wire.EnvelopeV1)
 		}
-		var env struct {
-			Input    json.RawMessage `json:"input"`
-			Sequence json.RawMessage `json:"sequence"`
-		}
+		var env wire.Envelope
 		if err := json.Unmarshal(data, &env); err != nil {
 			return nil, fmt.Errorf("%w: the envelope is not a JSON object: %v", run.ErrInvalidEvent, err)
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jobd-dev/jobd/engine/internal/run"
+	"github.com/jobd-dev/jobd/sdk/wire"
 	"github.com/nats-io/nats.go"
 )
 
@@ -29,7 +30,7 @@ func BenchmarkParseEvent(b *testing.B) {
 func BenchmarkParseEnvelope(b *testing.B) {
 	body := []byte(`{"input":` + string(benchEvent) + `,"sequence":{"booking":{"create":{"id":"b-1","ok":true}}}}`)
 	hdr := nats.Header{}
-	hdr.Set(EnvelopeHeader, EnvelopeV1)
+	hdr.Set(wire.EnvelopeHeader, wire.EnvelopeV1)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {
@@ -58,11 +59,11 @@ func BenchmarkRunIDMsgID(b *testing.B) {
 }
 
 // benchResult is a completed run of the seed job as finish builds it.
-func benchResult() *run.Result {
+func benchResult() *wire.Result {
 	now := time.Date(2026, 12, 24, 9, 0, 0, 0, time.UTC)
 	started := now.Add(-300 * time.Microsecond)
 	id := RunID("JOBD_EVENTS", "2026-01-01T00:00:00Z", 1, "", "send_notification")
-	return &run.Result{
+	return &wire.Result{
 		JobID: id, RunID: id, Event: "send_notification", Kind: "notification", Status: "completed",
 		Attempts: 1, Subject: "events.booking.created", ReceivedAt: now.Add(-time.Millisecond),
 		StartedAt: &started, FinishedAt: now, DurationMS: 0.3,
@@ -82,12 +83,12 @@ func benchResult() *run.Result {
 }
 
 // BenchmarkResultEncode encodes the Result payload of jobd.result.<event>
-// as the engine does (AppendJSON, into a fresh buffer as in finish).
+// as the engine does (AppendResult, into a fresh buffer as in finish).
 func BenchmarkResultEncode(b *testing.B) {
 	res := benchResult()
 	b.ReportAllocs()
 	for b.Loop() {
-		res.AppendJSON(make([]byte, 0, 512+len(res.Input)))
+		run.AppendResult(make([]byte, 0, 512+len(res.Input)), res)
 	}
 }
 
@@ -117,7 +118,7 @@ func BenchmarkEventPath(b *testing.B) {
 		}
 		id := RunID("JOBD_EVENTS", "2026-01-01T00:00:00Z", seq, "", "send_notification")
 		res.RunID, res.JobID = id, id
-		res.AppendJSON(make([]byte, 0, 512+len(res.Input)))
+		run.AppendResult(make([]byte, 0, 512+len(res.Input)), res)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jobd-dev/jobd/engine/internal/catalog"
 	"github.com/jobd-dev/jobd/engine/internal/run"
+	"github.com/jobd-dev/jobd/sdk/wire"
 )
 
 // onEvent handles a trigger event: one run per matching job.
@@ -39,9 +40,9 @@ func (r *Consumer) onEvent(msg jetstream.Msg) {
 			Subject: msg.Subject(), ReceivedAt: received, Ev: ev,
 		}, j, run.Overrides{})
 		if perr != nil {
-			class := run.ClassInvalidEvent
+			class := wire.ClassInvalidEvent
 			if ev != nil {
-				class = run.ClassRedelivered
+				class = wire.ClassRedelivered
 			}
 			r.o.Exec.FailNow(ru, class, "%s", perr.Error())
 			continue
@@ -79,7 +80,7 @@ func (r *Consumer) onRun(msg jetstream.Msg) {
 	if j == nil {
 		// The job left the configuration while its run waited.
 		run.New(ru, &catalog.Job{Event: rec.Event, Kind: "unknown", MaxAttempts: rec.Attempt}, rec.Overrides)
-		r.o.Exec.FailNow(ru, run.ClassNoPlugin, "job %q is no longer configured", rec.Event)
+		r.o.Exec.FailNow(ru, wire.ClassNoPlugin, "job %q is no longer configured", rec.Event)
 		return
 	}
 	run.New(ru, j, rec.Overrides)
@@ -91,7 +92,7 @@ func (r *Consumer) onRun(msg jetstream.Msg) {
 		_ = json.Unmarshal(rec.Sequence, &ev.Sequence)
 	}
 	if int(meta.NumDelivered) > r.o.MaxDeliveries {
-		r.o.Exec.FailNow(ru, run.ClassRedelivered, "delivered %d times without finishing; giving up", meta.NumDelivered)
+		r.o.Exec.FailNow(ru, wire.ClassRedelivered, "delivered %d times without finishing; giving up", meta.NumDelivered)
 		return
 	}
 	if rec.Record && rec.Attempt > 1 && r.o.Jobs.Cancelled(rec.JobID) {

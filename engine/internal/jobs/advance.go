@@ -9,6 +9,7 @@ import (
 
 	"github.com/jobd-dev/jobd/engine/internal/jobstore"
 	"github.com/jobd-dev/jobd/engine/internal/run"
+	"github.com/jobd-dev/jobd/sdk/wire"
 )
 
 // Advance fires occurrence rec.Occurrence of a job's series: it stores the
@@ -34,7 +35,7 @@ func (r *Manager) Advance(ru *run.Run, rec *run.Record, delivered int) bool {
 			return false
 		}
 		switch {
-		case jr.Status == jobstore.StatusCancelled || jr.Status == jobstore.StatusPaused:
+		case jr.Status == wire.StatusCancelled || jr.Status == wire.StatusPaused:
 			ru.D.Settle(true)
 			return false
 		case jr.Fired >= occ && delivered <= 1:
@@ -56,7 +57,7 @@ func (r *Manager) Advance(ru *run.Run, rec *run.Record, delivered int) bool {
 		}
 		spec, err := specOf(jr.Schedule)
 		if err != nil {
-			r.o.Fail.FailNow(ru, run.ClassInvalidEvent, "job %s: stored schedule: %v", jr.ID, err)
+			r.o.Fail.FailNow(ru, wire.ClassInvalidEvent, "job %s: stored schedule: %v", jr.ID, err)
 			return false
 		}
 		due := rec.ScheduledAt
@@ -71,7 +72,7 @@ func (r *Manager) Advance(ru *run.Run, rec *run.Record, delivered int) bool {
 			}
 		}
 		count := jr.ExecutionCount
-		updated, urev, err := r.o.Store.UpdateAt(ctx, jr.ID, jr, rev, func(x *jobstore.Record) error {
+		updated, urev, err := r.o.Store.UpdateAt(ctx, jr.ID, jr, rev, func(x *wire.Record) error {
 			if !waitsFor(x, occ, rec.ScheduledAt) {
 				return errAdvanced // changed since it was read: decide again
 			}
@@ -85,12 +86,12 @@ func (r *Manager) Advance(ru *run.Run, rec *run.Record, delivered int) bool {
 				x.NextRunAt = nil
 			}
 			if len(runs) > 0 {
-				x.Status = jobstore.StatusRunning
+				x.Status = wire.StatusRunning
 				x.ScheduledAt = runs[0]
 				t := now.UTC()
 				x.StartedAt = &t
 			} else if !more {
-				x.Status = jobstore.StatusCompleted
+				x.Status = wire.StatusCompleted
 			}
 			return nil
 		})
@@ -129,9 +130,9 @@ var errAdvanced = errors.New("advanced already")
 
 // waitsFor reports whether a job record waits to run occurrence occ, due
 // at due: not fired yet, not cancelled or paused, not rescheduled.
-func waitsFor(x *jobstore.Record, occ int, due time.Time) bool {
+func waitsFor(x *wire.Record, occ int, due time.Time) bool {
 	return x.Fired < occ && x.Occurrence == occ &&
-		x.Status != jobstore.StatusCancelled && x.Status != jobstore.StatusPaused &&
+		x.Status != wire.StatusCancelled && x.Status != wire.StatusPaused &&
 		x.NextRunAt != nil && x.NextRunAt.Equal(due)
 }
 
@@ -140,5 +141,5 @@ func (r *Manager) Cancelled(jobID string) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
 	jr, _, err := r.o.Store.Get(ctx, jobID)
-	return err == nil && jr.Status == jobstore.StatusCancelled
+	return err == nil && jr.Status == wire.StatusCancelled
 }

@@ -9,9 +9,9 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"github.com/jobd-dev/jobd/engine/internal/catalog"
-	"github.com/jobd-dev/jobd/engine/internal/jobstore"
 	"github.com/jobd-dev/jobd/engine/internal/run"
 	"github.com/jobd-dev/jobd/engine/internal/schedule"
+	"github.com/jobd-dev/jobd/sdk/wire"
 )
 
 // fixture is a Manager on fakes: records and timers in memory, a fake
@@ -37,13 +37,13 @@ func newFixture(t *testing.T) *fixture {
 }
 
 // create stores a job on raw's schedule, as a dispatch would.
-func (f *fixture) create(id string, raw schedule.Raw) *jobstore.Record {
+func (f *fixture) create(id string, raw schedule.Raw) *wire.Record {
 	f.t.Helper()
 	spec, err := schedule.Parse(raw)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	rec := &jobstore.Record{ID: id, Event: "remind", Kind: "test", Origin: "dispatch", Subject: "jobd.dispatch"}
+	rec := &wire.Record{ID: id, Event: "remind", Kind: "test", Origin: "dispatch", Subject: "jobd.dispatch"}
 	if err := f.m.createJob(context.Background(), rec, spec, raw.Misfire, f.clock.Now()); err != nil {
 		f.t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestCreateStoresRecordAndFirstTimer(t *testing.T) {
 	f := newFixture(t)
 	rec := f.create("j1", schedule.Raw{Cron: "0 9 * * *", TZ: "Europe/Berlin", Limit: 2})
 	want := time.Date(2026, 12, 24, 9, 0, 0, 0, berlin)
-	if !rec.ScheduledAt.Equal(want) || rec.Status != jobstore.StatusScheduled || !rec.Recurring || rec.Occurrence != 1 {
+	if !rec.ScheduledAt.Equal(want) || rec.Status != wire.StatusScheduled || !rec.Recurring || rec.Occurrence != 1 {
 		t.Fatalf("record = %+v", rec)
 	}
 	tm := f.lastTimer()
@@ -93,7 +93,7 @@ func TestCreateStoresRecordAndFirstTimer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = f.m.createJob(context.Background(), &jobstore.Record{ID: "j2"}, spec, "", f.clock.Now())
+	err = f.m.createJob(context.Background(), &wire.Record{ID: "j2"}, spec, "", f.clock.Now())
 	if err != errNothingToRun {
 		t.Fatalf("createJob = %v, want errNothingToRun", err)
 	}
@@ -110,7 +110,7 @@ func TestAdvanceFiresEachOccurrenceOnce(t *testing.T) {
 	}
 	rec := f.recs.record("j1")
 	next := time.Date(2026, 12, 25, 9, 0, 0, 0, berlin)
-	if rec.Fired != 1 || rec.ExecutionCount != 1 || rec.Status != jobstore.StatusRunning || rec.Occurrence != 2 || !rec.NextRunAt.Equal(next) {
+	if rec.Fired != 1 || rec.ExecutionCount != 1 || rec.Status != wire.StatusRunning || rec.Occurrence != 2 || !rec.NextRunAt.Equal(next) {
 		t.Fatalf("record after the first occurrence = %+v", rec)
 	}
 	second := f.lastTimer()
@@ -143,18 +143,18 @@ func TestAdvanceFiresEachOccurrenceOnce(t *testing.T) {
 func TestAdvanceDropsTimersTheRecordNoLongerWaitsFor(t *testing.T) {
 	for _, c := range []struct {
 		name   string
-		change func(r *jobstore.Record)
+		change func(r *wire.Record)
 	}{
-		{"cancelled", func(r *jobstore.Record) { r.Status = jobstore.StatusCancelled; r.NextRunAt = nil }},
-		{"paused", func(r *jobstore.Record) { r.Status = jobstore.StatusPaused }},
-		{"rescheduled away", func(r *jobstore.Record) { later := r.NextRunAt.Add(time.Hour); r.NextRunAt = &later }},
-		{"stale occurrence", func(r *jobstore.Record) { r.Occurrence = 5 }},
+		{"cancelled", func(r *wire.Record) { r.Status = wire.StatusCancelled; r.NextRunAt = nil }},
+		{"paused", func(r *wire.Record) { r.Status = wire.StatusPaused }},
+		{"rescheduled away", func(r *wire.Record) { later := r.NextRunAt.Add(time.Hour); r.NextRunAt = &later }},
+		{"stale occurrence", func(r *wire.Record) { r.Occurrence = 5 }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFixture(t)
 			f.create("j1", schedule.Raw{Every: "1h"})
 			tm := f.lastTimer()
-			if _, err := f.recs.Update(context.Background(), "j1", func(r *jobstore.Record) error { c.change(r); return nil }); err != nil {
+			if _, err := f.recs.Update(context.Background(), "j1", func(r *wire.Record) error { c.change(r); return nil }); err != nil {
 				t.Fatal(err)
 			}
 			f.clock.Advance(time.Hour)
@@ -262,10 +262,10 @@ func TestFinishRecord(t *testing.T) {
 		every  bool   // a series with runs ahead
 		want   string
 	}{
-		{"one-off completed", "completed", false, jobstore.StatusCompleted},
-		{"one-off failed", "failed", false, jobstore.StatusFailed},
-		{"one-off failed, allowed", "failed_allowed", false, jobstore.StatusFailed},
-		{"series goes on after a failure", "failed", true, jobstore.StatusScheduled},
+		{"one-off completed", "completed", false, wire.StatusCompleted},
+		{"one-off failed", "failed", false, wire.StatusFailed},
+		{"one-off failed, allowed", "failed_allowed", false, wire.StatusFailed},
+		{"series goes on after a failure", "failed", true, wire.StatusScheduled},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFixture(t)
@@ -280,9 +280,9 @@ func TestFinishRecord(t *testing.T) {
 			if !ok {
 				t.Fatal("did not run")
 			}
-			res := &run.Result{RunID: ru.RunID, Status: c.status, Attempts: 2, FinishedAt: now, Output: []byte(`{"n":1}`)}
+			res := &wire.Result{RunID: ru.RunID, Status: c.status, Attempts: 2, FinishedAt: now, Output: []byte(`{"n":1}`)}
 			if c.status != "completed" {
-				res.Error = &run.ErrorInfo{Message: "boom", Class: run.ClassRetryable}
+				res.Error = &wire.ErrorInfo{Message: "boom", Class: wire.ClassRetryable}
 			}
 			f.m.FinishRecord(ru, res)
 			rec := f.recs.record("j1")
@@ -317,7 +317,7 @@ func TestManagementRefusals(t *testing.T) {
 	n := len(f.timers.list())
 	f.clock.Advance(3 * time.Hour)
 	rec, err := f.m.Resume(ctx, "j1")
-	if err != nil || rec.Status != jobstore.StatusScheduled {
+	if err != nil || rec.Status != wire.StatusScheduled {
 		t.Fatalf("resume: %v %+v", err, rec)
 	}
 	// Resuming after the due time stores the occurrence's timer for now.

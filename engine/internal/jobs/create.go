@@ -10,11 +10,12 @@ import (
 	"github.com/jobd-dev/jobd/engine/internal/piping"
 	"github.com/jobd-dev/jobd/engine/internal/run"
 	"github.com/jobd-dev/jobd/engine/internal/schedule"
+	"github.com/jobd-dev/jobd/sdk/wire"
 )
 
 // storedSchedule keeps a parsed schedule in a job record.
-func storedSchedule(spec *schedule.Spec, misfire string) *jobstore.Schedule {
-	s := &jobstore.Schedule{Cron: spec.Cron, Limit: spec.Limit, Misfire: misfire}
+func storedSchedule(spec *schedule.Spec, misfire string) *wire.RecordSchedule {
+	s := &wire.RecordSchedule{Cron: spec.Cron, Limit: spec.Limit, Misfire: misfire}
 	if !spec.StartAt.IsZero() {
 		t := spec.StartAt.UTC()
 		s.StartAt = &t
@@ -36,7 +37,7 @@ func storedSchedule(spec *schedule.Spec, misfire string) *jobstore.Schedule {
 }
 
 // specOf parses a stored schedule again.
-func specOf(s *jobstore.Schedule) (*schedule.Spec, error) {
+func specOf(s *wire.RecordSchedule) (*schedule.Spec, error) {
 	raw := schedule.Raw{Delay: s.Delay, Every: s.Every, Cron: s.Cron, TZ: s.TZ, Limit: s.Limit, Misfire: s.Misfire}
 	if s.StartAt != nil {
 		raw.StartAt = s.StartAt.Format(time.RFC3339Nano)
@@ -64,12 +65,12 @@ func (r *Manager) FromEvent(ru *run.Run) {
 			Secret: r.o.Secret, Now: now, Job: piping.JobInfo{Event: j.Event, Attempt: 1, Execution: 1}}
 		v, err := j.StartAt.Eval(env)
 		if err != nil {
-			r.o.Fail.FailNow(ru, run.ClassPiping, "job %q: %v", j.Event, err)
+			r.o.Fail.FailNow(ru, wire.ClassPiping, "job %q: %v", j.Event, err)
 			return
 		}
 		t, err := schedule.ParseTime(v)
 		if err != nil {
-			r.o.Fail.FailNow(ru, run.ClassPiping, "job %q: schedule.start_at: %v", j.Event, err)
+			r.o.Fail.FailNow(ru, wire.ClassPiping, "job %q: schedule.start_at: %v", j.Event, err)
 			return
 		}
 		spec.StartAt = t
@@ -78,7 +79,7 @@ func (r *Manager) FromEvent(ru *run.Run) {
 	if j.Config != nil && j.Config.Schedule != nil {
 		misfire = j.Config.Schedule.Misfire
 	}
-	err := r.createJob(context.Background(), &jobstore.Record{
+	err := r.createJob(context.Background(), &wire.Record{
 		ID: ru.JobID, Event: j.Event, Kind: j.Kind, Origin: "event",
 		Subject: ru.Subject, Input: ru.Ev.RawInput, Sequence: ru.Ev.RawSeq,
 	}, &spec, misfire, now)
@@ -94,16 +95,16 @@ var errNothingToRun = errors.New("the schedule has no run: it ends before it sta
 // createJob stores a new job record for spec and the timer of its first
 // occurrence. A record that exists already (a redelivered event) keeps its
 // state; its first timer is stored again, which replaces itself.
-func (r *Manager) createJob(ctx context.Context, rec *jobstore.Record, spec *schedule.Spec, misfire string, now time.Time) error {
+func (r *Manager) createJob(ctx context.Context, rec *wire.Record, spec *schedule.Spec, misfire string, now time.Time) error {
 	first, ok := spec.First(now)
 	if !ok {
 		return errNothingToRun
 	}
 	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
-	rec.Status = jobstore.StatusScheduled
+	rec.Status = wire.StatusScheduled
 	if !first.After(now) {
-		rec.Status = jobstore.StatusQueued
+		rec.Status = wire.StatusQueued
 	}
 	rec.Recurring = spec.Recurring()
 	rec.Schedule = storedSchedule(spec, misfire)

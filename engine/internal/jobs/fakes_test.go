@@ -12,6 +12,7 @@ import (
 
 	"github.com/jobd-dev/jobd/engine/internal/jobstore"
 	"github.com/jobd-dev/jobd/engine/internal/run"
+	"github.com/jobd-dev/jobd/sdk/wire"
 )
 
 // memRecords is an in-memory Records with revisions, as the KV bucket
@@ -21,23 +22,23 @@ type memRecords struct {
 	recs    map[string][]byte
 	revs    map[string]uint64
 	rev     uint64
-	history map[string][]jobstore.Entry
+	history map[string][]wire.HistoryEntry
 	// beforeUpdate, when set, runs before each compare-and-set (a second
 	// replica's write slipping in between).
 	beforeUpdate func(id string)
 }
 
 func newMemRecords() *memRecords {
-	return &memRecords{recs: map[string][]byte{}, revs: map[string]uint64{}, history: map[string][]jobstore.Entry{}}
+	return &memRecords{recs: map[string][]byte{}, revs: map[string]uint64{}, history: map[string][]wire.HistoryEntry{}}
 }
 
-func (m *memRecords) put(r *jobstore.Record) {
+func (m *memRecords) put(r *wire.Record) {
 	b, _ := json.Marshal(r)
 	m.rev++
 	m.recs[r.ID], m.revs[r.ID] = b, m.rev
 }
 
-func (m *memRecords) Create(_ context.Context, r *jobstore.Record) error {
+func (m *memRecords) Create(_ context.Context, r *wire.Record) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.recs[r.ID]; ok {
@@ -47,26 +48,26 @@ func (m *memRecords) Create(_ context.Context, r *jobstore.Record) error {
 	return nil
 }
 
-func (m *memRecords) Get(_ context.Context, id string) (*jobstore.Record, uint64, error) {
+func (m *memRecords) Get(_ context.Context, id string) (*wire.Record, uint64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	b, ok := m.recs[id]
 	if !ok {
 		return nil, 0, fmt.Errorf("%w: %s", jobstore.ErrNotFound, id)
 	}
-	var r jobstore.Record
+	var r wire.Record
 	_ = json.Unmarshal(b, &r)
 	return &r, m.revs[id], nil
 }
 
-func (m *memRecords) Update(ctx context.Context, id string, change func(*jobstore.Record) error) (*jobstore.Record, error) {
+func (m *memRecords) Update(ctx context.Context, id string, change func(*wire.Record) error) (*wire.Record, error) {
 	r, _, err := m.UpdateAt(ctx, id, nil, 0, change)
 	return r, err
 }
 
-func (m *memRecords) UpdateAt(ctx context.Context, id string, known *jobstore.Record, rev uint64, change func(*jobstore.Record) error) (*jobstore.Record, uint64, error) {
+func (m *memRecords) UpdateAt(ctx context.Context, id string, known *wire.Record, rev uint64, change func(*wire.Record) error) (*wire.Record, uint64, error) {
 	for i := 0; i < 10; i++ {
-		var r *jobstore.Record
+		var r *wire.Record
 		if i == 0 && known != nil {
 			c := *known
 			r = &c
@@ -94,12 +95,12 @@ func (m *memRecords) UpdateAt(ctx context.Context, id string, known *jobstore.Re
 	return nil, 0, jobstore.ErrConflict
 }
 
-func (m *memRecords) List(_ context.Context, f jobstore.Filter) ([]*jobstore.Record, error) {
+func (m *memRecords) List(_ context.Context, f jobstore.Filter) ([]*wire.Record, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var out []*jobstore.Record
+	var out []*wire.Record
 	for _, b := range m.recs {
-		var r jobstore.Record
+		var r wire.Record
 		_ = json.Unmarshal(b, &r)
 		if f.Event != "" && r.Event != f.Event || f.Status != "" && r.Status != f.Status {
 			continue
@@ -110,14 +111,14 @@ func (m *memRecords) List(_ context.Context, f jobstore.Filter) ([]*jobstore.Rec
 	return out, nil
 }
 
-func (m *memRecords) AppendHistory(_ context.Context, id string, e jobstore.Entry) error {
+func (m *memRecords) AppendHistory(_ context.Context, id string, e wire.HistoryEntry) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.history[id] = append(m.history[id], e)
 	return nil
 }
 
-func (m *memRecords) record(id string) *jobstore.Record {
+func (m *memRecords) record(id string) *wire.Record {
 	r, _, err := m.Get(context.Background(), id)
 	if err != nil {
 		panic(err)

@@ -6,24 +6,25 @@ import (
 
 	"github.com/jobd-dev/jobd/engine/internal/jobstore"
 	"github.com/jobd-dev/jobd/engine/internal/run"
+	"github.com/jobd-dev/jobd/sdk/wire"
 )
 
 // FinishRecord updates a job record and its history after a run ended.
-func (r *Manager) FinishRecord(ru *run.Run, res *run.Result) {
+func (r *Manager) FinishRecord(ru *run.Run, res *wire.Result) {
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
-	entry := jobstore.Entry{
+	entry := wire.HistoryEntry{
 		Number: ru.Execution, RunID: ru.RunID, Attempts: res.Attempts, Status: res.Status,
 		StartedAt: res.StartedAt, EndedAt: res.FinishedAt, DurationMS: res.DurationMS,
 	}
 	if res.Error != nil {
-		entry.Error = &jobstore.ErrorInfo{Message: res.Error.Message, Class: res.Error.Class}
+		entry.Error = &wire.ErrorInfo{Message: res.Error.Message, Class: res.Error.Class}
 	}
 	// A job's only run is its history: it is kept in the record (one write
 	// fewer per one-shot run); a series or a job run again appends to the
 	// history stream.
 	toStream := false
-	_, _, err := r.o.Store.UpdateAt(ctx, ru.JobID, ru.JobRecord, ru.JobRev, func(x *jobstore.Record) error {
+	_, _, err := r.o.Store.UpdateAt(ctx, ru.JobID, ru.JobRecord, ru.JobRev, func(x *wire.Record) error {
 		toStream = x.Recurring || entry.Number > 1 || x.ExecutionCount > 1
 		e := entry
 		x.LastRun = &e
@@ -35,13 +36,13 @@ func (r *Manager) FinishRecord(ru *run.Run, res *run.Result) {
 			x.Result = res.Output
 		}
 		switch {
-		case x.Status == jobstore.StatusCancelled || x.Status == jobstore.StatusPaused:
+		case x.Status == wire.StatusCancelled || x.Status == wire.StatusPaused:
 		case x.NextRunAt != nil:
-			x.Status = jobstore.StatusScheduled
-		case res.Status == "completed":
-			x.Status = jobstore.StatusCompleted
+			x.Status = wire.StatusScheduled
+		case res.Status == wire.StatusCompleted:
+			x.Status = wire.StatusCompleted
 		default:
-			x.Status = jobstore.StatusFailed
+			x.Status = wire.StatusFailed
 		}
 		return nil
 	})

@@ -19,6 +19,7 @@ import (
 	"github.com/jobd-dev/jobd/engine/internal/jobstore"
 	"github.com/jobd-dev/jobd/engine/internal/run"
 	"github.com/jobd-dev/jobd/engine/internal/streams"
+	"github.com/jobd-dev/jobd/sdk/wire"
 )
 
 // storeTimeout bounds one job-record or timer operation.
@@ -31,12 +32,12 @@ type Failer interface {
 
 // Records keeps job records with compare-and-set (a *jobstore.Store).
 type Records interface {
-	Create(ctx context.Context, r *jobstore.Record) error
-	Get(ctx context.Context, id string) (*jobstore.Record, uint64, error)
-	Update(ctx context.Context, id string, change func(*jobstore.Record) error) (*jobstore.Record, error)
-	UpdateAt(ctx context.Context, id string, known *jobstore.Record, rev uint64, change func(*jobstore.Record) error) (*jobstore.Record, uint64, error)
-	List(ctx context.Context, f jobstore.Filter) ([]*jobstore.Record, error)
-	AppendHistory(ctx context.Context, id string, e jobstore.Entry) error
+	Create(ctx context.Context, r *wire.Record) error
+	Get(ctx context.Context, id string) (*wire.Record, uint64, error)
+	Update(ctx context.Context, id string, change func(*wire.Record) error) (*wire.Record, error)
+	UpdateAt(ctx context.Context, id string, known *wire.Record, rev uint64, change func(*wire.Record) error) (*wire.Record, uint64, error)
+	List(ctx context.Context, f jobstore.Filter) ([]*wire.Record, error)
+	AppendHistory(ctx context.Context, id string, e wire.HistoryEntry) error
 }
 
 // Timers stores runs due later (a *timers.Store).

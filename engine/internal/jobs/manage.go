@@ -18,31 +18,12 @@ import (
 	"github.com/jobd-dev/jobd/engine/internal/jobstore"
 	"github.com/jobd-dev/jobd/engine/internal/run"
 	"github.com/jobd-dev/jobd/engine/internal/schedule"
+	"github.com/jobd-dev/jobd/sdk/wire"
 )
 
 // ErrBadRequest wraps every reason a management or dispatch request is
 // refused; the text says what is wrong.
 var ErrBadRequest = errors.New("bad request")
-
-// DispatchRequest asks to run a configured job with this input and
-// schedule (field names as in JOB-EVENTS.md).
-type DispatchRequest struct {
-	Event     string           `json:"event"`
-	Input     json.RawMessage  `json:"input,omitempty"`
-	Sequence  json.RawMessage  `json:"sequence,omitempty"`
-	Retries   *int             `json:"retries,omitempty"`
-	AllowFail *bool            `json:"allow_fail,omitempty"`
-	Schedule  *config.Schedule `json:"schedule,omitempty"`
-}
-
-// DispatchReply answers a dispatch request.
-type DispatchReply struct {
-	JobID       string     `json:"job_id"`
-	Status      string     `json:"status"`
-	ScheduledAt time.Time  `json:"scheduled_at"`
-	Recurring   bool       `json:"recurring"`
-	NextRunAt   *time.Time `json:"next_run_at,omitempty"`
-}
 
 func badRequest(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrBadRequest, fmt.Sprintf(format, args...))
@@ -57,7 +38,7 @@ func newJobID() string {
 
 // Dispatch creates a job for a configured event with the request's input
 // (data, never a template) and schedule, and stores its first run.
-func (r *Manager) Dispatch(ctx context.Context, req *DispatchRequest) (*DispatchReply, error) {
+func (r *Manager) Dispatch(ctx context.Context, req *wire.DispatchRequest) (*wire.DispatchReply, error) {
 	j := r.o.Catalog.Job(req.Event)
 	if j == nil {
 		return nil, badRequest("no job with event %q; configured: %s", req.Event, strings.Join(r.events(), ", "))
@@ -86,7 +67,7 @@ func (r *Manager) Dispatch(ctx context.Context, req *DispatchRequest) (*Dispatch
 		if s, ok := req.Schedule.StartAt.(string); ok && strings.Contains(s, "$") {
 			return nil, badRequest("schedule.start_at: a dispatch request carries data, not templates: %q", s)
 		}
-		spec, err = schedule.Parse(catalog.RawSchedule(req.Schedule))
+		spec, err = schedule.Parse(catalog.RawSchedule((*config.Schedule)(req.Schedule)))
 		if err != nil {
 			return nil, badRequest("%v", err)
 		}
@@ -100,7 +81,7 @@ func (r *Manager) Dispatch(ctx context.Context, req *DispatchRequest) (*Dispatch
 	default:
 		spec = &schedule.Spec{}
 	}
-	rec := &jobstore.Record{
+	rec := &wire.Record{
 		ID: newJobID(), Event: j.Event, Kind: j.Kind, Origin: "dispatch",
 		Subject: "jobd.dispatch", Input: ev.RawInput, Sequence: ev.RawSeq,
 		Retries: req.Retries, AllowFail: req.AllowFail,
@@ -111,7 +92,7 @@ func (r *Manager) Dispatch(ctx context.Context, req *DispatchRequest) (*Dispatch
 		}
 		return nil, err
 	}
-	return &DispatchReply{JobID: rec.ID, Status: rec.Status, ScheduledAt: rec.ScheduledAt, Recurring: rec.Recurring, NextRunAt: rec.NextRunAt}, nil
+	return &wire.DispatchReply{JobID: rec.ID, Status: rec.Status, ScheduledAt: rec.ScheduledAt, Recurring: rec.Recurring, NextRunAt: rec.NextRunAt}, nil
 }
 
 func (r *Manager) events() []string {
@@ -125,12 +106,12 @@ func (r *Manager) events() []string {
 
 // Cancel stops a job: it never runs again (a pending timer finds the job
 // cancelled and is dropped). A run in flight finishes.
-func (r *Manager) Cancel(ctx context.Context, id string) (*jobstore.Record, error) {
-	rec, err := r.o.Store.Update(ctx, id, func(x *jobstore.Record) error {
+func (r *Manager) Cancel(ctx context.Context, id string) (*wire.Record, error) {
+	rec, err := r.o.Store.Update(ctx, id, func(x *wire.Record) error {
 		if x.Final() {
 			return badRequest("job %s is %s already", id, x.Status)
 		}
-		x.Status = jobstore.StatusCancelled
+		x.Status = wire.StatusCancelled
 		x.NextRunAt = nil
 		return nil
 	})
@@ -138,15 +119,15 @@ func (r *Manager) Cancel(ctx context.Context, id string) (*jobstore.Record, erro
 }
 
 // Pause stops a job's series until Resume; its next time is kept.
-func (r *Manager) Pause(ctx context.Context, id string) (*jobstore.Record, error) {
-	rec, err := r.o.Store.Update(ctx, id, func(x *jobstore.Record) error {
-		if x.Final() || x.Status == jobstore.StatusPaused {
+func (r *Manager) Pause(ctx context.Context, id string) (*wire.Record, error) {
+	rec, err := r.o.Store.Update(ctx, id, func(x *wire.Record) error {
+		if x.Final() || x.Status == wire.StatusPaused {
 			return badRequest("job %s is %s", id, x.Status)
 		}
 		if x.NextRunAt == nil {
 			return badRequest("job %s has no run ahead to pause", id)
 		}
-		x.Status = jobstore.StatusPaused
+		x.Status = wire.StatusPaused
 		return nil
 	})
 	return rec, err
@@ -154,12 +135,12 @@ func (r *Manager) Pause(ctx context.Context, id string) (*jobstore.Record, error
 
 // Resume continues a paused job. Occurrences missed while it was paused
 // follow the job's misfire policy.
-func (r *Manager) Resume(ctx context.Context, id string) (*jobstore.Record, error) {
-	rec, err := r.o.Store.Update(ctx, id, func(x *jobstore.Record) error {
-		if x.Status != jobstore.StatusPaused {
+func (r *Manager) Resume(ctx context.Context, id string) (*wire.Record, error) {
+	rec, err := r.o.Store.Update(ctx, id, func(x *wire.Record) error {
+		if x.Status != wire.StatusPaused {
 			return badRequest("job %s is %s, not paused", id, x.Status)
 		}
-		x.Status = jobstore.StatusScheduled
+		x.Status = wire.StatusScheduled
 		return nil
 	})
 	if err != nil {
@@ -174,11 +155,11 @@ func (r *Manager) Resume(ctx context.Context, id string) (*jobstore.Record, erro
 }
 
 // Reschedule replaces a job's schedule; the series goes on from now.
-func (r *Manager) Reschedule(ctx context.Context, id string, s *config.Schedule) (*jobstore.Record, error) {
+func (r *Manager) Reschedule(ctx context.Context, id string, s *wire.Schedule) (*wire.Record, error) {
 	if s == nil {
 		return nil, badRequest("reschedule needs a schedule")
 	}
-	spec, err := schedule.Parse(catalog.RawSchedule(s))
+	spec, err := schedule.Parse(catalog.RawSchedule((*config.Schedule)(s)))
 	if err != nil {
 		return nil, badRequest("%v", err)
 	}
@@ -187,8 +168,8 @@ func (r *Manager) Reschedule(ctx context.Context, id string, s *config.Schedule)
 	if !ok {
 		return nil, badRequest("schedule: %v", errNothingToRun)
 	}
-	rec, err := r.o.Store.Update(ctx, id, func(x *jobstore.Record) error {
-		if x.Status == jobstore.StatusCancelled {
+	rec, err := r.o.Store.Update(ctx, id, func(x *wire.Record) error {
+		if x.Status == wire.StatusCancelled {
 			return badRequest("job %s is cancelled", id)
 		}
 		x.Schedule = storedSchedule(spec, s.Misfire)
@@ -197,7 +178,7 @@ func (r *Manager) Reschedule(ctx context.Context, id string, s *config.Schedule)
 		x.ScheduledAt = first
 		x.NextRunAt = &first
 		x.ExecutionCount = 0
-		x.Status = jobstore.StatusScheduled
+		x.Status = wire.StatusScheduled
 		return nil
 	})
 	if err != nil {
@@ -207,13 +188,13 @@ func (r *Manager) Reschedule(ctx context.Context, id string, s *config.Schedule)
 }
 
 // Retry runs a finished job once more, now, with its input.
-func (r *Manager) Retry(ctx context.Context, id string) (*jobstore.Record, error) {
+func (r *Manager) Retry(ctx context.Context, id string) (*wire.Record, error) {
 	var n int
-	rec, err := r.o.Store.Update(ctx, id, func(x *jobstore.Record) error {
-		if x.Status != jobstore.StatusFailed && x.Status != jobstore.StatusCompleted && x.Status != jobstore.StatusCancelled {
+	rec, err := r.o.Store.Update(ctx, id, func(x *wire.Record) error {
+		if x.Status != wire.StatusFailed && x.Status != wire.StatusCompleted && x.Status != wire.StatusCancelled {
 			return badRequest("job %s is %s; retry takes a finished job", id, x.Status)
 		}
-		x.Status = jobstore.StatusQueued
+		x.Status = wire.StatusQueued
 		x.ExecutionCount++
 		n = x.ExecutionCount
 		return nil
@@ -236,7 +217,7 @@ func (r *Manager) Retry(ctx context.Context, id string) (*jobstore.Record, error
 }
 
 // occurrenceRecord builds the run record of a job's occurrence.
-func (r *Manager) occurrenceRecord(rec *jobstore.Record, occ int, due time.Time) *run.Record {
+func (r *Manager) occurrenceRecord(rec *wire.Record, occ int, due time.Time) *run.Record {
 	return &run.Record{
 		RunID: rec.ID + "-" + strconv.Itoa(occ), JobID: rec.ID, Event: rec.Event, Attempt: 1, Occurrence: occ,
 		Subject: rec.Subject, ReceivedAt: r.o.Clock.Now(), Input: rec.Input, Sequence: rec.Sequence,
@@ -268,7 +249,7 @@ func (r *Manager) EnsureConfigJobs(ctx context.Context) error {
 				r.log.Info("schedule changed: old series cancelled", "event", j.Event, "job_id", old.ID)
 			}
 		}
-		rec := &jobstore.Record{ID: id, Event: j.Event, Kind: j.Kind, Origin: "config", Subject: "config", Input: json.RawMessage("{}")}
+		rec := &wire.Record{ID: id, Event: j.Event, Kind: j.Kind, Origin: "config", Subject: "config", Input: json.RawMessage("{}")}
 		spec := *j.Schedule
 		err = r.createJob(ctx, rec, &spec, j.Config.Schedule.Misfire, r.o.Clock.Now())
 		if err != nil && !errors.Is(err, errNothingToRun) {

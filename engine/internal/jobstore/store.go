@@ -17,24 +17,14 @@ import (
 	json "github.com/segmentio/encoding/json"
 
 	"github.com/jobd-dev/jobd/engine/internal/streamread"
+	"github.com/jobd-dev/jobd/sdk/wire"
 )
 
 // Names of the bucket and stream.
 const (
-	Bucket               = "JOBD_JOBS"
-	HistoryStream        = "JOBD_HISTORY"
-	HistorySubjectPrefix = "jobd.history."
-)
-
-// Job statuses (JOB-EVENTS.md §2).
-const (
-	StatusScheduled = "scheduled"
-	StatusQueued    = "queued"
-	StatusRunning   = "running"
-	StatusCompleted = "completed"
-	StatusFailed    = "failed"
-	StatusCancelled = "cancelled"
-	StatusPaused    = "paused"
+	Bucket               = wire.BucketJobs
+	HistoryStream        = wire.StreamHistory
+	HistorySubjectPrefix = wire.HistorySubjectPrefix
 )
 
 // ErrNotFound means no job has the id.
@@ -45,85 +35,6 @@ var ErrExists = errors.New("job exists already")
 
 // ErrConflict means the record changed under an update; Update retries it.
 var ErrConflict = errors.New("job record changed concurrently")
-
-// Schedule is a job's schedule as stored: enough to compute every next
-// occurrence again.
-type Schedule struct {
-	StartAt *time.Time `json:"start_at,omitempty"`
-	Delay   string     `json:"delay,omitempty"`
-	Every   string     `json:"every,omitempty"`
-	Cron    string     `json:"cron,omitempty"`
-	TZ      string     `json:"tz,omitempty"`
-	Limit   int        `json:"limit,omitempty"`
-	EndDate *time.Time `json:"end_date,omitempty"`
-	Misfire string     `json:"misfire,omitempty"`
-}
-
-// ErrorInfo is a run's error.
-type ErrorInfo struct {
-	Message string `json:"message"`
-	Class   string `json:"class"`
-}
-
-// Record is one job, as `jobd jobs show` prints it.
-type Record struct {
-	ID        string `json:"id"`
-	Event     string `json:"event"`
-	Kind      string `json:"kind"`
-	Status    string `json:"status"`
-	Origin    string `json:"origin"` // event, dispatch or config
-	Recurring bool   `json:"recurring"`
-
-	Schedule    *Schedule  `json:"schedule,omitempty"`
-	ScheduledAt time.Time  `json:"scheduled_at"`
-	NextRunAt   *time.Time `json:"next_run_at,omitempty"`
-	StartedAt   *time.Time `json:"started_at,omitempty"`
-	EndedAt     *time.Time `json:"ended_at,omitempty"`
-
-	ExecutionCount int        `json:"execution_count"`
-	RetriesUsed    int        `json:"retries_used"`
-	LastError      *ErrorInfo `json:"last_error,omitempty"`
-	// LastRun is the latest run's history entry. It is the whole history
-	// of a job that ran once (no entry on the history stream then).
-	LastRun *Entry `json:"last_run,omitempty"`
-
-	// Occurrence is the number of the next occurrence a timer waits for;
-	// Fired is the last occurrence that fired.
-	Occurrence int `json:"occurrence"`
-	Fired      int `json:"fired"`
-
-	Retries   *int  `json:"retries,omitempty"`
-	AllowFail *bool `json:"allow_fail,omitempty"`
-
-	Subject  string          `json:"subject,omitempty"`
-	Input    json.RawMessage `json:"input,omitempty"`
-	Sequence json.RawMessage `json:"sequence,omitempty"`
-	Result   json.RawMessage `json:"result,omitempty"`
-
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
-}
-
-// Final reports whether the job will not run again by itself.
-func (r *Record) Final() bool {
-	switch r.Status {
-	case StatusCompleted, StatusFailed, StatusCancelled:
-		return true
-	}
-	return false
-}
-
-// Entry is one run in a job's history.
-type Entry struct {
-	Number     int        `json:"number"`
-	RunID      string     `json:"run_id"`
-	Attempts   int        `json:"attempts"`
-	Status     string     `json:"status"`
-	StartedAt  *time.Time `json:"started_at,omitempty"`
-	EndedAt    time.Time  `json:"ended_at"`
-	DurationMS float64    `json:"duration_ms"`
-	Error      *ErrorInfo `json:"error,omitempty"`
-}
 
 // Store reads and writes job records and history.
 type Store struct {
@@ -167,7 +78,7 @@ func Open(ctx context.Context, js jetstream.JetStream, o Options) (*Store, error
 
 // Create stores a new record; it fails with ErrExists when the id is
 // taken.
-func (s *Store) Create(ctx context.Context, r *Record) error {
+func (s *Store) Create(ctx context.Context, r *wire.Record) error {
 	if r.CreatedAt.IsZero() {
 		r.CreatedAt = time.Now().UTC()
 	}
@@ -186,7 +97,7 @@ func (s *Store) Create(ctx context.Context, r *Record) error {
 }
 
 // Get returns a record and its revision.
-func (s *Store) Get(ctx context.Context, id string) (*Record, uint64, error) {
+func (s *Store) Get(ctx context.Context, id string) (*wire.Record, uint64, error) {
 	e, err := s.kv.Get(ctx, id)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return nil, 0, fmt.Errorf("%w: %s", ErrNotFound, id)
@@ -194,7 +105,7 @@ func (s *Store) Get(ctx context.Context, id string) (*Record, uint64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	var r Record
+	var r wire.Record
 	if err := json.Unmarshal(e.Value(), &r); err != nil {
 		return nil, 0, fmt.Errorf("job %s: %w", id, err)
 	}
@@ -204,7 +115,7 @@ func (s *Store) Get(ctx context.Context, id string) (*Record, uint64, error) {
 // Update applies change to the record with compare-and-set, retrying when
 // another writer got there first. change may be called more than once and
 // must decide from the record it is given.
-func (s *Store) Update(ctx context.Context, id string, change func(*Record) error) (*Record, error) {
+func (s *Store) Update(ctx context.Context, id string, change func(*wire.Record) error) (*wire.Record, error) {
 	r, _, err := s.UpdateAt(ctx, id, nil, 0, change)
 	return r, err
 }
@@ -212,9 +123,9 @@ func (s *Store) Update(ctx context.Context, id string, change func(*Record) erro
 // UpdateAt is Update starting from a record the caller read at revision
 // rev (nil: read it first), which saves a read when nobody changed it
 // since. It also returns the new revision. known is not modified.
-func (s *Store) UpdateAt(ctx context.Context, id string, known *Record, rev uint64, change func(*Record) error) (*Record, uint64, error) {
+func (s *Store) UpdateAt(ctx context.Context, id string, known *wire.Record, rev uint64, change func(*wire.Record) error) (*wire.Record, uint64, error) {
 	for i := 0; i < 50; i++ {
-		var r *Record
+		var r *wire.Record
 		if i == 0 && known != nil {
 			c := *known
 			r = &c
@@ -260,9 +171,9 @@ type Filter struct {
 }
 
 // List returns the records that match f, newest first.
-func (s *Store) List(ctx context.Context, f Filter) ([]*Record, error) {
-	var out []*Record
-	err := s.scan(ctx, func(r *Record) {
+func (s *Store) List(ctx context.Context, f Filter) ([]*wire.Record, error) {
+	var out []*wire.Record
+	err := s.scan(ctx, func(r *wire.Record) {
 		if f.Status != "" && r.Status != f.Status || f.Event != "" && r.Event != f.Event || f.Recurring && !r.Recurring {
 			return
 		}
@@ -288,7 +199,7 @@ const (
 
 // scan reads every record once, in one pass over the bucket's stream (no
 // read per key), and calls fn with each.
-func (s *Store) scan(ctx context.Context, fn func(*Record)) error {
+func (s *Store) scan(ctx context.Context, fn func(*wire.Record)) error {
 	cons, err := s.js.OrderedConsumer(ctx, kvStream, jetstream.OrderedConsumerConfig{
 		DeliverPolicy: jetstream.DeliverLastPerSubjectPolicy,
 	})
@@ -299,7 +210,7 @@ func (s *Store) scan(ctx context.Context, fn func(*Record)) error {
 		if op := m.Headers().Get(kvOperation); op == "DEL" || op == "PURGE" || len(m.Data()) == 0 {
 			return
 		}
-		var r Record
+		var r wire.Record
 		if json.Unmarshal(m.Data(), &r) == nil {
 			fn(&r)
 		}
@@ -311,7 +222,7 @@ func (s *Store) scan(ctx context.Context, fn func(*Record)) error {
 }
 
 // AppendHistory records a finished run of a job.
-func (s *Store) AppendHistory(ctx context.Context, id string, e Entry) error {
+func (s *Store) AppendHistory(ctx context.Context, id string, e wire.HistoryEntry) error {
 	b, err := json.Marshal(e)
 	if err != nil {
 		return err
@@ -324,16 +235,16 @@ func (s *Store) AppendHistory(ctx context.Context, id string, e Entry) error {
 }
 
 // History returns a job's runs, oldest first.
-func (s *Store) History(ctx context.Context, id string) ([]Entry, error) {
+func (s *Store) History(ctx context.Context, id string) ([]wire.HistoryEntry, error) {
 	c, err := s.js.OrderedConsumer(ctx, HistoryStream, jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{HistorySubjectPrefix + id},
 	})
 	if err != nil {
 		return nil, err
 	}
-	var out []Entry
+	var out []wire.HistoryEntry
 	err = streamread.All(ctx, c, func(m jetstream.Msg) {
-		var e Entry
+		var e wire.HistoryEntry
 		if json.Unmarshal(m.Data(), &e) == nil {
 			out = append(out, e)
 		}
@@ -393,7 +304,7 @@ func (s *Store) Sweep(ctx context.Context, maxAge time.Duration, now time.Time) 
 				_ = st.Purge(ctx, jetstream.WithPurgeSubject(m.Subject()), jetstream.WithPurgeSequence(meta.Sequence.Stream+1))
 				continue
 			}
-			var r Record
+			var r wire.Record
 			if json.Unmarshal(m.Data(), &r) != nil || !r.Final() {
 				continue // a job with runs ahead stays, whatever its age
 			}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jobd-dev/jobd/engine/internal/jobstore"
 	"github.com/jobd-dev/jobd/engine/internal/natstest"
+	"github.com/jobd-dev/jobd/sdk/wire"
 )
 
 // openStore opens a store on a new server.
@@ -25,22 +26,22 @@ func TestUpdateAndSweep(t *testing.T) {
 	_, st := openStore(t)
 	ctx := context.Background()
 	now := time.Now().UTC()
-	for _, r := range []*jobstore.Record{
-		{ID: "done", Status: jobstore.StatusCompleted, CreatedAt: now},
-		{ID: "ahead", Status: jobstore.StatusScheduled, Recurring: true, CreatedAt: now},
+	for _, r := range []*wire.Record{
+		{ID: "done", Status: wire.StatusCompleted, CreatedAt: now},
+		{ID: "ahead", Status: wire.StatusScheduled, Recurring: true, CreatedAt: now},
 	} {
 		if err := st.Create(ctx, r); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := st.Create(ctx, &jobstore.Record{ID: "done"}); err == nil {
+	if err := st.Create(ctx, &wire.Record{ID: "done"}); err == nil {
 		t.Fatal("a second record with the same id was created")
 	}
 	// Concurrent compare-and-set updates all land.
 	done := make(chan error, 10)
 	for i := 0; i < 10; i++ {
 		go func() {
-			_, err := st.Update(ctx, "ahead", func(r *jobstore.Record) error { r.ExecutionCount++; return nil })
+			_, err := st.Update(ctx, "ahead", func(r *wire.Record) error { r.ExecutionCount++; return nil })
 			done <- err
 		}()
 	}
@@ -53,7 +54,7 @@ func TestUpdateAndSweep(t *testing.T) {
 	if err != nil || r.ExecutionCount != 10 {
 		t.Fatalf("execution count %d after 10 concurrent updates (%v)", r.ExecutionCount, err)
 	}
-	if err := st.AppendHistory(ctx, "done", jobstore.Entry{Number: 1, RunID: "done-1", Status: "completed"}); err != nil {
+	if err := st.AppendHistory(ctx, "done", wire.HistoryEntry{Number: 1, RunID: "done-1", Status: "completed"}); err != nil {
 		t.Fatal(err)
 	}
 	// Nothing is old enough yet; a day later the ended job goes, the one
@@ -80,14 +81,14 @@ func TestUpdateAndSweep(t *testing.T) {
 func TestUpdateAtFromAStaleRecord(t *testing.T) {
 	_, st := openStore(t)
 	ctx := context.Background()
-	if err := st.Create(ctx, &jobstore.Record{ID: "j", Status: jobstore.StatusScheduled}); err != nil {
+	if err := st.Create(ctx, &wire.Record{ID: "j", Status: wire.StatusScheduled}); err != nil {
 		t.Fatal(err)
 	}
 	known, rev, err := st.Get(ctx, "j")
 	if err != nil {
 		t.Fatal(err)
 	}
-	inc := func(r *jobstore.Record) error { r.ExecutionCount++; return nil }
+	inc := func(r *wire.Record) error { r.ExecutionCount++; return nil }
 	_, rev2, err := st.UpdateAt(ctx, "j", known, rev, inc)
 	if err != nil || rev2 <= rev {
 		t.Fatalf("update from a fresh record: rev %d → %d, %v", rev, rev2, err)
@@ -108,11 +109,11 @@ func TestListSeesLatestValues(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now().UTC()
 	for i, id := range []string{"a", "b", "c"} {
-		if err := st.Create(ctx, &jobstore.Record{ID: id, Event: "ev", Status: jobstore.StatusScheduled, CreatedAt: now.Add(time.Duration(i) * time.Second)}); err != nil {
+		if err := st.Create(ctx, &wire.Record{ID: id, Event: "ev", Status: wire.StatusScheduled, CreatedAt: now.Add(time.Duration(i) * time.Second)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := st.Update(ctx, "a", func(r *jobstore.Record) error { r.Status = jobstore.StatusCompleted; return nil }); err != nil {
+	if _, err := st.Update(ctx, "a", func(r *wire.Record) error { r.Status = wire.StatusCompleted; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.Delete(ctx, "b"); err != nil {
@@ -122,7 +123,7 @@ func TestListSeesLatestValues(t *testing.T) {
 	if err != nil || len(all) != 2 || all[0].ID != "c" || all[1].ID != "a" {
 		t.Fatalf("list = %v, %v; want c, a (newest first, b deleted)", all, err)
 	}
-	done, err := st.List(ctx, jobstore.Filter{Status: jobstore.StatusCompleted})
+	done, err := st.List(ctx, jobstore.Filter{Status: wire.StatusCompleted})
 	if err != nil || len(done) != 1 || done[0].ID != "a" {
 		t.Fatalf("completed = %v, %v", done, err)
 	}
@@ -135,22 +136,22 @@ func TestSweepFollowsTheLastEnd(t *testing.T) {
 	s, st := openStore(t)
 	ctx := context.Background()
 	now := time.Now().UTC()
-	if err := st.Create(ctx, &jobstore.Record{ID: "r", Status: jobstore.StatusScheduled, CreatedAt: now}); err != nil {
+	if err := st.Create(ctx, &wire.Record{ID: "r", Status: wire.StatusScheduled, CreatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
 	set := func(status string) {
 		t.Helper()
-		if _, err := st.Update(ctx, "r", func(r *jobstore.Record) error { r.Status = status; return nil }); err != nil {
+		if _, err := st.Update(ctx, "r", func(r *wire.Record) error { r.Status = status; return nil }); err != nil {
 			t.Fatal(err)
 		}
 	}
-	set(jobstore.StatusFailed)
-	set(jobstore.StatusQueued) // retried
+	set(wire.StatusFailed)
+	set(wire.StatusQueued) // retried
 	time.Sleep(100 * time.Millisecond)
 	if n, err := st.Sweep(ctx, time.Hour, now.Add(24*time.Hour)); err != nil || n != 0 {
 		t.Fatalf("sweep of a job running again: %d %v", n, err)
 	}
-	set(jobstore.StatusCompleted)
+	set(wire.StatusCompleted)
 	time.Sleep(100 * time.Millisecond)
 	if n, err := st.Sweep(ctx, time.Hour, now.Add(48*time.Hour)); err != nil || n != 1 {
 		t.Fatalf("sweep after it ended again: %d %v", n, err)

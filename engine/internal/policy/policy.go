@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
+	"github.com/jobd-dev/jobd/sdk/wire"
 )
 
 // Outcome of one attempt.
@@ -54,9 +55,9 @@ func (a Action) String() string {
 
 // Status names used in results and job records.
 const (
-	StatusCompleted     = "completed"
-	StatusFailedAllowed = "failed_allowed"
-	StatusFailed        = "failed"
+	StatusCompleted     = wire.StatusCompleted
+	StatusFailedAllowed = wire.StatusFailedAllowed
+	StatusFailed        = wire.StatusFailed
 )
 
 // Status returns the run status a final action records.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"unicode/utf8"
 
+	"github.com/jobd-dev/jobd/sdk/wire"
 	"github.com/nats-io/nats.go"
 	json "github.com/segmentio/encoding/json"
 )
@@ -56,8 +57,8 @@ func jsonKind(v any) string {
 
 // TriggerOf keeps an event for a dead letter: whole when it is JSON and not
 // too large, else its first bytes as text.
-func TriggerOf(subject string, data []byte, hdr nats.Header, maxBytes int) *TriggerEvent {
-	t := &TriggerEvent{Subject: subject, Size: len(data)}
+func TriggerOf(subject string, data []byte, hdr nats.Header, maxBytes int) *wire.TriggerEvent {
+	t := &wire.TriggerEvent{Subject: subject, Size: len(data)}
 	if len(hdr) > 0 {
 		t.Headers = map[string]string{}
 		for k := range hdr {

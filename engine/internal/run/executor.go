@@ -17,6 +17,7 @@ import (
 	"github.com/jobd-dev/jobd/engine/internal/policy"
 	"github.com/jobd-dev/jobd/engine/internal/streams"
 	"github.com/jobd-dev/jobd/sdk/host"
+	"github.com/jobd-dev/jobd/sdk/wire"
 )
 
 // PublishTimeout is how long a run waits for a stream to acknowledge a
@@ -32,7 +33,7 @@ type Dispatcher interface {
 // RecordKeeper updates the job record of a run that belongs to one
 // (scheduled, recurring and dispatched jobs) once the run has ended.
 type RecordKeeper interface {
-	FinishRecord(ru *Run, res *Result)
+	FinishRecord(ru *Run, res *wire.Result)
 }
 
 // Publisher records messages asynchronously (a *publish.Publisher): cb is
@@ -107,7 +108,7 @@ func (r *Executor) Stop(context.Context) { r.cancel() }
 // FailNow ends a run at once with a permanent failure under its policy.
 func (r *Executor) FailNow(ru *Run, class, format string, args ...any) {
 	r.finish(ru, policy.Decide(policy.Attempt{Outcome: policy.Permanent, AllowFail: ru.AllowFail}, ru.Job.Backoff), host.Result{},
-		&ErrorInfo{Message: fmt.Sprintf(format, args...), Class: class})
+		&wire.ErrorInfo{Message: fmt.Sprintf(format, args...), Class: class})
 }
 
 // Attempt resolves the input and sends the job to its plugin.
@@ -134,7 +135,7 @@ func (r *Executor) Attempt(ru *Run) {
 	}
 	body, err := j.Input.AppendJSON(make([]byte, 0, 512), env)
 	if err != nil {
-		r.FailNow(ru, ClassPiping, "job %q: %v", j.Event, err)
+		r.FailNow(ru, wire.ClassPiping, "job %q: %v", j.Event, err)
 		return
 	}
 	// The result records the input as sent, encoded once; with secrets, as
@@ -148,7 +149,7 @@ func (r *Executor) Attempt(ru *Run) {
 	}
 	disp := r.o.Dispatchers[j.Kind]
 	if disp == nil {
-		r.FailNow(ru, ClassNoPlugin, "job %q: no plugin serves kind %q", j.Event, j.Kind)
+		r.FailNow(ru, wire.ClassNoPlugin, "job %q: no plugin serves kind %q", j.Event, j.Kind)
 		return
 	}
 	// The attempt's deadline and duration are real time, whatever the
@@ -174,20 +175,20 @@ func (r *Executor) complete(ru *Run, res host.Result) {
 		res.Error = string(scrub([]byte(res.Error), ru.secrets))
 	}
 	a := policy.Attempt{Number: ru.Attempt, MaxAttempts: ru.MaxAttempts, AllowFail: ru.AllowFail, RetryAfter: res.RetryAfter}
-	var info *ErrorInfo
+	var info *wire.ErrorInfo
 	switch res.Outcome {
 	case host.OK:
 		a.Outcome = policy.Succeeded
 	case host.Permanent:
 		a.Outcome = policy.Permanent
-		info = &ErrorInfo{Message: res.Error, Class: ClassPermanent}
+		info = &wire.ErrorInfo{Message: res.Error, Class: wire.ClassPermanent}
 	default:
 		a.Outcome = policy.Retryable
-		info = &ErrorInfo{Message: res.Error, Class: ClassRetryable}
+		info = &wire.ErrorInfo{Message: res.Error, Class: wire.ClassRetryable}
 		if res.Crashed {
-			info.Class = ClassCrash
+			info.Class = wire.ClassCrash
 		} else if !ru.startedAt.IsZero() && j.Timeout > 0 && time.Since(ru.startedAt) >= j.Timeout {
-			info.Class = ClassTimeout
+			info.Class = wire.ClassTimeout
 		}
 	}
 	if m := r.o.Metrics; m != nil {
@@ -206,7 +207,7 @@ func (r *Executor) complete(ru *Run, res host.Result) {
 }
 
 // retry stores the run behind a durable timer for its next attempt.
-func (r *Executor) retry(ru *Run, delay time.Duration, info *ErrorInfo) {
+func (r *Executor) retry(ru *Run, delay time.Duration, info *wire.ErrorInfo) {
 	next := ru.Attempt + 1
 	rec := Record{
 		RunID: ru.RunID, JobID: ru.JobID, Event: ru.Job.Event, Attempt: next,
@@ -227,11 +228,11 @@ func (r *Executor) retry(ru *Run, delay time.Duration, info *ErrorInfo) {
 
 // finish records a final outcome: the result, and for a failure that fails
 // the sequence a failure report and a dead letter.
-func (r *Executor) finish(ru *Run, dec policy.Decision, res host.Result, info *ErrorInfo) {
+func (r *Executor) finish(ru *Run, dec policy.Decision, res host.Result, info *wire.ErrorInfo) {
 	j := ru.Job
 	now := time.Now() // a result's timings are real time, like the stream's received_at
 	status := dec.Action.Status()
-	result := Result{
+	result := wire.Result{
 		JobID: ru.JobID, RunID: ru.RunID, Event: j.Event, Kind: j.Kind, Status: status,
 		Attempts: ru.Attempt, Subject: ru.Subject, ReceivedAt: ru.ReceivedAt, FinishedAt: now,
 		Error: info, Input: ru.input, Output: res.Output,
@@ -248,13 +249,13 @@ func (r *Executor) finish(ru *Run, dec policy.Decision, res host.Result, info *E
 		}
 	}
 	if info == nil && status != policy.StatusCompleted {
-		result.Error = &ErrorInfo{Message: "failed", Class: ClassRetryable}
+		result.Error = &wire.ErrorInfo{Message: "failed", Class: wire.ClassRetryable}
 	}
-	body := result.AppendJSON(make([]byte, 0, 512+len(result.Input)+len(result.Output)))
+	body := AppendResult(make([]byte, 0, 512+len(result.Input)+len(result.Output)), &result)
 	msgs := []*nats.Msg{newMsg(streams.ResultSubjectPrefix+j.Event, body, ru.RunID+"/result")}
 	if dec.Action == policy.Fail {
 		msgs = append(msgs, newMsg(streams.FailedSubjectPrefix+j.Event, body, ru.RunID+"/failed"))
-		dl := DeadLetter{Result: result, Trigger: r.trigger(ru)}
+		dl := wire.DeadLetter{Result: result, Trigger: r.trigger(ru)}
 		if result.Error != nil {
 			dl.Reason = result.Error.Message
 		}
@@ -281,7 +282,7 @@ func (r *Executor) finish(ru *Run, dec policy.Decision, res host.Result, info *E
 			jm.DeadLetters.Inc()
 		}
 	}
-	var recorded *Result // a copy, so result itself stays off the heap
+	var recorded *wire.Result // a copy, so result itself stays off the heap
 	if ru.HasRecord {
 		cp := result
 		recorded = &cp
@@ -308,9 +309,9 @@ func (r *Executor) runLog(ru *Run, status string) *slog.Logger {
 }
 
 // trigger returns the event a run came from, for its dead letter.
-func (r *Executor) trigger(ru *Run) *TriggerEvent {
+func (r *Executor) trigger(ru *Run) *wire.TriggerEvent {
 	if ru.FromRun {
-		return &TriggerEvent{Subject: ru.Subject, Data: ru.Ev.RawInput, Size: len(ru.Ev.RawInput)}
+		return &wire.TriggerEvent{Subject: ru.Subject, Data: ru.Ev.RawInput, Size: len(ru.Ev.RawInput)}
 	}
 	msg := ru.D.Msg()
 	return TriggerOf(msg.Subject(), msg.Data(), msg.Headers(), r.o.MaxEventBytes)

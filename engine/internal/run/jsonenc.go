@@ -5,11 +5,12 @@ import (
 	"strconv"
 
 	"github.com/jobd-dev/jobd/engine/internal/jsonenc"
+	"github.com/jobd-dev/jobd/sdk/wire"
 )
 
-// AppendJSON appends r as the engine records it: the same document as
+// AppendResult appends r as the engine records it: the same document as
 // json.Marshal(r), written without reflection.
-func (r *Result) AppendJSON(b []byte) []byte {
+func AppendResult(b []byte, r *wire.Result) []byte {
 	b = append(b, `{"job_id":`...)
 	b = jsonenc.AppendString(b, r.JobID)
 	b = append(b, `,"run_id":`...)

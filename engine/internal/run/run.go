@@ -14,8 +14,8 @@ import (
 	json "github.com/segmentio/encoding/json"
 
 	"github.com/jobd-dev/jobd/engine/internal/catalog"
-	"github.com/jobd-dev/jobd/engine/internal/jobstore"
 	"github.com/jobd-dev/jobd/engine/internal/piping"
+	"github.com/jobd-dev/jobd/sdk/wire"
 )
 
 // Delivery is the stream message a run came from. Settling the last of its
@@ -53,7 +53,7 @@ type Run struct {
 	ScheduledAt time.Time
 	// JobRecord is the job record as this run last wrote it, at revision
 	// JobRev (nil when it has not), so finishing it needs no second read.
-	JobRecord *jobstore.Record
+	JobRecord *wire.Record
 	JobRev    uint64
 	Overrides Overrides
 

@@ -7,21 +7,22 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jobd-dev/jobd/sdk/wire"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Stream names and subjects.
 const (
 	// Events captures the trigger subjects of every job.
-	Events = "JOBD_EVENTS"
+	Events = wire.StreamEvents
 	// Runs holds runs due now: scheduled occurrences and retries.
-	Runs = "JOBD_RUNS"
+	Runs = wire.StreamRuns
 	// Timers holds pending runs, one subject per time slot.
-	Timers = "JOBD_TIMERS"
+	Timers = wire.StreamTimers
 	// Results keeps every finished run's result and failure reports.
-	Results = "JOBD_RESULTS"
+	Results = wire.StreamResults
 	// DLQ keeps dead letters for inspection and replay.
-	DLQ = "JOBD_DLQ"
+	DLQ = wire.StreamDLQ
 
 	// RunsSubjectPrefix + <event> carries runs due now.
 	RunsSubjectPrefix = "jobd.runs."
@@ -29,11 +30,11 @@ const (
 	// timers due in that slot.
 	TimersSubjectPrefix = "jobd.timers."
 	// ResultSubjectPrefix + <event> carries every finished run.
-	ResultSubjectPrefix = "jobd.result."
+	ResultSubjectPrefix = wire.ResultSubjectPrefix
 	// FailedSubjectPrefix + <event> reports a failure that fails the sequence.
-	FailedSubjectPrefix = "jobd.failed."
+	FailedSubjectPrefix = wire.FailedSubjectPrefix
 	// DLQSubjectPrefix + <event> holds dead letters.
-	DLQSubjectPrefix = "jobd.dlq."
+	DLQSubjectPrefix = wire.DLQSubjectPrefix
 
 	// EventsConsumer and RunsConsumer are the durable consumers every
 	// replica shares.
