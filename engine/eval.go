@@ -1,17 +1,20 @@
 package engine
 
 import (
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jobd-dev/jobd/engine/internal/catalog"
 	"github.com/jobd-dev/jobd/engine/internal/piping"
 )
 
-// ErrInvalidTemplate is wrapped by Eval's error when the template does not
-// compile (the text says where and why).
-var ErrInvalidTemplate = errors.New("invalid template")
+// TemplateError is Eval's error for a template that does not compile; its
+// text says where and why.
+type TemplateError struct{ Err error }
+
+func (e *TemplateError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the compiler's error.
+func (e *TemplateError) Unwrap() error { return e.Err }
 
 // EvalRequest is a piping template and the data it reads.
 type EvalRequest struct {
@@ -46,7 +49,7 @@ func Eval(cfg *Config, req EvalRequest) (any, error) {
 	env.Secret = secrets.Lookup
 	t, err := piping.Compile(req.Template, piping.Options{Path: "template", Variables: env.Variable, Constants: cfg.Constants})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidTemplate, err)
+		return nil, &TemplateError{Err: err}
 	}
 	return t.Eval(env)
 }

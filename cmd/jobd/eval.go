@@ -47,8 +47,9 @@ func evalCmd(g *globals) *cobra.Command {
 				}
 			}
 			v, err := engine.Eval(cfg, req)
-			if errors.Is(err, engine.ErrInvalidTemplate) {
-				return usage("%v", errors.Unwrap(err))
+			var te *engine.TemplateError
+			if errors.As(err, &te) {
+				return usage("%v", te)
 			}
 			if err != nil {
 				return err
