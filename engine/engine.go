@@ -24,6 +24,7 @@ import (
 	"github.com/jobd-dev/jobd/engine/internal/catalog"
 	"github.com/jobd-dev/jobd/engine/internal/config"
 	"github.com/jobd-dev/jobd/engine/internal/dispatch"
+	"github.com/jobd-dev/jobd/engine/internal/gogc"
 	"github.com/jobd-dev/jobd/engine/internal/ingest"
 	"github.com/jobd-dev/jobd/engine/internal/jobs"
 	"github.com/jobd-dev/jobd/engine/internal/jobstore"
@@ -120,7 +121,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 			e.shutdown(context.Background())
 		}
 	}()
-	ApplyGC(e.cfg.Server.GOGC, e.log)
+	gogc.Apply(e.cfg.Server.GOGC, e.log)
 	secrets, err := LoadSecrets(e.opts.Environ, e.cfg.Secrets.File)
 	if err != nil {
 		return err
@@ -280,11 +281,11 @@ func (e *Engine) startPlugins(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			if err := pool.Start(ctx); err != nil {
-				e.log.Error("plugin did not start; its jobs will retry", "plugin", kind, "error", err)
+				e.log.Error("plugin did not start; its jobs will retry", "kind", kind, "error", err)
 				return
 			}
 			info, _ := pool.Info()
-			e.log.Info("plugin started", "plugin", kind, "version", info.Version, "path", pc.Path)
+			e.log.Info("plugin started", "kind", kind, "version", info.Version, "path", pc.Path)
 			mu.Lock()
 			checkInputs(inputs, e.cfg, kind, info.InputSchema)
 			mu.Unlock()

@@ -29,7 +29,7 @@ const TimeoutDefault = 10 * time.Second
 // GraceDefault is how long after a job's deadline (or its cancellation) the
 // harness waits for the plugin's answer before answering for it, as jobd
 // does. It is jobd's default.
-const GraceDefault = 2 * time.Second
+const GraceDefault = host.DeadlineGraceDefault
 
 // Outcome classifies a result; it is the same type jobd uses.
 type Outcome = host.Outcome
@@ -243,8 +243,8 @@ func (h *Harness) serve(p sdk.Plugin) error {
 	case rc = <-reattach:
 	case <-stopped:
 		return errors.New("the plugin server did not start")
-	case <-time.After(30 * time.Second):
-		return errors.New("the plugin server did not start within 30s")
+	case <-time.After(host.StartTimeoutDefault):
+		return fmt.Errorf("the plugin server did not start within %v", host.StartTimeoutDefault)
 	}
 	rc.ReattachFunc = func() (runner.AttachedRunner, error) { return inProcess{done: ctx.Done()}, nil }
 	client := goplugin.NewClient(&goplugin.ClientConfig{

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jobd-dev/jobd/engine"
+	"github.com/jobd-dev/jobd/engine/internal/gogc"
 )
 
 // childEnv carries a case to a child process of jobd-bench: each
@@ -208,7 +209,7 @@ func prepareFloor(b *bench, s childSpec) error {
 	if err != nil {
 		return err
 	}
-	engine.ApplyGC(cfg.Server.GOGC, b.log)
+	gogc.Apply(cfg.Server.GOGC, b.log)
 	b.tmpl = cat.Job(throughputEvent).Input
 	return nil
 }

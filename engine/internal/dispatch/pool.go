@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jobd-dev/jobd/engine/internal/config"
 	"github.com/jobd-dev/jobd/sdk/host"
 )
 
@@ -79,7 +80,8 @@ type Options struct {
 	// Start starts the plugin from Plugin, at Start and at every restart.
 	// Defaults to StartProcess.
 	Start func(ctx context.Context, o host.Options) (Plugin, error)
-	// Concurrency bounds the jobs in flight. Defaults to 64.
+	// Concurrency bounds the jobs in flight. Defaults to
+	// config.ConcurrencyDefault.
 	Concurrency int
 	// MaxBatch bounds the jobs in one message. Defaults to MaxBatchDefault.
 	MaxBatch int
@@ -113,7 +115,7 @@ type Pool struct {
 // New returns a pool; Start starts its plugin.
 func New(opts Options) *Pool {
 	if opts.Concurrency <= 0 {
-		opts.Concurrency = 64
+		opts.Concurrency = config.ConcurrencyDefault
 	}
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = MaxBatchDefault
@@ -126,7 +128,7 @@ func New(opts Options) *Pool {
 	}
 	p := &Pool{
 		opts:  opts,
-		log:   opts.Logger.With("plugin", opts.Plugin.Kind),
+		log:   opts.Logger.With("kind", opts.Plugin.Kind),
 		slots: make(chan struct{}, opts.Concurrency),
 	}
 	p.cond = sync.NewCond(&p.mu)
