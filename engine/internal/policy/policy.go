@@ -7,20 +7,22 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
+	"github.com/jobd-dev/jobd/sdk/host"
 	"github.com/jobd-dev/jobd/sdk/wire"
 )
 
-// Outcome of one attempt.
-type Outcome int
+// Outcome of one attempt: the host's (one outcome type from the plugin's
+// answer to the policy).
+type Outcome = host.Outcome
 
-// The outcomes an attempt can have.
+// The outcomes an attempt can have, in the policy's words.
 const (
 	// Succeeded: the plugin returned success.
-	Succeeded Outcome = iota + 1
+	Succeeded = host.OK
 	// Retryable: a retryable error, a timeout, a crashed or unreachable plugin.
-	Retryable
+	Retryable = host.Retry
 	// Permanent: the plugin said so, a piping error, an invalid event.
-	Permanent
+	Permanent = host.Permanent
 )
 
 // Action is what to do after an attempt.
