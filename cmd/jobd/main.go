@@ -22,7 +22,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/jobd-dev/jobd/engine/config"
+	"github.com/jobd-dev/jobd/engine"
 )
 
 // Exit codes.
@@ -60,7 +60,7 @@ func execute(args []string) int {
 	}
 	fmt.Fprintln(os.Stderr, "jobd:", err)
 	var ue *usageError
-	if errors.As(err, &ue) || errors.Is(err, config.ErrInvalid) {
+	if errors.As(err, &ue) || errors.Is(err, engine.ErrInvalidConfig) {
 		return exitUsage
 	}
 	if len(args) > 0 && isUnknownCommand(err) {
