@@ -184,7 +184,7 @@ func (d *docsRun) checks(b *docBlock) []docCheck {
 	}
 	_, validate := a["validate"]
 	switch {
-	case a["job-input"] != "" || hasKey(a, "job-input"):
+	case hasKey(a, "job-input"):
 		cs = append(cs, d.checkJobInput)
 	case validate, b.lang == "toml", b.lang == "json" && isJSONJob(b.text):
 		cs = append(cs, d.checkValidate)

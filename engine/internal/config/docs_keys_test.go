@@ -318,3 +318,81 @@ func defaultMatches(v reflect.Value, want string) (string, bool) {
 		return got, got == want
 	}
 }
+
+// The repository's config.toml shows each default as a commented line
+// (`# ack_wait = "30s"`): every such line of jobd's own sections (server,
+// nats, plugins, a plugin's [plugins.<kind>] entry, jobs and jobs.backoff)
+// states the value Load fills in.
+func TestDocsConfigTOMLDefaults(t *testing.T) {
+	b, err := os.ReadFile("../../../config.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := FromMap("config.toml", map[string]any{
+		"plugins": map[string]any{"k": map[string]any{}},
+		"jobs":    []map[string]any{{"event": "e", "kind": "k"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := reflect.ValueOf(cfg).Elem()
+	table := regexp.MustCompile(`^#?\s*\[(\[?)([a-z_.]+)\]?\]\s*$`)
+	setting := regexp.MustCompile(`^#\s+([a-z_0-9]+) = (.+?)\s*(#.*)?$`)
+	section, compared := "", 0
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if m := table.FindStringSubmatch(line); m != nil {
+			section = m[2]
+			if m[1] == "[" {
+				section += "[]"
+			}
+			continue
+		}
+		m := setting.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		key := ""
+		switch parts := strings.Split(section, "."); {
+		case section == "server", section == "nats", section == "plugins", section == "jobs[]":
+			key = section + "." + m[1]
+		case section == "jobs[].backoff" || section == "jobs.backoff":
+			key = "jobs[].backoff." + m[1]
+		case len(parts) == 2 && parts[0] == "plugins":
+			key = "plugins.*." + m[1]
+		default:
+			continue // a plugin's own configuration: its README and tests hold it
+		}
+		v, ok := lookupKey(root, key)
+		if !ok {
+			t.Errorf("config.toml shows %s = %s, a key Config does not read", key, m[2])
+			continue
+		}
+		want := strings.Trim(m[2], `"`)
+		if want == "" {
+			want = `""`
+		}
+		if key == "plugins.*.path" {
+			// The default is per kind: <plugins.dir>/jobd-<kind>.
+			kind := strings.Split(section, ".")[1]
+			if p := filepath.ToSlash(filepath.Join(PluginsDirDefault, "jobd-"+kind)); want != p {
+				t.Errorf("config.toml shows %s = %s as the default; it is %q", key, m[2], p)
+			}
+			compared++
+			continue
+		}
+		got, ok := defaultMatches(v, want)
+		if !ok && v.Kind() == reflect.Float64 {
+			var f float64
+			_, err := fmt.Sscan(want, &f)
+			ok = err == nil && f == v.Float()
+		}
+		if !ok {
+			t.Errorf("config.toml shows %s = %s as the default; Load gives %s", key, m[2], got)
+		}
+		compared++
+	}
+	if compared < 20 {
+		t.Errorf("compared only %d commented defaults of config.toml", compared)
+	}
+}
