@@ -39,7 +39,7 @@ var docAnnotationKeys = map[string]string{
 	"event":     "job-input: the job's event (default: doctest)",
 
 	"shell":         "run the block's commands (the default for sh): `bin/jobd ...` against the repository's config.toml, with fresh ports and data folder; `bin/jobd run &` starts jobd; `export K=V` sets the environment; a comment line right after a command is its exact output",
-	"config":        "shell: `root` (default), or `prev`: the site header, then the file's last toml block before this one and its last json job before this one (in a jobs_dir)",
+	"config":        "shell: `root` (default), or `prev`: the site header, then the file's last toml block before this one and every json job before this one (in a jobs_dir)",
 	"daemon":        "shell: start `jobd run` before the first command",
 	"stub":          "shell: an environment variable (such as an app's base_url override) set to the URL of a loopback HTTP server standing in for a third-party API; it records requests and answers 200 with a JSON body",
 	"stub-path":     "shell: a path appended to the stub's URL",
@@ -319,9 +319,9 @@ func (d *docsRun) plugins(t *testing.T, b *docBlock, s *site) {
 	}
 }
 
-// previousConfig returns the last toml block and the last json job before
-// b in its file.
-func (d *docsRun) previousConfig(b *docBlock) (toml, job *docBlock) {
+// previousConfig returns the last toml block and every json job before b
+// in its file.
+func (d *docsRun) previousConfig(b *docBlock) (toml *docBlock, jobs []string) {
 	for _, o := range d.blocks {
 		if o.file != b.file || o.line > b.line {
 			continue
@@ -330,10 +330,10 @@ func (d *docsRun) previousConfig(b *docBlock) (toml, job *docBlock) {
 		case o.lang == "toml":
 			toml = o
 		case o.lang == "json" && isJSONJob(o.text):
-			job = o
+			jobs = append(jobs, o.text)
 		}
 	}
-	return toml, job
+	return toml, jobs
 }
 
 // neighbour returns the block after (step 1) or before (step -1) b in its
@@ -414,17 +414,17 @@ func (d *docsRun) checkShell(t *testing.T, b *docBlock) {
 	case "", "root":
 		s = rootSite(t)
 	case "prev":
-		toml, job := d.previousConfig(b)
+		toml, jobs := d.previousConfig(b)
 		switch {
-		case toml == nil && job == nil:
+		case toml == nil && jobs == nil:
 			t.Fatalf("%s: config=prev: no toml block or json job before it", b)
-		case job != nil:
+		case jobs != nil:
 			body := ""
 			if toml != nil {
 				body = toml.text
 			}
 			s = docSite(t, `jobs_dir = "jobs"`, body)
-			writeJobFile(t, s, job.text)
+			writeJobFile(t, s, "[\n"+strings.Join(jobs, ",\n")+"]\n")
 		default:
 			s = docSite(t, "", toml.text)
 		}
