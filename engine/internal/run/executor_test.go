@@ -88,10 +88,17 @@ func (s *settlement) Settle(ok bool) { s.mu.Lock(); s.settled = append(s.settled
 
 func (s *settlement) Msg() jetstream.Msg { return nil }
 
+// get returns the settlements once there is one (a run with a job record
+// finishes it in a goroutine of its own), or none after a generous wait.
 func (s *settlement) get() []bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]bool(nil), s.settled...)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		s.mu.Lock()
+		out := append([]bool(nil), s.settled...)
+		s.mu.Unlock()
+		if len(out) > 0 || time.Now().After(deadline) {
+			return out
+		}
+	}
 }
 
 // keeper records the runs whose job records were finished.
@@ -199,7 +206,10 @@ func TestSuccessRecordsTheResultThenSettles(t *testing.T) {
 	if job.IdempotencyKey != "r1" || job.MaxAttempts != 4 || job.Attempt != 1 || string(job.Input) != `{"now":1,"to":"ada@example.com"}` {
 		t.Fatalf("plugin got %+v", job)
 	}
-	if s := d.get(); len(s) != 1 || !s[0] || len(f.keep.finished) != 1 || f.keep.finished[0] != "r1 completed" {
+	s := d.get()
+	f.keep.mu.Lock()
+	defer f.keep.mu.Unlock()
+	if len(s) != 1 || !s[0] || len(f.keep.finished) != 1 || f.keep.finished[0] != "r1 completed" {
 		t.Fatalf("settled %v, records finished %v", s, f.keep.finished)
 	}
 }
@@ -320,6 +330,8 @@ func TestUnrecordedOutcomeIsRedelivered(t *testing.T) {
 	if s := d.get(); len(s) != 1 || s[0] {
 		t.Fatalf("settled %v, want one settle asking for redelivery", s)
 	}
+	f.keep.mu.Lock()
+	defer f.keep.mu.Unlock()
 	if len(f.keep.finished) != 0 {
 		t.Fatalf("job record finished although the result was not stored: %v", f.keep.finished)
 	}
