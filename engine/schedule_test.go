@@ -54,32 +54,56 @@ func (en *env) waitCalls(n int, within time.Duration) []call {
 	}
 }
 
+// stepTo moves a fake clock to at, then waits until n runs reached the
+// plugin (and a moment longer, for a wrong extra run to show), and fails
+// unless exactly n did.
+func (en *env) stepTo(clock *clockwork.FakeClock, at time.Time, n int) []call {
+	en.t.Helper()
+	clock.Advance(at.Sub(clock.Now()))
+	en.waitCalls(n, 30*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	calls := en.calls("test")
+	if len(calls) != n {
+		en.t.Fatalf("clock at %v: %d runs, want %d", clock.Now(), len(calls), n)
+	}
+	return calls
+}
+
+// A delayed run waits for its time on the engine's clock, through a
+// restart, and runs once.
 func TestDelayedRunSurvivesRestart(t *testing.T) {
-	en := newEnv(t, `
+	base := time.Date(2026, 12, 24, 9, 0, 0, 0, time.UTC)
+	clock := clockwork.NewFakeClockAt(base)
+	en := newEnvClock(t, `
 [[jobs]]
 event = "later"
 kind = "test"
 on = ["events.later"]
-input = {mode = "ok", who = "$Input{who}"}
+input = {mode = "ok", who = "$Input{who}", at = "${ Now }"}
 [jobs.schedule]
-delay = "3s"
-`)
-	sent := time.Now()
+delay = "3h"
+`, clock)
 	en.publish("events.later", `{"who": "ada"}`)
-	time.Sleep(300 * time.Millisecond)
+	// The job record exists before the restart: the event was taken.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var jobs []*wire.Record
+		en.request(api.Prefix+".jobs.list", wire.Request{}, &jobs)
+		if len(jobs) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no job record for the delayed run")
+		}
+	}
 	en.restart()
-	calls := en.waitCalls(1, 15*time.Second)
-	if len(calls) != 1 {
-		t.Fatalf("%d calls, want 1", len(calls))
+	en.stepTo(clock, base.Add(3*time.Hour-time.Second), 0)
+	calls := en.stepTo(clock, base.Add(3*time.Hour), 1)
+	var in struct{ At int64 }
+	_ = json.Unmarshal(calls[0].Input, &in)
+	if ran := time.UnixMilli(in.At); !ran.Equal(base.Add(3 * time.Hour)) {
+		t.Errorf("ran at %v on the engine's clock, want %v", ran, base.Add(3*time.Hour))
 	}
-	at := time.UnixMilli(calls[0].At)
-	if at.Before(sent.Add(3*time.Second)) || at.After(sent.Add(5*time.Second)) {
-		t.Errorf("ran %v after the event, want about 3s", at.Sub(sent))
-	}
-	time.Sleep(1500 * time.Millisecond)
-	if n := len(en.calls("test")); n != 1 {
-		t.Fatalf("%d calls after waiting, want 1", n)
-	}
+	en.stepTo(clock, base.Add(48*time.Hour), 1)
 	var jobs []*wire.Record
 	en.request(api.Prefix+".jobs.list", wire.Request{}, &jobs)
 	if len(jobs) != 1 || jobs[0].Status != wire.StatusCompleted || jobs[0].ExecutionCount != 1 {
@@ -87,25 +111,23 @@ delay = "3s"
 	}
 }
 
+// start_at piped from the event decides when the run happens.
 func TestPipedStartAt(t *testing.T) {
-	en := newEnv(t, `
+	base := time.Date(2026, 12, 24, 9, 0, 0, 0, time.UTC)
+	clock := clockwork.NewFakeClockAt(base)
+	en := newEnvClock(t, `
 [[jobs]]
 event = "remind"
 kind = "test"
 on = ["events.remind"]
 input = {mode = "ok"}
 [jobs.schedule]
-start_at = "$Input{remind_at}"
-`)
-	at := time.Now().Add(2 * time.Second).UTC().Truncate(time.Second)
-	en.publish("events.remind", `{"remind_at": "`+at.Format(time.RFC3339)+`"}`)
-	calls := en.waitCalls(1, 10*time.Second)
-	if len(calls) != 1 {
-		t.Fatalf("%d calls", len(calls))
-	}
-	if ran := time.UnixMilli(calls[0].At); ran.Before(at) || ran.After(at.Add(1500*time.Millisecond)) {
-		t.Errorf("ran at %v, want %v", ran, at)
-	}
+start_at = "$DateAdd($Input{starts_at}, -1, 'days')"
+`, clock)
+	en.publish("events.remind", `{"starts_at": "2026-12-31T18:00:00Z"}`)
+	at := time.Date(2026, 12, 30, 18, 0, 0, 0, time.UTC)
+	en.stepTo(clock, at.Add(-time.Second), 0)
+	en.stepTo(clock, at, 1)
 }
 
 // A configured cron series in a time zone runs at each occurrence as the
@@ -281,42 +303,40 @@ func TestDispatchAndManage(t *testing.T) {
 // old time, still stored, finds the job moved and is dropped. A paused
 // job's timer is dropped too, and Resume runs the missed occurrence once.
 func TestRescheduleAndPauseLeaveNoStrayRun(t *testing.T) {
-	en := newEnv(t, workJob)
-	dispatchAt := func(d time.Duration) string {
+	base := time.Date(2026, 12, 24, 9, 0, 0, 0, time.UTC)
+	clock := clockwork.NewFakeClockAt(base)
+	en := newEnvClock(t, workJob, clock)
+	dispatchAt := func(at time.Time) string {
 		var reply wire.DispatchReply
-		at := time.Now().Add(d).UTC().Format(time.RFC3339Nano)
-		if e := en.request(api.DispatchSubject, map[string]any{"event": "work", "input": map[string]any{"mode": "ok"}, "schedule": map[string]any{"start_at": at}}, &reply); e != "" {
+		if e := en.request(api.DispatchSubject, map[string]any{"event": "work", "input": map[string]any{"mode": "ok"}, "schedule": map[string]any{"start_at": at.Format(time.RFC3339)}}, &reply); e != "" {
 			t.Fatal(e)
 		}
 		return reply.JobID
 	}
-	moved := dispatchAt(time.Second)
-	paused := dispatchAt(time.Second)
-	newTime := time.Now().Add(5 * time.Second) // well after the 2 s below, even on a slow machine
+	moved := dispatchAt(base.Add(time.Hour))
+	paused := dispatchAt(base.Add(time.Hour))
+	newTime := base.Add(5 * time.Hour)
 	var rec wire.Record
-	if e := en.request(api.Prefix+".jobs.reschedule", wire.Request{ID: moved, Schedule: &wire.Schedule{StartAt: newTime.UTC().Format(time.RFC3339Nano)}}, &rec); e != "" {
+	if e := en.request(api.Prefix+".jobs.reschedule", wire.Request{ID: moved, Schedule: &wire.Schedule{StartAt: newTime.Format(time.RFC3339)}}, &rec); e != "" {
 		t.Fatalf("reschedule: %s", e)
 	}
 	if e := en.request(api.Prefix+".jobs.pause", wire.Request{ID: paused}, &rec); e != "" {
 		t.Fatalf("pause: %s", e)
 	}
-	time.Sleep(2 * time.Second)
-	if n := len(en.calls("test")); n != 0 {
-		t.Fatalf("%d runs at the old time, want 0 (one moved, one paused)", n)
-	}
+	en.stepTo(clock, base.Add(2*time.Hour), 0) // past the old time: one moved, one paused
 	if e := en.request(api.Prefix+".jobs.resume", wire.Request{ID: paused}, &rec); e != "" {
 		t.Fatalf("resume: %s", e)
 	}
-	calls := en.waitCalls(2, 10*time.Second)
-	time.Sleep(1500 * time.Millisecond)
-	if n := len(en.calls("test")); n != 2 {
-		t.Fatalf("%d runs, want 2 (each job once)", n)
+	calls := en.stepTo(clock, base.Add(2*time.Hour+time.Second), 1)
+	if !strings.HasPrefix(calls[0].RunID, paused) {
+		t.Fatalf("ran %s, want the resumed job %s", calls[0].RunID, paused)
 	}
-	for _, c := range calls {
-		if at := time.UnixMilli(c.At); strings.HasPrefix(c.RunID, moved) && at.Before(newTime) {
-			t.Errorf("the moved job ran at %v, before its new time %v", at, newTime)
-		}
+	en.stepTo(clock, newTime.Add(-time.Second), 1)
+	calls = en.stepTo(clock, newTime, 2)
+	if !strings.HasPrefix(calls[1].RunID, moved) {
+		t.Fatalf("ran %s, want the moved job %s", calls[1].RunID, moved)
 	}
+	en.stepTo(clock, base.Add(48*time.Hour), 2)
 }
 
 // Finished events do not pile up in JOBD_EVENTS either: a purge at start and
