@@ -7,7 +7,7 @@ import (
 
 // DispatchRequest asks, on DispatchSubject, to run a job defined in jobd's
 // configuration with this input and schedule (field names as in
-// JOB-EVENTS.md). jobd refuses unknown fields.
+// docs/job-events.md). jobd refuses unknown fields.
 type DispatchRequest struct {
 	// Event is the tag of the configured job to run.
 	Event string `json:"event"`

@@ -7,7 +7,7 @@ import (
 
 // Statuses. A job record's Status is one of StatusScheduled, StatusQueued,
 // StatusRunning, StatusCompleted, StatusFailed, StatusCancelled and
-// StatusPaused (JOB-EVENTS.md §2). A run's status, in a Result and a
+// StatusPaused (docs/job-events.md, Schedules). A run's status, in a Result and a
 // HistoryEntry, is StatusCompleted, StatusFailedAllowed or StatusFailed.
 const (
 	// StatusScheduled is a job waiting for its next run's time.

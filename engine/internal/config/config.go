@@ -43,7 +43,7 @@ type Config struct {
 	Constants map[string]map[string]any            `koanf:"constants"`
 	Variables map[string]map[string]map[string]any `koanf:"variables"`
 	Secrets   Secrets                              `koanf:"secrets"`
-	// JobsDir is a folder of JSON job files in the JOB-EVENTS shape,
+	// JobsDir is a folder of JSON job files in the job-event shape (docs/job-events.md),
 	// relative to the config file. Defaults to none.
 	JobsDir string `koanf:"jobs_dir"`
 	Jobs    []Job  `koanf:"jobs"`
@@ -157,7 +157,7 @@ type Secrets struct {
 
 // Job is one [[jobs]] entry.
 type Job struct {
-	// Type is "job" when given (JOB-EVENTS shape).
+	// Type is "job" when given (the job-event shape).
 	Type string `koanf:"type"`
 	// Event is the job's tag, unique.
 	Event string `koanf:"event"`
@@ -178,7 +178,7 @@ type Job struct {
 	Backoff  Backoff   `koanf:"backoff"`
 }
 
-// Schedule is when a job runs (see JOB-EVENTS.md §2); values are kept as
+// Schedule is when a job runs (see docs/job-events.md, Schedules); values are kept as
 // written and checked by package schedule when the jobs compile.
 type Schedule struct {
 	// StartAt is when to run first: Unix milliseconds, an RFC 3339 or

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// jobFile is a job in the JSON shape of JOB-EVENTS.md (plus kind, on,
+// jobFile is a job in the JSON shape of docs/job-events.md (plus kind, on,
 // schedule, timeout and backoff).
 type jobFile struct {
 	Type      string         `json:"type"`

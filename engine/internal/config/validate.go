@@ -94,7 +94,7 @@ func (j *Job) validate(ps *Problems, i int, seen map[string]int) {
 		ps.Add(path+".kind", "required: the plugin kind that runs the job (notification, db_action, action, feature, or a third-party kind)")
 	}
 	// A job with neither on nor a schedule is valid: it runs only when
-	// dispatched (DESIGN.md: on is optional).
+	// dispatched (README: on is optional).
 	for k, subj := range j.On {
 		if err := checkSubject(subj); err != nil {
 			ps.Add(fmt.Sprintf("%s.on[%d]", path, k), "%v", err)

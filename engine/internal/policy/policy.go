@@ -1,4 +1,4 @@
-// Package policy is jobd's failure policy in one place (DESIGN.md §2): what
+// Package policy is jobd's failure policy in one place (the README's failure policy): what
 // happens after an attempt, given its outcome, the attempts left and
 // allow_fail, and how long to wait before the next attempt.
 package policy
@@ -117,7 +117,7 @@ type Attempt struct {
 	RetryAfter time.Duration
 }
 
-// Decide applies the table of DESIGN.md §2.
+// Decide applies the README's failure policy table.
 func Decide(a Attempt, b Backoff) Decision {
 	switch {
 	case a.Outcome == Succeeded:
