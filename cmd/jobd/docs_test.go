@@ -95,7 +95,8 @@ func TestDocs(t *testing.T) {
 		perFile[file] = c
 	}
 
-	// config.toml is one example: the working configuration.
+	// config.toml is one example: the working configuration. The commands
+	// its comments show are ones a checked shell block runs.
 	count("config.toml", false)
 	t.Run("config.toml", func(t *testing.T) {
 		t.Parallel()
@@ -103,6 +104,15 @@ func TestDocs(t *testing.T) {
 		out, errOut, code := s.jobd("validate")
 		if code != 0 {
 			t.Fatalf("jobd validate config.toml: exit %d\n%s%s", code, out, errOut)
+		}
+		toml, err := os.ReadFile(filepath.Join(root, "config.toml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, cmd := range commentedCommands(string(toml)) {
+			if !d.shellRuns(cmd) {
+				t.Errorf("config.toml shows %q, which no checked shell block of the docs runs", strings.Join(cmd, " "))
+			}
 		}
 	})
 
@@ -146,6 +156,51 @@ func TestDocs(t *testing.T) {
 		}
 		t.Logf("docs: %d blocks checked, %d skipped (annotated with the reason)%s", checked, skipped, sb.String())
 	})
+}
+
+// commentedCommands returns the bin/jobd commands in config.toml's
+// comments ("##   bin/jobd publish ... \" and its continuation lines).
+func commentedCommands(toml string) [][]string {
+	var cmds [][]string
+	pending := ""
+	for _, l := range strings.Split(toml, "\n") {
+		if !strings.HasPrefix(l, "##") {
+			pending = ""
+			continue
+		}
+		text := strings.TrimSpace(strings.TrimPrefix(l, "##"))
+		if pending == "" && !strings.HasPrefix(text, "bin/jobd ") {
+			continue
+		}
+		if strings.HasSuffix(text, "\\") {
+			pending += strings.TrimSuffix(text, "\\") + " "
+			continue
+		}
+		if words, err := shellWords(pending + text); err == nil {
+			cmds = append(cmds, words)
+		}
+		pending = ""
+	}
+	return cmds
+}
+
+// shellRuns reports whether a checked shell block runs cmd.
+func (d *docsRun) shellRuns(cmd []string) bool {
+	for _, b := range d.blocks {
+		if b.lang != "sh" || hasKey(b.ann, "skip") {
+			continue
+		}
+		steps, err := shellSteps(b.text)
+		if err != nil {
+			continue
+		}
+		for _, st := range steps {
+			if reflect.DeepEqual(st.args, cmd) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // docsRun holds what the checks share.
