@@ -104,11 +104,12 @@ func ExampleDecodeStrict() {
 		} `json:"smtp"`
 		Timeout sdk.Duration `json:"timeout"`
 	}
-	raw := json.RawMessage(`{"smtp": {"hots": "mail", "port": 25}, "timeout": "10 s"}`)
+	raw := json.RawMessage(`{"smtp": {"hots": "mail", "port": "25"}, "timeout": "10 s"}`)
 	fmt.Println(sdk.DecodeStrict("config", raw, &cfg))
 	fmt.Println(sdk.DecodeStrict("config", json.RawMessage(`{"smtp": {"host": "mail", "port": 25}, "timeout": "10s"}`), &cfg), cfg.Smtp.Port, cfg.Timeout)
 	// Output:
 	// config.smtp.hots: unknown key (known: host, port)
+	// config.smtp.port: want int, got string
 	// config.timeout: want a duration string such as "10s": time: unknown unit " s" in duration "10 s"
 	// <nil> 25 10s
 }
