@@ -41,7 +41,7 @@ var docAnnotationKeys = map[string]string{
 	"shell":         "run the block's commands (the default for sh): `bin/jobd ...` against the repository's config.toml, with fresh ports and data folder; `bin/jobd run &` starts jobd; `export K=V` sets the environment; a comment line right after a command is its exact output",
 	"config":        "shell: `root` (default), or `prev`: the site header, then the file's last toml block before this one and every json job before this one (in a jobs_dir)",
 	"daemon":        "shell: start `jobd run` before the first command",
-	"stub":          "shell: an environment variable (such as an app's base_url override) set to the URL of a loopback HTTP server standing in for a third-party API; it records requests and answers 200 with a JSON body",
+	"stub":          "shell: an environment variable (such as an app's base_url override) set to the URL of a loopback HTTP server standing in for a third-party API; it records requests and answers with a JSON body (stub-status, stub-header, stub-answer)",
 	"stub-path":     "shell: a path appended to the stub's URL",
 	"stub-answer":   "shell: the stub's JSON answer (default {\"ok\":true})",
 	"stub-status":   "shell: the stub's HTTP status (default 200)",
