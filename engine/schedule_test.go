@@ -45,7 +45,7 @@ func (en *env) request(subject string, req any, out any) string {
 
 func (en *env) waitCalls(n int, within time.Duration) []call {
 	en.t.Helper()
-	deadline := time.Now().Add(within)
+	deadline := time.Now().Add(within * patience)
 	for {
 		c := en.calls("test")
 		if len(c) >= n || time.Now().After(deadline) {
@@ -74,7 +74,7 @@ delay = "3s"
 		t.Fatalf("%d calls, want 1", len(calls))
 	}
 	at := time.UnixMilli(calls[0].At)
-	if at.Before(sent.Add(3*time.Second)) || at.After(sent.Add(5*time.Second)) {
+	if at.Before(sent.Add(3*time.Second)) || at.After(sent.Add(3*time.Second+patience*2*time.Second)) {
 		t.Errorf("ran %v after the event, want about 3s", at.Sub(sent))
 	}
 	time.Sleep(1500 * time.Millisecond)
@@ -104,7 +104,7 @@ start_at = "$Input{remind_at}"
 	if len(calls) != 1 {
 		t.Fatalf("%d calls", len(calls))
 	}
-	if ran := time.UnixMilli(calls[0].At); ran.Before(at) || ran.After(at.Add(1500*time.Millisecond)) {
+	if ran := time.UnixMilli(calls[0].At); ran.Before(at) || ran.After(at.Add(patience*1500*time.Millisecond)) {
 		t.Errorf("ran at %v, want %v", ran, at)
 	}
 }
@@ -193,8 +193,10 @@ func TestDispatchAndManage(t *testing.T) {
 			t.Errorf("dispatch %v accepted", bad)
 		}
 	}
-	// Later, then cancelled: never runs.
-	at := time.Now().Add(2 * time.Second).UTC().Format(time.RFC3339)
+	// Later, then cancelled: never runs. Later by enough that a slow
+	// machine cancels it before its time.
+	cancelledAt := time.Now().Add(5 * time.Second)
+	at := cancelledAt.UTC().Format(time.RFC3339)
 	if e := en.request(api.DispatchSubject, map[string]any{"event": "work", "input": map[string]any{"mode": "ok"}, "schedule": map[string]any{"start_at": at}}, &reply); e != "" {
 		t.Fatal(e)
 	}
@@ -210,7 +212,7 @@ func TestDispatchAndManage(t *testing.T) {
 		t.Fatal(e)
 	}
 	failedID := reply.JobID
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(patience * 10 * time.Second)
 	for time.Now().Before(deadline) {
 		en.request(api.Prefix+".jobs.get", api.Request{ID: failedID}, &rec)
 		if rec.Status == jobstore.StatusFailed {
@@ -224,7 +226,8 @@ func TestDispatchAndManage(t *testing.T) {
 	if e := en.request(api.Prefix+".jobs.retry", api.Request{ID: failedID}, &rec); e != "" {
 		t.Fatal(e)
 	}
-	time.Sleep(3 * time.Second)
+	en.waitCalls(3, 10*time.Second)
+	time.Sleep(time.Until(cancelledAt.Add(1500 * time.Millisecond))) // the cancelled one's time has passed
 	calls := en.calls("test")
 	if len(calls) != 3 {
 		t.Fatalf("%d calls, want 3 (now, the failing one, its retry; the cancelled one never)", len(calls))
@@ -246,7 +249,7 @@ func TestDispatchAndManage(t *testing.T) {
 	}
 	en.waitCalls(4, 10*time.Second)
 	// The replay's dead letter is written just after the plugin answers.
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(patience * 5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		en.request(api.Prefix+".dlq.list", api.Request{}, &dead)
 		if len(dead) >= 2 || time.Now().After(deadline) {
 			break
@@ -271,9 +274,12 @@ func TestRescheduleAndPauseLeaveNoStrayRun(t *testing.T) {
 		}
 		return reply.JobID
 	}
-	moved := dispatchAt(time.Second)
-	paused := dispatchAt(time.Second)
-	newTime := time.Now().Add(5 * time.Second) // well after the 2 s below, even on a slow machine
+	// The old time leaves a slow machine 3 s to reschedule and pause; the
+	// new time lies well after the wait for the old one below.
+	oldTime := time.Now().Add(3 * time.Second)
+	moved := dispatchAt(3 * time.Second)
+	paused := dispatchAt(3 * time.Second)
+	newTime := time.Now().Add(9 * time.Second)
 	var rec jobstore.Record
 	if e := en.request(api.Prefix+".jobs.reschedule", api.Request{ID: moved, Schedule: &config.Schedule{StartAt: newTime.UTC().Format(time.RFC3339Nano)}}, &rec); e != "" {
 		t.Fatalf("reschedule: %s", e)
@@ -281,7 +287,7 @@ func TestRescheduleAndPauseLeaveNoStrayRun(t *testing.T) {
 	if e := en.request(api.Prefix+".jobs.pause", api.Request{ID: paused}, &rec); e != "" {
 		t.Fatalf("pause: %s", e)
 	}
-	time.Sleep(2 * time.Second)
+	time.Sleep(time.Until(oldTime.Add(1500 * time.Millisecond)))
 	if n := len(en.calls("test")); n != 0 {
 		t.Fatalf("%d runs at the old time, want 0 (one moved, one paused)", n)
 	}
@@ -311,7 +317,7 @@ func TestFinishedEventsArePurged(t *testing.T) {
 	events := func() uint64 { return natstest.Msgs(t, en.js, streams.Events) }
 	time.Sleep(500 * time.Millisecond) // the acks
 	en.restart()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(patience * 5 * time.Second)
 	for events() != 0 {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d finished events still stored", events())
@@ -327,14 +333,15 @@ func TestInFlightEventsAreNotPurged(t *testing.T) {
 event = "slow"
 kind = "test"
 on = ["events.slow"]
-input = {mode = "ok", sleep_ms = 7000}
+input = {mode = "ok", sleep_ms = 15000}
 `)
 	events := func() uint64 { return natstest.Msgs(t, en.js, streams.Events) }
 	en.publish("events.work", `{"mode":"ok"}`)
 	en.publish("events.slow", `{}`)
-	// Within one streams.PurgeEvery the finished first event goes; the second stays
-	// while its run sleeps.
-	deadline := time.Now().Add(streams.PurgeEvery + 1500*time.Millisecond)
+	// Within one streams.PurgeEvery the finished first event goes (an idle
+	// machine takes about 1.5 s, a busy one gets 10 s); the second stays
+	// while its run sleeps for 15 s.
+	deadline := time.Now().Add(10 * time.Second)
 	for events() != 1 {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d events stored, want 1 (the one in flight)", events())
@@ -369,7 +376,7 @@ func TestFinishedRunsArePurged(t *testing.T) {
 	}
 	time.Sleep(500 * time.Millisecond) // the acks
 	en.restart()                       // a purge runs at start, then every streams.PurgeEvery
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(patience * 5 * time.Second)
 	for runs() != 0 {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d finished runs still stored", runs())
