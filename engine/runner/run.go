@@ -114,7 +114,7 @@ func (r *Runner) onEvent(msg jetstream.Msg) {
 	}
 	now := r.o.Now()
 	d := r.tracker.add(msg, len(jobs), now)
-	ev, perr := parseEvent(msg.Data(), msg.Headers(), r.o.MaxEventBytes)
+	ev, perr := r.parseEventLimited(msg.Data(), msg.Headers())
 	if perr == nil && int(meta.NumDelivered) > r.o.MaxDeliveries {
 		perr = fmt.Errorf("delivered %d times without finishing (jobd stopped or crashed during each); giving up", meta.NumDelivered)
 	}
@@ -252,6 +252,7 @@ func (r *Runner) attempt(ru *run) {
 // complete applies the failure policy to a plugin's answer.
 func (r *Runner) complete(ru *run, res host.Result) {
 	j := ru.job
+	r.limitOutput(&res)
 	if len(ru.secrets) > 0 {
 		res.Error = string(scrub([]byte(res.Error), ru.secrets))
 	}
@@ -395,7 +396,7 @@ func (r *Runner) trigger(ru *run) *TriggerEvent {
 		return &TriggerEvent{Subject: ru.subject, Data: ru.ev.rawInput, Size: len(ru.ev.rawInput)}
 	}
 	msg := ru.d.msg
-	return triggerOf(msg.Subject(), msg.Data(), msg.Headers(), r.o.MaxEventBytes)
+	return r.triggerOfLimited(msg.Subject(), msg.Data(), msg.Headers())
 }
 
 func newMsg(subject string, data []byte, id string) *nats.Msg {
