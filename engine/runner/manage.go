@@ -61,6 +61,9 @@ func (r *Runner) Dispatch(ctx context.Context, req *DispatchRequest) (*DispatchR
 	if j == nil {
 		return nil, badRequest("no job with event %q; configured: %s", req.Event, strings.Join(r.events(), ", "))
 	}
+	if err := r.checkDispatchDepth(req); err != nil {
+		return nil, err
+	}
 	if len(req.Input) == 0 {
 		req.Input = json.RawMessage("{}")
 	}
