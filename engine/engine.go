@@ -161,6 +161,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		Variables:     catalog.Variables(e.cfg),
 		Constants:     e.cfg.Constants,
 		MaxEventBytes: e.cfg.Server.MaxEventBytes,
+		MaxEventDepth: e.cfg.Server.MaxEventDepth,
 		AckWait:       e.cfg.Server.AckWait.D(),
 		Logger:        e.log,
 		Metrics:       e.metrics,
