@@ -56,15 +56,14 @@ type run struct {
 	secrets []string
 }
 
-// scrub replaces every secret value in b with [secret].
-func scrub(b []byte, secrets []string) []byte {
-	for _, s := range secrets {
-		if s == "" {
-			continue
-		}
-		b = bytes.ReplaceAll(b, []byte(s), []byte(piping.RedactedSecret))
+// scrub replaces every secret value in b with [redacted].
+func scrub(b []byte, secrets []string) []byte { return scrubWith(b, secrets, Redacted) }
+
+func scrubWith(b []byte, secrets []string, with string) []byte {
+	for _, s := range scrubOrder(secrets) {
+		b = bytes.ReplaceAll(b, []byte(s), []byte(with))
 		if q, err := json.Marshal(s); err == nil && len(q) > 2 {
-			b = bytes.ReplaceAll(b, q[1:len(q)-1], []byte(piping.RedactedSecret))
+			b = bytes.ReplaceAll(b, q[1:len(q)-1], []byte(with))
 		}
 	}
 	return b
@@ -207,6 +206,7 @@ func (r *Runner) attempt(ru *run) {
 		Now:      now,
 		Job:      piping.JobInfo{Event: j.Event, Attempt: ru.attempt, Execution: ru.execution},
 	}
+	r.startSecrets(ru)
 	if j.Input.UsesSecrets() && r.o.Secret != nil {
 		env.Secret = func(key string) (string, error) {
 			v, err := r.o.Secret(key)
@@ -215,6 +215,7 @@ func (r *Runner) attempt(ru *run) {
 			}
 			return v, err
 		}
+		env.Taint = ru.taint
 	}
 	body, err := j.Input.AppendJSON(make([]byte, 0, 512), env)
 	if err != nil {
@@ -226,9 +227,8 @@ func (r *Runner) attempt(ru *run) {
 	ru.input = body
 	if j.Input.UsesSecrets() {
 		env.Redact = true
-		if red, err := j.Input.AppendJSON(nil, env); err == nil {
-			ru.input = red
-		}
+		red, err := j.Input.AppendJSON(nil, env)
+		ru.input = inputShown(body, red, err, ru.secrets)
 	}
 	disp := r.o.Dispatchers[j.Kind]
 	if disp == nil {

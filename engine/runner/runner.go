@@ -56,6 +56,9 @@ type Options struct {
 	Dispatchers map[string]Dispatcher
 	// Secret resolves $Secret{KEY}.
 	Secret func(string) (string, error)
+	// PluginSecrets are, by kind, the secret values resolved into a plugin's
+	// configuration: scrubbed from every run of that plugin.
+	PluginSecrets map[string][]string
 	// Variables and Constants for piping, by app.
 	Variables map[string]map[string]any
 	Constants map[string]map[string]any
