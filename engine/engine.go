@@ -158,6 +158,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		Timers:        e.timers,
 		Dispatchers:   disp,
 		Secret:        secrets.Lookup,
+		PluginSecrets: e.pluginSecrets(),
 		Variables:     catalog.Variables(e.cfg),
 		Constants:     e.cfg.Constants,
 		MaxEventBytes: e.cfg.Server.MaxEventBytes,
