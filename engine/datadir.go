@@ -1,6 +1,6 @@
 package engine
 
-import "github.com/jobd-dev/jobd/engine/broker"
+import "github.com/jobd-dev/jobd/engine/internal/broker"
 
 // ErrDataDirInUse is the error Start returns when another jobd holds
 // server.data_dir: one embedded NATS server per data folder, since two lose

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jobd-dev/jobd/engine/api"
-	"github.com/jobd-dev/jobd/engine/runner"
+	"github.com/jobd-dev/jobd/engine/internal/api"
+	"github.com/jobd-dev/jobd/sdk/wire"
 )
 
 // nested returns a JSON array nested depth levels deep.
@@ -26,7 +26,7 @@ func TestDeepEventDoesNotStallOthers(t *testing.T) {
 	en.publish("events.work", `{"mode":"ok"}`)
 	// A deadline only bounds a failure: an idle machine takes milliseconds.
 	rs := en.results("work", 2, 5*time.Second)
-	var ok, refused *runner.Result
+	var ok, refused *wire.Result
 	for i := range rs {
 		switch rs[i].Status {
 		case "completed":
@@ -39,7 +39,7 @@ func TestDeepEventDoesNotStallOthers(t *testing.T) {
 		t.Fatalf("results = %+v, want one completed and one failed", rs)
 	}
 	const reason = "more than 100 levels deep (server.max_event_depth)"
-	if refused.Error == nil || refused.Error.Class != runner.ClassInvalidEvent || !strings.Contains(refused.Error.Message, reason) {
+	if refused.Error == nil || refused.Error.Class != wire.ClassInvalidEvent || !strings.Contains(refused.Error.Message, reason) {
 		t.Fatalf("the deep event's result: %+v", refused.Error)
 	}
 	dead := en.deadLetters("work")
@@ -69,14 +69,14 @@ input = {mode = "ok", d = "$Input{d}"}
 	if len(en.calls("test")) != 1 {
 		t.Fatalf("an event at the limit did not run")
 	}
-	if r.Status != "failed" || r.Error == nil || r.Error.Class != runner.ClassPermanent || !strings.Contains(r.Error.Message, "the plugin's output nests objects and arrays "+reason) || len(r.Output) != 0 {
+	if r.Status != "failed" || r.Error == nil || r.Error.Class != wire.ClassPermanent || !strings.Contains(r.Error.Message, "the plugin's output nests objects and arrays "+reason) || len(r.Output) != 0 {
 		t.Fatalf("a too deep output: status %s, error %+v, output %d bytes", r.Status, r.Error, len(r.Output))
 	}
 
 	// An envelope's sequence past the limit.
-	en.publish("events.work", `{"input":{"mode":"ok"},"sequence":{"s":{"e":`+nested(200)+`}}}`, runner.EnvelopeHeader, runner.EnvelopeV1)
+	en.publish("events.work", `{"input":{"mode":"ok"},"sequence":{"s":{"e":`+nested(200)+`}}}`, wire.EnvelopeHeader, wire.EnvelopeV1)
 	rs := en.results("work", 1, 10*time.Second)
-	if rs[0].Error == nil || rs[0].Error.Class != runner.ClassInvalidEvent || !strings.Contains(rs[0].Error.Message, "the envelope's input or sequence nests objects and arrays "+reason) {
+	if rs[0].Error == nil || rs[0].Error.Class != wire.ClassInvalidEvent || !strings.Contains(rs[0].Error.Message, "the envelope's input or sequence nests objects and arrays "+reason) {
 		t.Fatalf("a too deep envelope: %+v", rs[0])
 	}
 

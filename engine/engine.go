@@ -15,19 +15,24 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/jobd-dev/jobd/engine/api"
-	"github.com/jobd-dev/jobd/engine/broker"
-	"github.com/jobd-dev/jobd/engine/catalog"
-	"github.com/jobd-dev/jobd/engine/config"
-	"github.com/jobd-dev/jobd/engine/dispatch"
-	"github.com/jobd-dev/jobd/engine/jobstore"
-	"github.com/jobd-dev/jobd/engine/metrics"
-	"github.com/jobd-dev/jobd/engine/runner"
-	"github.com/jobd-dev/jobd/engine/streams"
-	"github.com/jobd-dev/jobd/engine/timers"
+	"github.com/jobd-dev/jobd/engine/internal/api"
+	"github.com/jobd-dev/jobd/engine/internal/broker"
+	"github.com/jobd-dev/jobd/engine/internal/catalog"
+	"github.com/jobd-dev/jobd/engine/internal/config"
+	"github.com/jobd-dev/jobd/engine/internal/dispatch"
+	"github.com/jobd-dev/jobd/engine/internal/gogc"
+	"github.com/jobd-dev/jobd/engine/internal/ingest"
+	"github.com/jobd-dev/jobd/engine/internal/jobs"
+	"github.com/jobd-dev/jobd/engine/internal/jobstore"
+	"github.com/jobd-dev/jobd/engine/internal/metrics"
+	"github.com/jobd-dev/jobd/engine/internal/publish"
+	"github.com/jobd-dev/jobd/engine/internal/run"
+	"github.com/jobd-dev/jobd/engine/internal/streams"
+	"github.com/jobd-dev/jobd/engine/internal/timers"
 	"github.com/jobd-dev/jobd/sdk/host"
 )
 
@@ -40,6 +45,11 @@ type Options struct {
 	Environ []string
 	// Version is reported by the management service.
 	Version string
+	// Clock is the time source of jobd's decisions: when a scheduled run
+	// or a retry is due, cron and interval arithmetic, $Now. Timeouts,
+	// result timings, retention and NATS's own timers stay on real time. Defaults to
+	// the real clock; tests pass a clockwork.FakeClock.
+	Clock clockwork.Clock
 }
 
 // Engine is a running jobd.
@@ -53,7 +63,10 @@ type Engine struct {
 	nc       *nats.Conn
 	js       jetstream.JetStream
 	pools    map[string]*dispatch.Pool
-	runner   *runner.Runner
+	pub      *publish.Publisher
+	exec     *run.Executor
+	jobs     *jobs.Manager
+	ingest   *ingest.Consumer
 	timers   *timers.Store
 	store    *jobstore.Store
 	api      *api.Server
@@ -64,23 +77,26 @@ type Engine struct {
 	secrets *Secrets
 	ready   atomic.Bool
 
-	sweepStop chan struct{}
-	stopOnce  sync.Once
+	// started holds every part started so far, in order; Stop stops them
+	// in reverse.
+	started  []part
+	stopOnce sync.Once
 }
 
-// Load reads the configuration at path and compiles its jobs. The error
-// lists every problem with the file, job and field (a *config.Error).
-func Load(path string, environ []string) (*config.Config, *catalog.Catalog, error) {
-	cfg, err := config.Load(path, environ)
-	if err != nil {
-		return nil, nil, err
-	}
-	cat, err := catalog.Compile(cfg)
-	if err != nil {
-		return cfg, nil, err
-	}
-	return cfg, cat, nil
+// part is the lifecycle every long-lived piece of the engine shares:
+// Stop(ctx) stops it, waits for the goroutines it started (or ctx), and
+// is safe to call more than once.
+type part interface {
+	Stop(ctx context.Context)
 }
+
+// partFunc adapts a function to part.
+type partFunc func(ctx context.Context)
+
+func (f partFunc) Stop(ctx context.Context) { f(ctx) }
+
+// started records p as started: Stop stops it.
+func (e *Engine) started_(p part) { e.started = append(e.started, p) }
 
 // New returns an engine for a loaded configuration; Start runs it.
 func New(cfg *config.Config, cat *catalog.Catalog, opts Options) *Engine {
@@ -89,6 +105,9 @@ func New(cfg *config.Config, cat *catalog.Catalog, opts Options) *Engine {
 	}
 	if opts.Environ == nil {
 		opts.Environ = os.Environ()
+	}
+	if opts.Clock == nil {
+		opts.Clock = clockwork.NewRealClock()
 	}
 	return &Engine{cfg: cfg, cat: cat, opts: opts, log: opts.Logger, pools: map[string]*dispatch.Pool{}}
 }
@@ -102,7 +121,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 			e.shutdown(context.Background())
 		}
 	}()
-	ApplyGC(e.cfg.Server.GOGC, e.log)
+	gogc.Apply(e.cfg.Server.GOGC, e.log)
 	secrets, err := LoadSecrets(e.opts.Environ, e.cfg.Secrets.File)
 	if err != nil {
 		return err
@@ -113,12 +132,25 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		if e.embedded, err = broker.StartEmbedded(e.cfg, e.log); err != nil {
 			return err
 		}
+		e.started_(e.embedded)
 		url = e.embedded.ClientURL()
 		e.log.Info("embedded NATS server started", "listen", url, "store", e.cfg.Server.DataDir)
 	}
-	if e.nc, err = broker.Connect(e.cfg, url, "jobd"); err != nil {
+	closed := make(chan struct{})
+	if e.nc, err = broker.Connect(e.cfg, url, "jobd", nats.ClosedHandler(func(*nats.Conn) { close(closed) })); err != nil {
 		return err
 	}
+	e.started_(partFunc(func(ctx context.Context) {
+		// Drain sends what is buffered and closes the connection.
+		if e.nc.Drain() != nil {
+			e.nc.Close()
+		}
+		select {
+		case <-closed:
+		case <-ctx.Done():
+			e.nc.Close()
+		}
+	}))
 	if e.js, err = jetstream.New(e.nc, jetstream.WithPublishAsyncMaxPending(8192), jetstream.WithPublishAsyncTimeout(10*time.Second)); err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
@@ -140,52 +172,88 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	if err := e.startHTTP(); err != nil {
 		return err
 	}
+	e.started_(partFunc(e.stopPlugins))
 	if err := e.startPlugins(ctx); err != nil {
 		return err
 	}
-	disp := map[string]runner.Dispatcher{}
+	disp := map[string]run.Dispatcher{}
 	for kind, p := range e.pools {
 		disp[kind] = p
 	}
 	e.timers = timers.New(timers.Options{
 		JS: e.js, Stream: streams.Timers, Prefix: streams.TimersSubjectPrefix,
-		Slot: e.cfg.Server.TimerSlot.D(), Horizon: e.cfg.Server.TimerHorizon.D(), Logger: e.log,
+		Slot: e.cfg.Server.TimerSlot.D(), Horizon: e.cfg.Server.TimerHorizon.D(), Logger: e.log, Clock: e.opts.Clock,
 	})
-	e.runner = runner.New(runner.Options{
-		JS:            e.js,
+	if e.pub, err = publish.New(e.nc, publish.Options{Timeout: run.PublishTimeout}); err != nil {
+		return err
+	}
+	e.started_(e.pub)
+	variables := catalog.Variables(e.cfg)
+	e.exec = run.NewExecutor(run.Options{
+		Catalog:       e.cat,
+		Dispatchers:   disp,
+		Publisher:     e.pub,
+		Timers:        e.timers,
+		Secret:        secrets.Lookup,
+		PluginSecrets: e.pluginSecrets(),
+		Variables:     variables,
+		Constants:     e.cfg.Constants,
+		MaxEventBytes: e.cfg.Server.MaxEventBytes,
+		MaxEventDepth: e.cfg.Server.MaxEventDepth,
+		Logger:        e.log,
+		Metrics:       e.metrics,
+		Clock:         e.opts.Clock,
+	})
+	e.jobs = jobs.New(jobs.Options{
 		Catalog:       e.cat,
 		Store:         e.store,
 		Timers:        e.timers,
-		Dispatchers:   disp,
+		Fail:          e.exec,
 		Secret:        secrets.Lookup,
-		PluginSecrets: e.pluginSecrets(),
-		Variables:     catalog.Variables(e.cfg),
+		Variables:     variables,
 		Constants:     e.cfg.Constants,
+		MaxEventDepth: e.cfg.Server.MaxEventDepth,
+		Logger:        e.log,
+		Clock:         e.opts.Clock,
+	})
+	e.exec.SetRecords(e.jobs)
+	e.started_(e.exec)
+	e.ingest = ingest.New(ingest.Options{
+		JS:            e.js,
+		Catalog:       e.cat,
+		Exec:          e.exec,
+		Jobs:          e.jobs,
 		MaxEventBytes: e.cfg.Server.MaxEventBytes,
 		MaxEventDepth: e.cfg.Server.MaxEventDepth,
 		AckWait:       e.cfg.Server.AckWait.D(),
 		Logger:        e.log,
-		Metrics:       e.metrics,
 	})
-	if err := e.runner.Start(ctx); err != nil {
+	if err := e.ingest.Start(ctx); err != nil {
 		return err
 	}
+	e.started_(e.ingest)
 	if err := e.timers.Start(ctx); err != nil {
 		return err
 	}
-	if err := e.runner.EnsureConfigJobs(ctx); err != nil {
+	e.started_(e.timers)
+	if err := e.jobs.EnsureConfigJobs(ctx); err != nil {
 		return err
 	}
-	if e.api, err = api.Start(e.nc, e.js, e.runner, e.store, e.opts.Version, e.log); err != nil {
+	e.api = api.New(api.Options{NC: e.nc, JS: e.js, Jobs: e.jobs, Store: e.store, Version: e.opts.Version, Logger: e.log})
+	if err := e.api.Start(ctx); err != nil {
 		return err
 	}
+	e.started_(e.api)
 	// The service's subscriptions reach the server before jobd says it is
 	// ready: a request sent right after that finds a responder.
 	if err := e.nc.FlushTimeout(10 * time.Second); err != nil {
 		return fmt.Errorf("nats: %w", err)
 	}
-	e.sweepStop = make(chan struct{})
-	go e.sweepJobs()
+	sweeper := &jobstore.Sweeper{Store: e.store, MaxAge: e.cfg.Server.JobsMaxAge.D(), Logger: e.log}
+	if err := sweeper.Start(ctx); err != nil {
+		return err
+	}
+	e.started_(sweeper)
 	e.ready.Store(true)
 	e.log.Info("jobd ready", "jobs", len(e.cat.Jobs()), "subjects", strings.Join(e.cat.Subjects(), " "), "http", e.httpAddr)
 	return nil
@@ -217,11 +285,11 @@ func (e *Engine) startPlugins(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			if err := pool.Start(ctx); err != nil {
-				e.log.Error("plugin did not start; its jobs will retry", "plugin", kind, "error", err)
+				e.log.Error("plugin did not start; its jobs will retry", "kind", kind, "error", err)
 				return
 			}
 			info, _ := pool.Info()
-			e.log.Info("plugin started", "plugin", kind, "version", info.Version, "path", pc.Path)
+			e.log.Info("plugin started", "kind", kind, "version", info.Version, "path", pc.Path)
 			mu.Lock()
 			checkInputs(inputs, e.cfg, kind, info.InputSchema)
 			mu.Unlock()
@@ -341,62 +409,12 @@ func (e *Engine) Stop(ctx context.Context) {
 
 func (e *Engine) shutdown(ctx context.Context) {
 	e.ready.Store(false)
-	if e.sweepStop != nil {
-		close(e.sweepStop)
-	}
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.Server.ShutdownTimeout.D())
 	defer cancel()
-	e.api.Stop()
-	if e.timers != nil {
-		e.timers.Stop()
+	for i := len(e.started) - 1; i >= 0; i-- {
+		e.started[i].Stop(ctx)
 	}
-	if e.runner != nil {
-		e.runner.Stop(ctx)
-	}
-	var wg sync.WaitGroup
-	for _, p := range e.pools {
-		wg.Add(1)
-		go func(p *dispatch.Pool) { defer wg.Done(); p.Stop(ctx) }(p)
-	}
-	wg.Wait()
-	if e.http != nil {
-		_ = e.http.Shutdown(ctx)
-	}
-	if e.nc != nil {
-		_ = e.nc.Drain()
-		for i := 0; i < 100 && !e.nc.IsClosed(); i++ {
-			time.Sleep(20 * time.Millisecond)
-		}
-		e.nc.Close()
-	}
-	e.embedded.Shutdown()
-}
-
-// sweepJobs deletes the records of jobs that ended more than
-// server.jobs_max_age ago, now and every ten minutes.
-func (e *Engine) sweepJobs() {
-	t := time.NewTicker(10 * time.Minute)
-	defer t.Stop()
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		n, err := e.store.Sweep(ctx, e.cfg.Server.JobsMaxAge.D(), time.Now())
-		cancel()
-		if err != nil {
-			select {
-			case <-e.sweepStop:
-				return // stopping: the connection went away under the sweep
-			default:
-			}
-			e.log.Warn("sweep job records", "error", err)
-		} else if n > 0 {
-			e.log.Info("job records past server.jobs_max_age deleted", "jobs", n)
-		}
-		select {
-		case <-e.sweepStop:
-			return
-		case <-t.C:
-		}
-	}
+	e.started = nil
 }
 
 // startHTTP serves /healthz, /readyz and /metrics on server.http.
@@ -410,8 +428,25 @@ func (e *Engine) startHTTP() error {
 	}
 	e.httpAddr = ln.Addr().String()
 	e.http = &http.Server{Handler: e.httpHandler(), ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = e.http.Serve(ln) }()
+	served := make(chan struct{})
+	go func() { defer close(served); _ = e.http.Serve(ln) }()
+	e.started_(partFunc(func(ctx context.Context) {
+		if e.http.Shutdown(ctx) != nil {
+			_ = e.http.Close()
+		}
+		<-served
+	}))
 	return nil
+}
+
+// stopPlugins stops every plugin pool, in parallel.
+func (e *Engine) stopPlugins(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, p := range e.pools {
+		wg.Add(1)
+		go func(p *dispatch.Pool) { defer wg.Done(); p.Stop(ctx) }(p)
+	}
+	wg.Wait()
 }
 
 func (e *Engine) readiness() (bool, map[string]string) {

@@ -13,12 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/jobd-dev/jobd/engine"
-	"github.com/jobd-dev/jobd/engine/runner"
-	"github.com/jobd-dev/jobd/engine/streams"
+	"github.com/jobd-dev/jobd/engine/internal/streams"
+	"github.com/jobd-dev/jobd/sdk/wire"
 )
 
 var pluginDir string
@@ -46,6 +47,8 @@ type env struct {
 	e       *engine.Engine
 	nc      *nats.Conn
 	js      jetstream.JetStream
+	// clock is the engine's clock: nil for the real one.
+	clock clockwork.Clock
 }
 
 // header is the configuration every test shares; jobs are appended.
@@ -63,12 +66,19 @@ dir = %q
 // newEnv writes a config with the given jobs and starts an engine on it.
 func newEnv(t *testing.T, jobs string) *env {
 	t.Helper()
+	return newEnvClock(t, jobs, nil)
+}
+
+// newEnvClock is newEnv with the engine on clock (a fake clock for tests of
+// scheduling logic).
+func newEnvClock(t *testing.T, jobs string, clock clockwork.Clock) *env {
+	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "config.toml")
 	if err := os.WriteFile(path, []byte(fmt.Sprintf(header, pluginDir)+jobs), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	en := &env{t: t, dir: dir, cfgPath: path}
+	en := &env{t: t, dir: dir, cfgPath: path, clock: clock}
 	en.start()
 	t.Cleanup(en.stop)
 	return en
@@ -82,7 +92,7 @@ func (en *env) start() {
 		t.Fatalf("load: %v", err)
 	}
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	en.e = engine.New(cfg, cat, engine.Options{Logger: log, Environ: []string{"JOBD_SECRET_TOKEN=s3cret"}})
+	en.e = engine.New(cfg, cat, engine.Options{Logger: log, Environ: []string{"JOBD_SECRET_TOKEN=s3cret"}, Clock: en.clock})
 	if err := en.e.Start(context.Background()); err != nil {
 		t.Fatalf("start: %v", err)
 	}
@@ -161,15 +171,15 @@ func subjectMatch(filter, subject string) (bool, error) {
 const patience = 6
 
 // results waits until n results exist for event and returns them.
-func (en *env) results(event string, n int, within time.Duration) []runner.Result {
+func (en *env) results(event string, n int, within time.Duration) []wire.Result {
 	en.t.Helper()
-	var rs []runner.Result
+	var rs []wire.Result
 	within *= patience
 	deadline := time.Now().Add(within)
 	for {
 		rs = rs[:0]
 		for _, m := range en.read(streams.Results, streams.ResultSubjectPrefix+event) {
-			var r runner.Result
+			var r wire.Result
 			if err := json.Unmarshal(m.Data, &r); err != nil {
 				en.t.Fatal(err)
 			}
@@ -186,11 +196,11 @@ func (en *env) results(event string, n int, within time.Duration) []runner.Resul
 	return rs
 }
 
-func (en *env) deadLetters(event string) []runner.DeadLetter {
+func (en *env) deadLetters(event string) []wire.DeadLetter {
 	en.t.Helper()
-	var out []runner.DeadLetter
+	var out []wire.DeadLetter
 	for _, m := range en.read(streams.DLQ, streams.DLQSubjectPrefix+event) {
-		var d runner.DeadLetter
+		var d wire.DeadLetter
 		if err := json.Unmarshal(m.Data, &d); err != nil {
 			en.t.Fatal(err)
 		}

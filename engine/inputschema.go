@@ -10,7 +10,7 @@ import (
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 
-	"github.com/jobd-dev/jobd/engine/config"
+	"github.com/jobd-dev/jobd/engine/internal/config"
 )
 
 // checkInputs checks the input of every job of a kind against the JSON

@@ -5,7 +5,7 @@ import (
 	"regexp"
 	"sort"
 
-	"github.com/jobd-dev/jobd/engine/config"
+	"github.com/jobd-dev/jobd/engine/internal/config"
 )
 
 var secretRef = regexp.MustCompile(`\$Secret\{([A-Za-z0-9_.\-]+)\}`)

@@ -8,7 +8,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/jobd-dev/jobd/engine/config"
+	"github.com/jobd-dev/jobd/engine/internal/config"
+	"github.com/jobd-dev/jobd/sdk"
 	"github.com/jobd-dev/jobd/sdk/host"
 )
 
@@ -104,3 +105,7 @@ func inspectPlugin(ctx context.Context, e *Engine, kind string, pc config.Plugin
 	r.Health = "ok"
 	return r
 }
+
+// PluginAPIVersion is the plugin API version this engine speaks (what
+// `jobd version` reports and plugins must serve).
+const PluginAPIVersion = sdk.APIVersion

@@ -7,12 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jobd-dev/jobd/engine/api"
-	"github.com/jobd-dev/jobd/engine/config"
+	"github.com/jobd-dev/jobd/engine/internal/api"
 	"github.com/jobd-dev/jobd/engine/internal/natstest"
-	"github.com/jobd-dev/jobd/engine/jobstore"
-	"github.com/jobd-dev/jobd/engine/runner"
-	"github.com/jobd-dev/jobd/engine/streams"
+	"github.com/jobd-dev/jobd/engine/internal/streams"
+	"github.com/jobd-dev/jobd/sdk/wire"
+	"github.com/jonboulle/clockwork"
 )
 
 // workJob is a job that runs the test plugin in the mode its input names.
@@ -81,9 +80,9 @@ delay = "3s"
 	if n := len(en.calls("test")); n != 1 {
 		t.Fatalf("%d calls after waiting, want 1", n)
 	}
-	var jobs []*jobstore.Record
-	en.request(api.Prefix+".jobs.list", api.Request{}, &jobs)
-	if len(jobs) != 1 || jobs[0].Status != jobstore.StatusCompleted || jobs[0].ExecutionCount != 1 {
+	var jobs []*wire.Record
+	en.request(api.Prefix+".jobs.list", wire.Request{}, &jobs)
+	if len(jobs) != 1 || jobs[0].Status != wire.StatusCompleted || jobs[0].ExecutionCount != 1 {
 		t.Fatalf("job records = %+v", jobs)
 	}
 }
@@ -109,45 +108,65 @@ start_at = "$Input{remind_at}"
 	}
 }
 
+// A configured cron series in a time zone runs at each occurrence as the
+// clock reaches it, counts its executions, stops at its limit, and is not
+// started again by a restart (on a fake clock: days pass in a moment).
 func TestRecurringConfigJobLimit(t *testing.T) {
-	en := newEnv(t, `
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	base := time.Date(2026, 12, 24, 8, 59, 0, 0, berlin)
+	clock := clockwork.NewFakeClockAt(base)
+	en := newEnvClock(t, `
 [[jobs]]
 event = "tick"
 kind = "test"
-input = {mode = "ok", n = "$Var(execution_count)"}
+input = {mode = "ok", n = "$Var(execution_count)", at = "${ Now }"}
 [jobs.schedule]
-every = "1s"
+cron = "0 9 * * *"
+tz = "Europe/Berlin"
 limit = 3
-`)
-	calls := en.waitCalls(3, 10*time.Second)
-	time.Sleep(2 * time.Second)
-	calls = en.calls("test")
-	if len(calls) != 3 {
-		t.Fatalf("%d runs, want 3", len(calls))
+`, clock)
+	advance := func(to time.Time, want int) []call {
+		t.Helper()
+		clock.Advance(to.Sub(clock.Now()))
+		calls := en.waitCalls(want, 30*time.Second)
+		if want == len(en.calls("test")) {
+			time.Sleep(300 * time.Millisecond) // room for a wrong extra run to show
+		}
+		if calls = en.calls("test"); len(calls) != want {
+			t.Fatalf("clock at %v: %d runs, want %d", clock.Now(), len(calls), want)
+		}
+		return calls
 	}
+	advance(base.Add(59*time.Second), 0)
+	advance(base.Add(time.Minute), 1)
+	advance(base.Add(24*time.Hour), 1) // 08:59 the next day
+	advance(base.Add(24*time.Hour+time.Minute), 2)
+	calls := advance(base.Add(72*time.Hour+time.Minute), 3)
+	advance(base.Add(30*24*time.Hour), 3)
 	for i, c := range calls {
-		var in struct{ N int }
+		var in struct {
+			N  int
+			At int64 // $Now: Unix milliseconds on the engine's clock
+		}
 		_ = json.Unmarshal(c.Input, &in)
-		if in.N != i+1 {
-			t.Errorf("run %d saw execution_count %d", i+1, in.N)
+		want := time.Date(2026, 12, 24+[]int{0, 1, 3}[i], 9, 0, 0, 0, berlin)
+		if in.N != i+1 || !time.UnixMilli(in.At).Equal(want) {
+			t.Errorf("run %d saw execution_count %d at %v, want %d at %v", i+1, in.N, time.UnixMilli(in.At).In(berlin), i+1, want)
 		}
 	}
-	var jobs []*jobstore.Record
-	en.request(api.Prefix+".jobs.list", api.Request{}, &jobs)
-	if len(jobs) != 1 || !jobs[0].Recurring || jobs[0].ExecutionCount != 3 || jobs[0].Status != jobstore.StatusCompleted {
+	var jobs []*wire.Record
+	en.request(api.Prefix+".jobs.list", wire.Request{}, &jobs)
+	if len(jobs) != 1 || !jobs[0].Recurring || jobs[0].ExecutionCount != 3 || jobs[0].Status != wire.StatusCompleted {
 		t.Fatalf("records = %+v", jobs[0])
 	}
-	var hist []jobstore.Entry
-	en.request(api.Prefix+".jobs.history", api.Request{ID: jobs[0].ID}, &hist)
+	var hist []wire.HistoryEntry
+	en.request(api.Prefix+".jobs.history", wire.Request{ID: jobs[0].ID}, &hist)
 	if len(hist) != 3 || hist[2].Number != 3 || hist[0].Status != "completed" {
 		t.Fatalf("history = %+v", hist)
 	}
 	// A restart does not start the series again.
 	en.restart()
-	time.Sleep(2500 * time.Millisecond)
-	if n := len(en.calls("test")); n != 3 {
-		t.Fatalf("%d runs after restart, want 3", n)
-	}
+	advance(base.Add(40*24*time.Hour), 3)
 }
 
 // A job with neither a trigger nor a schedule runs only when dispatched.
@@ -158,7 +177,7 @@ event = "on_demand"
 kind = "test"
 input = {to = "$Input{to}"}
 `)
-	var reply runner.DispatchReply
+	var reply wire.DispatchReply
 	if e := en.request(api.DispatchSubject, map[string]any{"event": "on_demand", "input": map[string]any{"to": "ada@example.com"}}, &reply); e != "" {
 		t.Fatal(e)
 	}
@@ -172,7 +191,7 @@ input = {to = "$Input{to}"}
 func TestDispatchAndManage(t *testing.T) {
 	en := newEnv(t, workJob)
 	// Now.
-	var reply runner.DispatchReply
+	var reply wire.DispatchReply
 	if e := en.request(api.DispatchSubject, map[string]any{"event": "work", "input": map[string]any{"mode": "ok"}}, &reply); e != "" {
 		t.Fatal(e)
 	}
@@ -200,11 +219,11 @@ func TestDispatchAndManage(t *testing.T) {
 	if e := en.request(api.DispatchSubject, map[string]any{"event": "work", "input": map[string]any{"mode": "ok"}, "schedule": map[string]any{"start_at": at}}, &reply); e != "" {
 		t.Fatal(e)
 	}
-	if reply.Status != jobstore.StatusScheduled {
+	if reply.Status != wire.StatusScheduled {
 		t.Fatalf("reply = %+v", reply)
 	}
-	var rec jobstore.Record
-	if e := en.request(api.Prefix+".jobs.cancel", api.Request{ID: reply.JobID}, &rec); e != "" || rec.Status != jobstore.StatusCancelled {
+	var rec wire.Record
+	if e := en.request(api.Prefix+".jobs.cancel", wire.Request{ID: reply.JobID}, &rec); e != "" || rec.Status != wire.StatusCancelled {
 		t.Fatalf("cancel: %s %+v", e, rec)
 	}
 	// A failing job, then retried after it failed.
@@ -214,16 +233,16 @@ func TestDispatchAndManage(t *testing.T) {
 	failedID := reply.JobID
 	deadline := time.Now().Add(patience * 10 * time.Second)
 	for time.Now().Before(deadline) {
-		en.request(api.Prefix+".jobs.get", api.Request{ID: failedID}, &rec)
-		if rec.Status == jobstore.StatusFailed {
+		en.request(api.Prefix+".jobs.get", wire.Request{ID: failedID}, &rec)
+		if rec.Status == wire.StatusFailed {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if rec.Status != jobstore.StatusFailed || rec.LastError == nil || rec.LastError.Class != "permanent" {
+	if rec.Status != wire.StatusFailed || rec.LastError == nil || rec.LastError.Class != "permanent" {
 		t.Fatalf("failed job record = %+v", rec)
 	}
-	if e := en.request(api.Prefix+".jobs.retry", api.Request{ID: failedID}, &rec); e != "" {
+	if e := en.request(api.Prefix+".jobs.retry", wire.Request{ID: failedID}, &rec); e != "" {
 		t.Fatal(e)
 	}
 	en.waitCalls(3, 10*time.Second)
@@ -232,25 +251,25 @@ func TestDispatchAndManage(t *testing.T) {
 	if len(calls) != 3 {
 		t.Fatalf("%d calls, want 3 (now, the failing one, its retry; the cancelled one never)", len(calls))
 	}
-	var hist []jobstore.Entry
-	en.request(api.Prefix+".jobs.history", api.Request{ID: failedID}, &hist)
+	var hist []wire.HistoryEntry
+	en.request(api.Prefix+".jobs.history", wire.Request{ID: failedID}, &hist)
 	if len(hist) != 2 {
 		t.Fatalf("history = %+v", hist)
 	}
 	// The dead letters of the failed runs can be listed and replayed.
-	var dead []api.DeadLetterSummary
-	en.request(api.Prefix+".dlq.list", api.Request{}, &dead)
+	var dead []wire.DeadLetterSummary
+	en.request(api.Prefix+".dlq.list", wire.Request{}, &dead)
 	if len(dead) != 2 {
 		t.Fatalf("dead letters = %+v", dead)
 	}
-	var rep api.ReplayReply
-	if e := en.request(api.Prefix+".dlq.replay", api.Request{Seq: dead[0].Seq}, &rep); e != "" {
+	var rep wire.ReplayReply
+	if e := en.request(api.Prefix+".dlq.replay", wire.Request{Seq: dead[0].Seq}, &rep); e != "" {
 		t.Fatal(e)
 	}
 	en.waitCalls(4, 10*time.Second)
 	// The replay's dead letter is written just after the plugin answers.
 	for deadline := time.Now().Add(patience * 5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		en.request(api.Prefix+".dlq.list", api.Request{}, &dead)
+		en.request(api.Prefix+".dlq.list", wire.Request{}, &dead)
 		if len(dead) >= 2 || time.Now().After(deadline) {
 			break
 		}
@@ -267,7 +286,7 @@ func TestDispatchAndManage(t *testing.T) {
 func TestRescheduleAndPauseLeaveNoStrayRun(t *testing.T) {
 	en := newEnv(t, workJob)
 	dispatchAt := func(d time.Duration) string {
-		var reply runner.DispatchReply
+		var reply wire.DispatchReply
 		at := time.Now().Add(d).UTC().Format(time.RFC3339Nano)
 		if e := en.request(api.DispatchSubject, map[string]any{"event": "work", "input": map[string]any{"mode": "ok"}, "schedule": map[string]any{"start_at": at}}, &reply); e != "" {
 			t.Fatal(e)
@@ -280,18 +299,18 @@ func TestRescheduleAndPauseLeaveNoStrayRun(t *testing.T) {
 	moved := dispatchAt(3 * time.Second)
 	paused := dispatchAt(3 * time.Second)
 	newTime := time.Now().Add(9 * time.Second)
-	var rec jobstore.Record
-	if e := en.request(api.Prefix+".jobs.reschedule", api.Request{ID: moved, Schedule: &config.Schedule{StartAt: newTime.UTC().Format(time.RFC3339Nano)}}, &rec); e != "" {
+	var rec wire.Record
+	if e := en.request(api.Prefix+".jobs.reschedule", wire.Request{ID: moved, Schedule: &wire.Schedule{StartAt: newTime.UTC().Format(time.RFC3339Nano)}}, &rec); e != "" {
 		t.Fatalf("reschedule: %s", e)
 	}
-	if e := en.request(api.Prefix+".jobs.pause", api.Request{ID: paused}, &rec); e != "" {
+	if e := en.request(api.Prefix+".jobs.pause", wire.Request{ID: paused}, &rec); e != "" {
 		t.Fatalf("pause: %s", e)
 	}
 	time.Sleep(time.Until(oldTime.Add(1500 * time.Millisecond)))
 	if n := len(en.calls("test")); n != 0 {
 		t.Fatalf("%d runs at the old time, want 0 (one moved, one paused)", n)
 	}
-	if e := en.request(api.Prefix+".jobs.resume", api.Request{ID: paused}, &rec); e != "" {
+	if e := en.request(api.Prefix+".jobs.resume", wire.Request{ID: paused}, &rec); e != "" {
 		t.Fatalf("resume: %s", e)
 	}
 	calls := en.waitCalls(2, 10*time.Second)
@@ -358,7 +377,7 @@ input = {mode = "ok", sleep_ms = 15000}
 func TestFinishedRunsArePurged(t *testing.T) {
 	en := newEnv(t, workJob)
 	for range 3 {
-		var reply runner.DispatchReply
+		var reply wire.DispatchReply
 		if e := en.request(api.DispatchSubject, map[string]any{"event": "work", "input": map[string]any{"mode": "ok"}}, &reply); e != "" {
 			t.Fatal(e)
 		}

@@ -16,9 +16,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/jobd-dev/jobd/engine"
-	"github.com/jobd-dev/jobd/engine/api"
-	"github.com/jobd-dev/jobd/engine/jobstore"
-	"github.com/jobd-dev/jobd/engine/runner"
+	"github.com/jobd-dev/jobd/engine/internal/api"
+
+	"github.com/jobd-dev/jobd/sdk/wire"
 )
 
 // syncBuffer is a log destination safe for concurrent writes.
@@ -107,7 +107,7 @@ input = {n = '${ int(upper(Secret("TOKEN"))) }'}
 	en.publish("events.derive", `{"mode":"fail"}`)      // a retry, then completed with the output
 	en.publish("events.derive", `{"mode":"permanent"}`) // dead-lettered
 	en.publish("events.broken", `{}`)                   // a piping error that shows the derived value
-	var reply runner.DispatchReply
+	var reply wire.DispatchReply
 	if e := en.request(api.DispatchSubject, map[string]any{"event": "derive", "input": map[string]any{"mode": "ok"}}, &reply); e != "" {
 		t.Fatal(e)
 	}
@@ -115,23 +115,23 @@ input = {n = '${ int(upper(Secret("TOKEN"))) }'}
 	en.results("broken", 1, 10*time.Second)
 	var echoed bool
 	for _, r := range rs {
-		if r.Status == "completed" && strings.Contains(string(r.Output), runner.Redacted) {
+		if r.Status == "completed" && strings.Contains(string(r.Output), "[redacted]") {
 			echoed = true
 		}
 	}
 	if !echoed {
-		t.Fatalf("no output shows %s: %+v", runner.Redacted, rs)
+		t.Fatalf("no output shows %s: %+v", "[redacted]", rs)
 	}
-	if dead := en.deadLetters("broken"); len(dead) != 1 || !strings.Contains(dead[0].Reason, runner.Redacted) {
+	if dead := en.deadLetters("broken"); len(dead) != 1 || !strings.Contains(dead[0].Reason, "[redacted]") {
 		t.Fatalf("the piping error's dead letter: %+v", dead)
 	}
 	// The dispatched job's record is written after its result.
-	var rec jobstore.Record
-	for deadline := time.Now().Add(patience * 5 * time.Second); rec.Status != jobstore.StatusCompleted; time.Sleep(50 * time.Millisecond) {
+	var rec wire.Record
+	for deadline := time.Now().Add(patience * 5 * time.Second); rec.Status != wire.StatusCompleted; time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("job record = %+v", rec)
 		}
-		en.request(api.Prefix+".jobs.get", api.Request{ID: reply.JobID}, &rec)
+		en.request(api.Prefix+".jobs.get", wire.Request{ID: reply.JobID}, &rec)
 	}
 
 	// Everything jobd stored: every stream, the job records' bucket

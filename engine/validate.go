@@ -7,8 +7,8 @@ import (
 	"os"
 	"sync"
 
-	"github.com/jobd-dev/jobd/engine/catalog"
-	"github.com/jobd-dev/jobd/engine/config"
+	"github.com/jobd-dev/jobd/engine/internal/catalog"
+	"github.com/jobd-dev/jobd/engine/internal/config"
 	"github.com/jobd-dev/jobd/sdk/host"
 )
 

@@ -14,7 +14,6 @@ import (
 	goplugin "github.com/hashicorp/go-plugin"
 
 	"github.com/jobd-dev/jobd/sdk/internal/pluginpb"
-	"github.com/jobd-dev/jobd/sdk/internal/protocol"
 )
 
 // maxResultsPerMessage bounds how many results one stream message carries.
@@ -48,9 +47,6 @@ func (s *server) Info(context.Context, *pluginpb.InfoRequest) (*pluginpb.InfoRes
 		InputSchema:  info.InputSchema,
 		SampleConfig: info.SampleConfig,
 		Description:  info.Description,
-	}
-	if protocol.InfoHook != nil {
-		protocol.InfoHook(resp)
 	}
 	return resp, nil
 }

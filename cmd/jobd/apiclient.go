@@ -1,50 +1,47 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
-	"github.com/nats-io/nats.go"
-
-	"github.com/jobd-dev/jobd/engine/broker"
+	"github.com/jobd-dev/jobd/engine"
+	"github.com/jobd-dev/jobd/sdk/client"
 )
 
-// apiCall sends a request to a running jobd over NATS and decodes the
-// reply into out. A refusal by jobd is an error with its reason.
-func apiCall(g *globals, explicit bool, subject string, req any, out any) error {
+// withClient connects to the jobd the configuration points at and calls fn
+// with a client of its management service. A refusal by jobd (a bad
+// request, a job or dead letter that does not exist) is a usage error with
+// jobd's reason.
+func withClient(g *globals, explicit bool, fn func(ctx context.Context, c *client.Client) error) error {
 	cfg, err := clientConfig(g, explicit)
 	if err != nil {
 		return err
 	}
-	nc, err := broker.Connect(cfg, broker.URL(cfg), "jobd-cli")
+	nc, err := engine.Connect(cfg, "jobd-cli")
 	if err != nil {
 		return fmt.Errorf("%w (is jobd running? start it with: jobd run -c %s)", err, g.configFile)
 	}
 	defer nc.Close()
-	body, err := json.Marshal(req)
+	c, err := client.New(nc)
 	if err != nil {
 		return err
 	}
-	msg, err := nc.Request(subject, body, 30*time.Second)
-	if errors.Is(err, nats.ErrNoResponders) {
-		return fmt.Errorf("no jobd answers on %s (is jobd running with this configuration?)", subject)
-	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", subject, err)
-	}
-	if code := msg.Header.Get("Nats-Service-Error-Code"); code != "" {
-		reason := msg.Header.Get("Nats-Service-Error")
-		if code == "400" || code == "404" {
-			return usage("%s", reason)
+	err = fn(context.Background(), c)
+	var apiErr *client.APIError
+	switch {
+	case errors.Is(err, client.ErrNoJobd):
+		return fmt.Errorf("%w (with the configuration %s)", err, g.configFile)
+	case errors.Is(err, client.ErrBadRequest), errors.Is(err, client.ErrNotFound):
+		if errors.As(err, &apiErr) {
+			return usage("%s", apiErr.Message)
 		}
-		return errors.New(reason)
+		return usage("%v", err)
+	case errors.As(err, &apiErr):
+		return errors.New(apiErr.Message)
 	}
-	if out == nil {
-		return nil
-	}
-	return json.Unmarshal(msg.Data, out)
+	return err
 }
 
 // printJSON prints v indented.

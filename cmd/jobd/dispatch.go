@@ -1,14 +1,13 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 
+	"github.com/jobd-dev/jobd/sdk/client"
+	"github.com/jobd-dev/jobd/sdk/wire"
 	"github.com/spf13/cobra"
-
-	"github.com/jobd-dev/jobd/engine/api"
-	"github.com/jobd-dev/jobd/engine/config"
-	"github.com/jobd-dev/jobd/engine/runner"
 )
 
 // scheduleFlags are the schedule flags of dispatch and reschedule.
@@ -29,11 +28,11 @@ func (f *scheduleFlags) add(cmd *cobra.Command) {
 }
 
 // schedule returns the flags as a schedule, or nil when none was given.
-func (f *scheduleFlags) schedule() *config.Schedule {
+func (f *scheduleFlags) schedule() *wire.Schedule {
 	if *f == (scheduleFlags{}) {
 		return nil
 	}
-	s := &config.Schedule{Cron: f.cron, TZ: f.tz, Limit: f.limit, Misfire: f.misfire}
+	s := &wire.Schedule{Cron: f.cron, TZ: f.tz, Limit: f.limit, Misfire: f.misfire}
 	if f.startAt != "" {
 		s.StartAt = f.startAt
 	}
@@ -61,7 +60,7 @@ func dispatchCmd(g *globals) *cobra.Command {
 		Short: "Ask the running jobd to run a configured job with this input and schedule; prints the job id",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			req := runner.DispatchRequest{Event: args[0], Schedule: sf.schedule()}
+			req := &wire.DispatchRequest{Event: args[0], Schedule: sf.schedule()}
 			if input != "" {
 				if !json.Valid([]byte(input)) {
 					return usage("--input is not JSON")
@@ -77,8 +76,12 @@ func dispatchCmd(g *globals) *cobra.Command {
 			if cmd.Flags().Changed("allow-fail") {
 				req.AllowFail = &allowFail
 			}
-			var reply runner.DispatchReply
-			if err := apiCall(g, cmd.Flags().Changed("config"), api.DispatchSubject, req, &reply); err != nil {
+			var reply *wire.DispatchReply
+			err := withClient(g, cmd.Flags().Changed("config"), func(ctx context.Context, c *client.Client) (err error) {
+				reply, err = c.Dispatch(ctx, req)
+				return err
+			})
+			if err != nil {
 				return err
 			}
 			if jsonOut, _ := cmd.Flags().GetBool("json"); jsonOut {

@@ -1,13 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"text/tabwriter"
 
+	"github.com/jobd-dev/jobd/sdk/client"
+	"github.com/jobd-dev/jobd/sdk/wire"
 	"github.com/spf13/cobra"
-
-	"github.com/jobd-dev/jobd/engine/api"
 )
 
 func dlqCmd(g *globals) *cobra.Command {
@@ -17,8 +18,12 @@ func dlqCmd(g *globals) *cobra.Command {
 	ls := &cobra.Command{
 		Use: "ls", Short: "List dead letters, newest first", Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			var out []api.DeadLetterSummary
-			if err := apiCall(g, c.Flags().Changed("config"), api.Prefix+".dlq.list", api.Request{Event: event, Limit: limit}, &out); err != nil {
+			var out []wire.DeadLetterSummary
+			err := withClient(g, c.Flags().Changed("config"), func(ctx context.Context, cl *client.Client) (err error) {
+				out, err = cl.DeadLetters(ctx, wire.Request{Event: event, Limit: limit})
+				return err
+			})
+			if err != nil {
 				return err
 			}
 			tw := tabwriter.NewWriter(c.OutOrStdout(), 2, 4, 2, ' ', 0)
@@ -49,8 +54,12 @@ func dlqCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var out api.DeadLetterEntry
-			if err := apiCall(g, c.Flags().Changed("config"), api.Prefix+".dlq.get", api.Request{Seq: seq}, &out); err != nil {
+			var out *wire.DeadLetterEntry
+			err = withClient(g, c.Flags().Changed("config"), func(ctx context.Context, cl *client.Client) (err error) {
+				out, err = cl.DeadLetter(ctx, seq)
+				return err
+			})
+			if err != nil {
 				return err
 			}
 			return printJSON(c.OutOrStdout(), out)
@@ -63,8 +72,12 @@ func dlqCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var out api.ReplayReply
-			if err := apiCall(g, c.Flags().Changed("config"), api.Prefix+".dlq.replay", api.Request{Seq: seq}, &out); err != nil {
+			var out *wire.ReplayReply
+			err = withClient(g, c.Flags().Changed("config"), func(ctx context.Context, cl *client.Client) (err error) {
+				out, err = cl.ReplayDeadLetter(ctx, seq)
+				return err
+			})
+			if err != nil {
 				return err
 			}
 			fmt.Fprintf(c.OutOrStdout(), "replayed %d as run %s of %s\n", out.Seq, out.RunID, out.Event)
@@ -75,7 +88,7 @@ func dlqCmd(g *globals) *cobra.Command {
 	purge := &cobra.Command{
 		Use: "purge [SEQ]", Short: "Remove one dead letter, those of --event, or all", Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			req := api.Request{Event: purgeEvent}
+			req := wire.Request{Event: purgeEvent}
 			if len(args) == 1 {
 				seq, err := seqArg(args[0])
 				if err != nil {
@@ -83,8 +96,12 @@ func dlqCmd(g *globals) *cobra.Command {
 				}
 				req.Seq = seq
 			}
-			var out api.PurgeReply
-			if err := apiCall(g, c.Flags().Changed("config"), api.Prefix+".dlq.purge", req, &out); err != nil {
+			var out *wire.PurgeReply
+			err := withClient(g, c.Flags().Changed("config"), func(ctx context.Context, cl *client.Client) (err error) {
+				out, err = cl.PurgeDeadLetters(ctx, req)
+				return err
+			})
+			if err != nil {
 				return err
 			}
 			fmt.Fprintf(c.OutOrStdout(), "purged %d\n", out.Purged)

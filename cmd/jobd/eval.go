@@ -2,16 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/jobd-dev/jobd/engine"
-	"github.com/jobd-dev/jobd/engine/catalog"
-	"github.com/jobd-dev/jobd/engine/piping"
 )
 
 func evalCmd(g *globals) *cobra.Command {
@@ -39,26 +37,20 @@ func evalCmd(g *globals) *cobra.Command {
 					tmpl = v
 				}
 			}
-			env := &piping.Env{Now: time.Now(), Variable: catalog.Variables(cfg), Constant: cfg.Constants, Redact: !reveal,
-				Job: piping.JobInfo{Event: "eval", Attempt: 1, Execution: 1}}
-			if err := json.Unmarshal([]byte(input), &env.Input); err != nil {
+			req := engine.EvalRequest{Template: tmpl, Reveal: reveal, Environ: os.Environ()}
+			if err := json.Unmarshal([]byte(input), &req.Input); err != nil {
 				return usage("--input is not JSON: %v", err)
 			}
 			if sequence != "" {
-				if err := json.Unmarshal([]byte(sequence), &env.Sequence); err != nil {
+				if err := json.Unmarshal([]byte(sequence), &req.Sequence); err != nil {
 					return usage("--sequence is not a JSON object: %v", err)
 				}
 			}
-			secrets, err := engine.LoadSecrets(os.Environ(), cfg.Secrets.File)
-			if err != nil {
-				return err
+			v, err := engine.Eval(cfg, req)
+			var te *engine.TemplateError
+			if errors.As(err, &te) {
+				return usage("%v", te)
 			}
-			env.Secret = secrets.Lookup
-			t, err := piping.Compile(tmpl, piping.Options{Path: "template", Variables: env.Variable, Constants: cfg.Constants})
-			if err != nil {
-				return usage("%v", err)
-			}
-			v, err := t.Eval(env)
 			if err != nil {
 				return err
 			}

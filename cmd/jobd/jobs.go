@@ -1,15 +1,15 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"text/tabwriter"
 	"time"
 
+	"github.com/jobd-dev/jobd/sdk/client"
+	"github.com/jobd-dev/jobd/sdk/wire"
 	"github.com/spf13/cobra"
-
-	"github.com/jobd-dev/jobd/engine/api"
-	"github.com/jobd-dev/jobd/engine/jobstore"
 )
 
 func jobsCmd(g *globals) *cobra.Command {
@@ -24,9 +24,13 @@ func jobsCmd(g *globals) *cobra.Command {
 		Short: "List jobs (scheduled, recurring and dispatched), newest first",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			var recs []*jobstore.Record
-			req := api.Request{Status: status, Event: event, Recurring: recurring, Limit: limit}
-			if err := apiCall(g, c.Flags().Changed("config"), api.Prefix+".jobs.list", req, &recs); err != nil {
+			var recs []*wire.Record
+			req := wire.Request{Status: status, Event: event, Recurring: recurring, Limit: limit}
+			err := withClient(g, c.Flags().Changed("config"), func(ctx context.Context, cl *client.Client) (err error) {
+				recs, err = cl.Jobs(ctx, req)
+				return err
+			})
+			if err != nil {
 				return err
 			}
 			tw := tabwriter.NewWriter(c.OutOrStdout(), 2, 4, 2, ' ', 0)
@@ -45,8 +49,12 @@ func jobsCmd(g *globals) *cobra.Command {
 	show := &cobra.Command{
 		Use: "show ID", Short: "Show a job's record", Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			var rec jobstore.Record
-			if err := apiCall(g, c.Flags().Changed("config"), api.Prefix+".jobs.get", api.Request{ID: args[0]}, &rec); err != nil {
+			var rec *wire.Record
+			err := withClient(g, c.Flags().Changed("config"), func(ctx context.Context, cl *client.Client) (err error) {
+				rec, err = cl.Job(ctx, args[0])
+				return err
+			})
+			if err != nil {
 				return err
 			}
 			return printJSON(c.OutOrStdout(), rec)
@@ -55,8 +63,12 @@ func jobsCmd(g *globals) *cobra.Command {
 	history := &cobra.Command{
 		Use: "history ID", Short: "Show every run of a job: number, start, end, duration, status, error", Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			var entries []jobstore.Entry
-			if err := apiCall(g, c.Flags().Changed("config"), api.Prefix+".jobs.history", api.Request{ID: args[0]}, &entries); err != nil {
+			var entries []wire.HistoryEntry
+			err := withClient(g, c.Flags().Changed("config"), func(ctx context.Context, cl *client.Client) (err error) {
+				entries, err = cl.JobHistory(ctx, args[0])
+				return err
+			})
+			if err != nil {
 				return err
 			}
 			tw := tabwriter.NewWriter(c.OutOrStdout(), 2, 4, 2, ' ', 0)
@@ -73,18 +85,25 @@ func jobsCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.AddCommand(ls, show, history)
-	for _, op := range []struct{ name, short string }{
-		{"cancel", "Cancel a job: it never runs again"},
-		{"pause", "Pause a job's series"},
-		{"resume", "Resume a paused job"},
-		{"retry", "Run a finished job once more, now"},
+	for _, op := range []struct {
+		name, short string
+		call        func(*client.Client, context.Context, string) (*wire.Record, error)
+	}{
+		{"cancel", "Cancel a job: it never runs again", (*client.Client).CancelJob},
+		{"pause", "Pause a job's series", (*client.Client).PauseJob},
+		{"resume", "Resume a paused job", (*client.Client).ResumeJob},
+		{"retry", "Run a finished job once more, now", (*client.Client).RetryJob},
 	} {
 		op := op
 		cmd.AddCommand(&cobra.Command{
 			Use: op.name + " ID", Short: op.short, Args: cobra.ExactArgs(1),
 			RunE: func(c *cobra.Command, args []string) error {
-				var rec jobstore.Record
-				if err := apiCall(g, c.Flags().Changed("config"), api.Prefix+".jobs."+op.name, api.Request{ID: args[0]}, &rec); err != nil {
+				var rec *wire.Record
+				err := withClient(g, c.Flags().Changed("config"), func(ctx context.Context, cl *client.Client) (err error) {
+					rec, err = op.call(cl, ctx, args[0])
+					return err
+				})
+				if err != nil {
 					return err
 				}
 				fmt.Fprintf(c.OutOrStdout(), "%s %s\n", rec.ID, rec.Status)
@@ -100,8 +119,12 @@ func jobsCmd(g *globals) *cobra.Command {
 			if s == nil {
 				return usage("give --start-at, --every or --cron")
 			}
-			var rec jobstore.Record
-			if err := apiCall(g, c.Flags().Changed("config"), api.Prefix+".jobs.reschedule", api.Request{ID: args[0], Schedule: s}, &rec); err != nil {
+			var rec *wire.Record
+			err := withClient(g, c.Flags().Changed("config"), func(ctx context.Context, cl *client.Client) (err error) {
+				rec, err = cl.RescheduleJob(ctx, args[0], s)
+				return err
+			})
+			if err != nil {
 				return err
 			}
 			fmt.Fprintf(c.OutOrStdout(), "%s %s next %s\n", rec.ID, rec.Status, stamp(rec.NextRunAt))

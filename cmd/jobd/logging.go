@@ -4,12 +4,12 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/jobd-dev/jobd/engine/config"
+	"github.com/jobd-dev/jobd/engine"
 )
 
 // newLogger builds the process logger from server.log_level and
 // server.log_format; it writes to stderr.
-func newLogger(cfg *config.Config) *slog.Logger {
+func newLogger(cfg *engine.Config) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.Server.LogLevel))
 	opts := &slog.HandlerOptions{Level: level}

@@ -17,7 +17,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jobd-dev/jobd/engine"
-	"github.com/jobd-dev/jobd/engine/config"
 )
 
 // Exit codes.
@@ -64,7 +63,7 @@ func execute(args []string) int {
 	}
 	fmt.Fprintln(os.Stderr, "jobd:", err)
 	var ue *usageError
-	if errors.As(err, &ue) || errors.Is(err, config.ErrInvalid) || errors.Is(err, engine.ErrDataDirInUse) {
+	if errors.As(err, &ue) || errors.Is(err, engine.ErrInvalidConfig) || errors.Is(err, engine.ErrDataDirInUse) {
 		return exitUsage
 	}
 	if len(args) > 0 && isUnknownCommand(err) {

@@ -13,7 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/jobd-dev/jobd/engine/broker"
+	"github.com/jobd-dev/jobd/engine"
 	"github.com/jobd-dev/jobd/sdk/client"
 )
 
@@ -73,7 +73,7 @@ func publishCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			nc, err := broker.Connect(cfg, broker.URL(cfg), "jobd-publish")
+			nc, err := engine.Connect(cfg, "jobd-publish")
 			if err != nil {
 				return fmt.Errorf("%w (is jobd running? start it with: jobd run -c %s)", err, g.configFile)
 			}

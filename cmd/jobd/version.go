@@ -5,9 +5,8 @@ import (
 	"runtime"
 	"runtime/debug"
 
+	"github.com/jobd-dev/jobd/engine"
 	"github.com/spf13/cobra"
-
-	"github.com/jobd-dev/jobd/sdk"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -28,7 +27,7 @@ func versionCmd() *cobra.Command {
 				}
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "jobd %s (commit %s, %s, %s/%s, plugin API %d)\n",
-				version, rev, runtime.Version(), runtime.GOOS, runtime.GOARCH, sdk.APIVersion)
+				version, rev, runtime.Version(), runtime.GOOS, runtime.GOARCH, engine.PluginAPIVersion)
 			return nil
 		},
 	}

@@ -2,7 +2,7 @@ module example.com/jobd-plugin-slack
 
 go 1.26.0
 
-require github.com/jobd-dev/jobd v0.0.0
+require github.com/jobd-dev/jobd/sdk v0.0.0
 
 require (
 	github.com/fatih/color v1.13.0 // indirect
@@ -22,4 +22,4 @@ require (
 	google.golang.org/protobuf v1.36.12 // indirect
 )
 
-replace github.com/jobd-dev/jobd => ../..
+replace github.com/jobd-dev/jobd/sdk => ../../sdk

@@ -9,19 +9,12 @@ import (
 	"strings"
 
 	"github.com/jobd-dev/jobd/sdk"
+	"github.com/jobd-dev/jobd/sdk/wire"
 )
 
-// Headers of the published event.
-const (
-	// HeaderEnvelope marks data as an envelope, {"input", "sequence"}.
-	HeaderEnvelope = "Jobd-Envelope"
-	// EnvelopeVersion is the envelope's version, HeaderEnvelope's value.
-	EnvelopeVersion = "v1"
-	// HeaderMsgID makes a re-published event a duplicate for JetStream.
-	HeaderMsgID = "Nats-Msg-Id"
-	// MsgIDPrefix starts every message id: "feature:<idempotency key>".
-	MsgIDPrefix = "feature:"
-)
+// MsgIDPrefix starts every published event's message id (the header
+// wire.MsgIDHeader): "feature:<idempotency key>".
+const MsgIDPrefix = "feature:"
 
 // Keys of a wrapped input.
 const (
@@ -31,33 +24,24 @@ const (
 	FieldSequence = "sequence"
 )
 
-// Envelope is the data published to start a feature (JOB-EVENTS' envelope,
-// header Jobd-Envelope: v1).
-type Envelope struct {
-	// Input is the feature's input, a JSON object.
-	Input json.RawMessage `json:"input"`
-	// Sequence holds earlier events' outputs:
-	// {"<sequence_tag>": {"<event_tag>": <output>}}.
-	Sequence json.RawMessage `json:"sequence,omitempty"`
-}
-
-// parseEnvelope makes the envelope from a job's input. An object with an
+// parseEnvelope makes the envelope published to start a feature (header
+// wire.EnvelopeHeader: wire.EnvelopeV1) from a job's input. An object with an
 // "input" key is a wrapped input: its "input" is the feature's input and
 // its optional "sequence" the earlier outputs, and no other key may stand
 // beside them. Any other object is the feature's input as a whole. null or
 // an absent input is {}. Every error is permanent.
-func parseEnvelope(raw json.RawMessage) (Envelope, error) {
+func parseEnvelope(raw json.RawMessage) (wire.Envelope, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
-		return Envelope{Input: json.RawMessage("{}")}, nil
+		return wire.Envelope{Input: json.RawMessage("{}")}, nil
 	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &top); err != nil || top == nil {
-		return Envelope{}, sdk.Permanent(fmt.Errorf("input: want an object (the feature's input, or {\"input\": {...}, \"sequence\": {...}}), got %s", kindOf(raw)))
+		return wire.Envelope{}, sdk.Permanent(fmt.Errorf("input: want an object (the feature's input, or {\"input\": {...}, \"sequence\": {...}}), got %s", kindOf(raw)))
 	}
 	in, wrapped := top[FieldInput]
 	if !wrapped {
-		return Envelope{Input: compact(raw)}, nil
+		return wire.Envelope{Input: compact(raw)}, nil
 	}
 	var extra []string
 	for k := range top {
@@ -67,24 +51,24 @@ func parseEnvelope(raw json.RawMessage) (Envelope, error) {
 	}
 	if len(extra) > 0 {
 		slices.Sort(extra)
-		return Envelope{}, sdk.Permanent(fmt.Errorf("input.%s: unknown key beside %q: a wrapped input has only %q and %q (to pass a feature input that has a field %q, wrap it: {\"input\": {...}})",
+		return wire.Envelope{}, sdk.Permanent(fmt.Errorf("input.%s: unknown key beside %q: a wrapped input has only %q and %q (to pass a feature input that has a field %q, wrap it: {\"input\": {...}})",
 			strings.Join(extra, ", input."), FieldInput, FieldInput, FieldSequence, FieldInput))
 	}
-	env := Envelope{Input: json.RawMessage("{}")}
+	env := wire.Envelope{Input: json.RawMessage("{}")}
 	if !isNull(in) {
 		if kindOf(in) != "an object" {
-			return Envelope{}, sdk.Permanent(fmt.Errorf("input.input: want an object (the feature's input), got %s", kindOf(in)))
+			return wire.Envelope{}, sdk.Permanent(fmt.Errorf("input.input: want an object (the feature's input), got %s", kindOf(in)))
 		}
 		env.Input = compact(in)
 	}
 	if seq := top[FieldSequence]; !isNull(seq) {
 		var tags map[string]json.RawMessage
 		if err := json.Unmarshal(seq, &tags); err != nil || tags == nil {
-			return Envelope{}, sdk.Permanent(fmt.Errorf("input.sequence: want an object {\"<sequence_tag>\": {\"<event_tag>\": <output>}}, got %s", kindOf(seq)))
+			return wire.Envelope{}, sdk.Permanent(fmt.Errorf("input.sequence: want an object {\"<sequence_tag>\": {\"<event_tag>\": <output>}}, got %s", kindOf(seq)))
 		}
 		for _, tag := range slices.Sorted(maps.Keys(tags)) {
 			if kindOf(tags[tag]) != "an object" {
-				return Envelope{}, sdk.Permanent(fmt.Errorf("input.sequence.%s: want an object of event outputs {\"<event_tag>\": <output>}, got %s", tag, kindOf(tags[tag])))
+				return wire.Envelope{}, sdk.Permanent(fmt.Errorf("input.sequence.%s: want an object of event outputs {\"<event_tag>\": <output>}, got %s", tag, kindOf(tags[tag])))
 			}
 		}
 		env.Sequence = compact(seq)

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/jobd-dev/jobd/sdk"
+	"github.com/jobd-dev/jobd/sdk/wire"
 )
 
 // Version is the plugin's version.
@@ -100,7 +101,7 @@ func (p *Plugin) Handle(ctx context.Context, job *sdk.Job) (*sdk.Result, error) 
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("feature %q: not published: %w", tag, err)
 	}
-	headers := map[string]string{HeaderEnvelope: EnvelopeVersion, HeaderMsgID: out.MsgID}
+	headers := map[string]string{wire.EnvelopeHeader: wire.EnvelopeV1, wire.MsgIDHeader: out.MsgID}
 	if err := job.Host.Publish(ctx, subject, data, headers); err != nil {
 		if errors.Is(err, sdk.ErrHostUnavailable) {
 			return nil, sdk.Permanent(fmt.Errorf("feature %q: %w: %w", tag, ErrNoHost, err))

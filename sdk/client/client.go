@@ -1,11 +1,13 @@
-// Package client is for services that publish events to jobd: publish an
+// Package client is for services that talk to jobd over NATS: publish an
 // event (with or without the envelope that carries earlier events'
-// outputs) in a few lines.
+// outputs), dispatch a configured job, and manage jobs and dead letters, in
+// a few lines. The values it sends and receives are those of package wire.
 //
 //	c, err := client.Connect("nats://127.0.0.1:4222")
 //	if err != nil { ... }
 //	defer c.Close()
 //	err = c.Publish(ctx, "events.booking.created", map[string]any{"email": "ada@example.com"})
+//	reply, err := c.Dispatch(ctx, &wire.DispatchRequest{Event: "send_welcome", Input: json.RawMessage(`{"email":"ada@example.com"}`)})
 package client
 
 import (
@@ -17,21 +19,24 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/jobd-dev/jobd/sdk/wire"
 )
 
 // Header names and values of the event contract.
 const (
 	// EnvelopeHeader marks a body of the form {"input": …, "sequence": …}.
-	EnvelopeHeader = "Jobd-Envelope"
+	//
+	// Deprecated: use wire.EnvelopeHeader.
+	EnvelopeHeader = wire.EnvelopeHeader
 	// EnvelopeV1 is the envelope version this package writes.
-	EnvelopeV1 = "v1"
+	//
+	// Deprecated: use wire.EnvelopeV1.
+	EnvelopeV1 = wire.EnvelopeV1
 )
 
-// ErrNotCaptured means no stream captures the subject: no jobd job triggers
-// on it, so nothing will run.
-var ErrNotCaptured = errors.New("no jobd job triggers on this subject")
-
-// Client publishes events to jobd over NATS.
+// Client publishes events to jobd and calls its request–reply interface over
+// NATS. It is safe for concurrent use.
 type Client struct {
 	nc    *nats.Conn
 	js    jetstream.JetStream
@@ -81,8 +86,9 @@ type publishOpts struct {
 	headers  map[string]string
 }
 
-// WithMsgID sets Nats-Msg-Id: publishing the same id again (within the
-// stream's duplicate window, two minutes) is a duplicate, not a second run.
+// WithMsgID sets the header wire.MsgIDHeader (Nats-Msg-Id): publishing the
+// same id again (within the stream's duplicate window, two minutes) is a
+// duplicate, not a second run.
 func WithMsgID(id string) PublishOption { return func(o *publishOpts) { o.msgID = id } }
 
 // WithSequence sends the envelope with earlier events' outputs, readable by
@@ -140,15 +146,19 @@ func Message(subject string, input any, opts ...PublishOption) (*nats.Msg, error
 	msg := nats.NewMsg(subject)
 	msg.Data = raw
 	if o.sequence != nil {
-		b, err := json.Marshal(map[string]any{"input": raw, "sequence": o.sequence})
+		seq, err := json.Marshal(o.sequence)
+		if err != nil {
+			return nil, fmt.Errorf("encode envelope: %w", err)
+		}
+		b, err := json.Marshal(wire.Envelope{Input: raw, Sequence: seq})
 		if err != nil {
 			return nil, fmt.Errorf("encode envelope: %w", err)
 		}
 		msg.Data = b
-		msg.Header.Set(EnvelopeHeader, EnvelopeV1)
+		msg.Header.Set(wire.EnvelopeHeader, wire.EnvelopeV1)
 	}
 	if o.msgID != "" {
-		msg.Header.Set(nats.MsgIdHdr, o.msgID)
+		msg.Header.Set(wire.MsgIDHeader, o.msgID)
 	}
 	for k, v := range o.headers {
 		msg.Header.Set(k, v)

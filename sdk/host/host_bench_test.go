@@ -10,14 +10,14 @@ import (
 	"github.com/jobd-dev/jobd/sdk/host"
 )
 
-// startNoop builds cmd/jobd-bench/noop (a plugin whose Handle does nothing)
+// startNoop builds engine/internal/bench/noop (a plugin whose Handle does nothing)
 // and starts it for the benchmark. The test plugin of TestMain is not used:
 // it appends every call to a file.
 func startNoop(b *testing.B) *host.Plugin {
 	b.Helper()
 	dir := b.TempDir()
 	bin := filepath.Join(dir, "jobd-noop")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/jobd-dev/jobd/cmd/jobd-bench/noop").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/jobd-dev/jobd/engine/internal/bench/noop").CombinedOutput(); err != nil {
 		b.Fatalf("build noop plugin: %v\n%s", err, out)
 	}
 	p, err := host.Start(context.Background(), host.Options{Kind: "noop", Path: bin, DataDir: filepath.Join(dir, "data")})

@@ -202,7 +202,7 @@ func (p *Plugin) expire(id uint64) {
 	p.sendMu.Lock()
 	_ = p.stream.Send(&pluginpb.ExecuteRequest{Cancel: []uint64{id}})
 	p.sendMu.Unlock()
-	c.done(c.idx, Result{Outcome: Retry, Error: fmt.Sprintf("plugin %q did not answer by the job's deadline", p.opts.Kind)})
+	c.done(c.idx, Result{Outcome: Retry, TimedOut: true, Error: fmt.Sprintf("plugin %q did not answer by the job's deadline", p.opts.Kind)})
 }
 
 func (p *Plugin) take(id uint64) (call, bool) {

@@ -66,7 +66,7 @@ func TestVersionRefusals(t *testing.T) {
 			p, err := host.Start(context.Background(), tc.opts)
 			if err == nil {
 				p.Kill()
-				t.Fatal("start succeeded (for the API version: does sdk/server.go's Info call protocol.InfoHook?)")
+				t.Fatal("start succeeded (for the API version: does the test plugin still override Info?)")
 			}
 			for _, w := range tc.want {
 				if !strings.Contains(err.Error(), w) {

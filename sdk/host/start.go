@@ -23,6 +23,14 @@ import (
 	"github.com/jobd-dev/jobd/sdk/internal/protocol"
 )
 
+// StartTimeoutDefault is how long Start waits for a plugin to start,
+// answer Info and accept its configuration.
+const StartTimeoutDefault = 30 * time.Second
+
+// DeadlineGraceDefault is how long after a job's deadline the host waits
+// for the plugin's answer before answering for it (a timeout).
+const DeadlineGraceDefault = 2 * time.Second
+
 // Start starts the plugin process, verifies its pin, versions and kind,
 // configures it and opens the job stream.
 func Start(ctx context.Context, opts Options) (*Plugin, error) {
@@ -30,12 +38,12 @@ func Start(ctx context.Context, opts Options) (*Plugin, error) {
 		opts.Logger = slog.Default()
 	}
 	if opts.StartTimeout <= 0 {
-		opts.StartTimeout = 30 * time.Second
+		opts.StartTimeout = StartTimeoutDefault
 	}
 	if opts.DeadlineGrace <= 0 {
-		opts.DeadlineGrace = 2 * time.Second
+		opts.DeadlineGrace = DeadlineGraceDefault
 	}
-	log := opts.Logger.With("plugin", opts.Kind)
+	log := opts.Logger.With("kind", opts.Kind)
 	fail := func(err error) error { return fmt.Errorf("plugin %q (%s): %w", opts.Kind, opts.Path, err) }
 
 	if err := checkPin(opts.Path, opts.SHA256); err != nil {

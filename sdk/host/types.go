@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"time"
 )
@@ -85,12 +86,28 @@ type Job struct {
 }
 
 // Result is a plugin's answer for one job, or the host's answer when the
-// plugin could not give one (crash, deadline).
+// plugin could not give one (crash, deadline). It is the one result type of
+// the host side: jobd's engine and sdk/sdktest both use it.
 type Result struct {
-	Outcome    Outcome
-	Error      string
+	Outcome Outcome
+	// Error is the failure message when Outcome is not OK.
+	Error string
+	// RetryAfter is the delay the plugin asked for (sdk.RetryAfter).
 	RetryAfter time.Duration
-	Output     []byte
+	// Output is the job's output as JSON, or nil.
+	Output json.RawMessage
 	// Crashed is true when the plugin process failed rather than the job.
 	Crashed bool
+	// TimedOut is true when the plugin did not answer by the job's deadline
+	// (or its cancellation) plus the grace period, and the host answered for
+	// it: Outcome Retry.
+	TimedOut bool
+}
+
+// Decode unmarshals the result's output into v.
+func (r Result) Decode(v any) error {
+	if len(r.Output) == 0 {
+		return errors.New("the result has no output")
+	}
+	return json.Unmarshal(r.Output, v)
 }

@@ -29,7 +29,7 @@ const TimeoutDefault = 10 * time.Second
 // GraceDefault is how long after a job's deadline (or its cancellation) the
 // harness waits for the plugin's answer before answering for it, as jobd
 // does. It is jobd's default.
-const GraceDefault = 2 * time.Second
+const GraceDefault = host.DeadlineGraceDefault
 
 // Outcome classifies a result; it is the same type jobd uses.
 type Outcome = host.Outcome
@@ -44,12 +44,9 @@ const (
 	Permanent = host.Permanent
 )
 
-// Info is what the plugin said about itself over the wire.
-type Info struct {
-	sdk.Info
-	// APIVersion is the plugin API version the plugin speaks.
-	APIVersion int
-}
+// Info is what the plugin said about itself over the wire: the type jobd
+// uses.
+type Info = host.Info
 
 // Job is one job for [Harness.Run]. Every field has a default.
 type Job struct {
@@ -73,28 +70,9 @@ type Job struct {
 }
 
 // Result is the plugin's answer for one job, or the harness' answer when
-// the plugin gave none in time.
-type Result struct {
-	Outcome Outcome
-	// Error is the failure message when Outcome is not OK.
-	Error string
-	// RetryAfter is the delay the plugin asked for (sdk.RetryAfter).
-	RetryAfter time.Duration
-	// Output is the job's output as JSON, or nil.
-	Output json.RawMessage
-	// TimedOut is true when the plugin did not answer by the job's deadline
-	// (or its cancellation) plus the grace period, and the harness answered
-	// for it as jobd would: Outcome Retry.
-	TimedOut bool
-}
-
-// Decode unmarshals the result's output into v.
-func (r Result) Decode(v any) error {
-	if len(r.Output) == 0 {
-		return errors.New("sdktest: the result has no output")
-	}
-	return json.Unmarshal(r.Output, v)
-}
+// the plugin gave none in time (TimedOut, Outcome Retry, as jobd would):
+// the type jobd uses.
+type Result = host.Result
 
 // Message is one message the plugin published through the host.
 type Message struct {
@@ -243,8 +221,8 @@ func (h *Harness) serve(p sdk.Plugin) error {
 	case rc = <-reattach:
 	case <-stopped:
 		return errors.New("the plugin server did not start")
-	case <-time.After(30 * time.Second):
-		return errors.New("the plugin server did not start within 30s")
+	case <-time.After(host.StartTimeoutDefault):
+		return fmt.Errorf("the plugin server did not start within %v", host.StartTimeoutDefault)
 	}
 	rc.ReattachFunc = func() (runner.AttachedRunner, error) { return inProcess{done: ctx.Done()}, nil }
 	client := goplugin.NewClient(&goplugin.ClientConfig{
@@ -276,10 +254,8 @@ func (h *Harness) readInfo() error {
 		return fmt.Errorf("info: %s", message(err))
 	}
 	h.info = Info{
-		Info: sdk.Info{
-			Name: ir.Name, Version: ir.Version, Kinds: ir.Kinds, Description: ir.Description,
-			InputSchema: ir.InputSchema, SampleConfig: ir.SampleConfig,
-		},
+		Name: ir.Name, Version: ir.Version, Kinds: ir.Kinds, Description: ir.Description,
+		InputSchema: ir.InputSchema, SampleConfig: ir.SampleConfig,
 		APIVersion: int(ir.ApiVersion),
 	}
 	if h.opts.kind == "" {

@@ -35,17 +35,18 @@ const (
 // for the message's framing. A single job larger than this goes alone.
 const BatchBytes = 3 << 20
 
-// ServerMaxRecv is the largest message a plugin's server takes. Only
-// sdk/internal/testplugin changes it, to play a plugin that keeps gRPC's
-// default (one built with an older SDK or in another language).
-var ServerMaxRecv = maxMessage
-
-// ServerOptions are the plugin side's gRPC server options.
-func ServerOptions() []grpc.ServerOption {
+// ServerOptions are the plugin side's gRPC server options. maxRecv is the
+// largest message the server takes; 0 means no limit but gRPC's own (a
+// test plugin passes gRPC's 4 MiB default to play one built with an older
+// SDK or in another language).
+func ServerOptions(maxRecv int) []grpc.ServerOption {
+	if maxRecv <= 0 {
+		maxRecv = maxMessage
+	}
 	return []grpc.ServerOption{
 		experimental.BufferPool(BufferPool),
 		grpc.ForceServerCodecV2(Codec),
-		grpc.MaxRecvMsgSize(ServerMaxRecv),
+		grpc.MaxRecvMsgSize(maxRecv),
 		grpc.InitialWindowSize(window),
 		grpc.InitialConnWindowSize(window),
 		grpc.ReadBufferSize(socketBufs),
@@ -71,5 +72,12 @@ func DialOptions() []grpc.DialOption {
 // GRPCServer is go-plugin's default gRPC server with ServerOptions: what a
 // plugin serves on (sdk.Serve, and sdk/sdktest in a test's process).
 func GRPCServer(opts []grpc.ServerOption) *grpc.Server {
-	return goplugin.DefaultGRPCServer(append(opts, ServerOptions()...))
+	return goplugin.DefaultGRPCServer(append(opts, ServerOptions(0)...))
+}
+
+// GRPCServerMaxRecv is GRPCServer with a receive limit of maxRecv bytes.
+func GRPCServerMaxRecv(maxRecv int) func([]grpc.ServerOption) *grpc.Server {
+	return func(opts []grpc.ServerOption) *grpc.Server {
+		return goplugin.DefaultGRPCServer(append(opts, ServerOptions(maxRecv)...))
+	}
 }

@@ -57,9 +57,3 @@ type Conn struct {
 // when it initialises; sdk/sdktest uses it to serve a plugin inside a test's
 // own process. Being internal, it is reachable only from packages under sdk/.
 var NewPluginServer func(plugin any, broker *goplugin.GRPCBroker) pluginpb.PluginServer
-
-// InfoHook, when set, sees every Info response just before the plugin sends
-// it. It is for tests only: sdk/internal/testplugin sets it to play a plugin
-// that speaks another API version, so the host's refusal can be tested.
-// Nothing else may set it.
-var InfoHook func(*pluginpb.InfoResponse)

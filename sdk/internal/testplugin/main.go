@@ -24,6 +24,8 @@ import (
 	"sync"
 	"time"
 
+	goplugin "github.com/hashicorp/go-plugin"
+
 	"github.com/jobd-dev/jobd/sdk"
 	"github.com/jobd-dev/jobd/sdk/internal/pluginpb"
 	"github.com/jobd-dev/jobd/sdk/internal/protocol"
@@ -138,12 +140,43 @@ func (p *plugin) Handle(ctx context.Context, job *sdk.Job) (*sdk.Result, error) 
 	return &sdk.Result{Output: out}, nil
 }
 
+// otherVersion serves the plugin but says it speaks another API version.
+type otherVersion struct {
+	pluginpb.PluginServer
+	version uint32
+}
+
+func (o otherVersion) Info(ctx context.Context, req *pluginpb.InfoRequest) (*pluginpb.InfoResponse, error) {
+	resp, err := o.PluginServer.Info(ctx, req)
+	if resp != nil {
+		resp.ApiVersion = o.version
+	}
+	return resp, err
+}
+
+// main serves the plugin with sdk.Serve, or, told by its environment to play
+// a plugin built otherwise (another API version, gRPC's default receive
+// limit), with the SDK's server under those settings.
 func main() {
-	if v, err := strconv.ParseUint(os.Getenv("TESTPLUGIN_API_VERSION"), 10, 32); err == nil {
-		protocol.InfoHook = func(r *pluginpb.InfoResponse) { r.ApiVersion = uint32(v) }
+	version, verr := strconv.ParseUint(os.Getenv("TESTPLUGIN_API_VERSION"), 10, 32)
+	maxRecv, rerr := strconv.Atoi(os.Getenv("TESTPLUGIN_MAX_RECV"))
+	if verr != nil && rerr != nil {
+		sdk.Serve(&plugin{})
+		return
 	}
-	if v, err := strconv.Atoi(os.Getenv("TESTPLUGIN_MAX_RECV")); err == nil {
-		protocol.ServerMaxRecv = v
-	}
-	sdk.Serve(&plugin{})
+	goplugin.Serve(&goplugin.ServeConfig{
+		HandshakeConfig: protocol.Handshake,
+		Plugins: goplugin.PluginSet{
+			protocol.PluginName: &protocol.GRPCPlugin{
+				NewServer: func(b *goplugin.GRPCBroker) pluginpb.PluginServer {
+					srv := protocol.NewPluginServer(&plugin{}, b)
+					if verr == nil {
+						return otherVersion{srv, uint32(version)}
+					}
+					return srv
+				},
+			},
+		},
+		GRPCServer: protocol.GRPCServerMaxRecv(maxRecv),
+	})
 }
