@@ -195,23 +195,26 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		Publisher:     e.pub,
 		Timers:        e.timers,
 		Secret:        secrets.Lookup,
+		PluginSecrets: e.pluginSecrets(),
 		Variables:     variables,
 		Constants:     e.cfg.Constants,
 		MaxEventBytes: e.cfg.Server.MaxEventBytes,
+		MaxEventDepth: e.cfg.Server.MaxEventDepth,
 		Logger:        e.log,
 		Metrics:       e.metrics,
 		Clock:         e.opts.Clock,
 	})
 	e.jobs = jobs.New(jobs.Options{
-		Catalog:   e.cat,
-		Store:     e.store,
-		Timers:    e.timers,
-		Fail:      e.exec,
-		Secret:    secrets.Lookup,
-		Variables: variables,
-		Constants: e.cfg.Constants,
-		Logger:    e.log,
-		Clock:     e.opts.Clock,
+		Catalog:       e.cat,
+		Store:         e.store,
+		Timers:        e.timers,
+		Fail:          e.exec,
+		Secret:        secrets.Lookup,
+		Variables:     variables,
+		Constants:     e.cfg.Constants,
+		MaxEventDepth: e.cfg.Server.MaxEventDepth,
+		Logger:        e.log,
+		Clock:         e.opts.Clock,
 	})
 	e.exec.SetRecords(e.jobs)
 	e.started_(e.exec)
@@ -221,6 +224,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		Exec:          e.exec,
 		Jobs:          e.jobs,
 		MaxEventBytes: e.cfg.Server.MaxEventBytes,
+		MaxEventDepth: e.cfg.Server.MaxEventDepth,
 		AckWait:       e.cfg.Server.AckWait.D(),
 		Logger:        e.log,
 	})
