@@ -57,9 +57,9 @@ type Plugin interface {
 	// Done is closed when the plugin has stopped; Err then says why.
 	Done() <-chan struct{}
 	Err() error
-	// Close stops the plugin gracefully, waiting for its jobs until ctx
+	// Stop stops the plugin gracefully, waiting for its jobs until ctx
 	// ends; Kill stops it at once.
-	Close(ctx context.Context)
+	Stop(ctx context.Context)
 	Kill()
 }
 
@@ -310,6 +310,6 @@ func (p *Pool) Stop(ctx context.Context) {
 	pl := p.plugin
 	p.mu.Unlock()
 	if pl != nil {
-		pl.Close(ctx)
+		pl.Stop(ctx)
 	}
 }

@@ -26,12 +26,12 @@ func (f *fakePlugin) Submit(jobs []host.Job, done func(int, host.Result)) {
 		done(i, host.Result{Outcome: host.OK})
 	}
 }
-func (f *fakePlugin) Info() host.Info           { return host.Info{Name: "fake"} }
-func (f *fakePlugin) Done() <-chan struct{}     { return f.done }
-func (f *fakePlugin) Err() error                { return errors.New("exited") }
-func (f *fakePlugin) exit()                     { f.once.Do(func() { close(f.done) }) }
-func (f *fakePlugin) Close(ctx context.Context) { f.exit() }
-func (f *fakePlugin) Kill()                     { f.killed.Store(true); f.exit() }
+func (f *fakePlugin) Info() host.Info          { return host.Info{Name: "fake"} }
+func (f *fakePlugin) Done() <-chan struct{}    { return f.done }
+func (f *fakePlugin) Err() error               { return errors.New("exited") }
+func (f *fakePlugin) exit()                    { f.once.Do(func() { close(f.done) }) }
+func (f *fakePlugin) Stop(ctx context.Context) { f.exit() }
+func (f *fakePlugin) Kill()                    { f.killed.Store(true); f.exit() }
 
 // starter is an Options.Start whose calls the test controls.
 type starter struct {
