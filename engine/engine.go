@@ -169,6 +169,11 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		return err
 	}
 	e.metrics = metrics.New(e.inFlight, e.healthGauge)
+	// Every pool exists before the HTTP endpoint serves: /readyz and
+	// /metrics read the map of pools, which is not written after this.
+	if err := e.newPools(); err != nil {
+		return err
+	}
 	if err := e.startHTTP(); err != nil {
 		return err
 	}
@@ -195,23 +200,26 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		Publisher:     e.pub,
 		Timers:        e.timers,
 		Secret:        secrets.Lookup,
+		PluginSecrets: e.pluginSecrets(),
 		Variables:     variables,
 		Constants:     e.cfg.Constants,
 		MaxEventBytes: e.cfg.Server.MaxEventBytes,
+		MaxEventDepth: e.cfg.Server.MaxEventDepth,
 		Logger:        e.log,
 		Metrics:       e.metrics,
 		Clock:         e.opts.Clock,
 	})
 	e.jobs = jobs.New(jobs.Options{
-		Catalog:   e.cat,
-		Store:     e.store,
-		Timers:    e.timers,
-		Fail:      e.exec,
-		Secret:    secrets.Lookup,
-		Variables: variables,
-		Constants: e.cfg.Constants,
-		Logger:    e.log,
-		Clock:     e.opts.Clock,
+		Catalog:       e.cat,
+		Store:         e.store,
+		Timers:        e.timers,
+		Fail:          e.exec,
+		Secret:        secrets.Lookup,
+		Variables:     variables,
+		Constants:     e.cfg.Constants,
+		MaxEventDepth: e.cfg.Server.MaxEventDepth,
+		Logger:        e.log,
+		Clock:         e.opts.Clock,
 	})
 	e.exec.SetRecords(e.jobs)
 	e.started_(e.exec)
@@ -221,6 +229,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		Exec:          e.exec,
 		Jobs:          e.jobs,
 		MaxEventBytes: e.cfg.Server.MaxEventBytes,
+		MaxEventDepth: e.cfg.Server.MaxEventDepth,
 		AckWait:       e.cfg.Server.AckWait.D(),
 		Logger:        e.log,
 	})
@@ -255,12 +264,8 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	return nil
 }
 
-// startPlugins starts one pool per kind the jobs use. A plugin that does not
-// start is logged and retried when its jobs arrive; the other kinds run.
-func (e *Engine) startPlugins(ctx context.Context) error {
-	inputs := &config.Problems{File: e.cfg.File}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
+// newPools makes one pool per kind the jobs use; startPlugins starts them.
+func (e *Engine) newPools() error {
 	for _, kind := range e.cat.Kinds() {
 		pc := e.cfg.Plugins.Kinds[kind]
 		kind := kind
@@ -268,15 +273,24 @@ func (e *Engine) startPlugins(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		pool := dispatch.New(dispatch.Options{
+		e.pools[kind] = dispatch.New(dispatch.Options{
 			Plugin:      popts,
 			Concurrency: pc.Concurrency,
 			Logger:      e.log,
 			OnRestart:   func() { e.metrics.PluginRestarts.WithLabelValues(kind).Inc() },
 		})
-		mu.Lock()
-		e.pools[kind] = pool
-		mu.Unlock()
+	}
+	return nil
+}
+
+// startPlugins starts every pool. A plugin that does not start is logged
+// and retried when its jobs arrive; the other kinds run.
+func (e *Engine) startPlugins(ctx context.Context) error {
+	inputs := &config.Problems{File: e.cfg.File}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for kind, pool := range e.pools {
+		pc := e.cfg.Plugins.Kinds[kind]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -60,7 +60,7 @@ func execute(args []string) int {
 	}
 	fmt.Fprintln(os.Stderr, "jobd:", err)
 	var ue *usageError
-	if errors.As(err, &ue) || errors.Is(err, engine.ErrInvalidConfig) {
+	if errors.As(err, &ue) || errors.Is(err, engine.ErrInvalidConfig) || errors.Is(err, engine.ErrDataDirInUse) {
 		return exitUsage
 	}
 	if len(args) > 0 && isUnknownCommand(err) {

@@ -199,7 +199,7 @@ func floorGRPC(ctx context.Context, b *bench, rep int) (grpcFloor, error) {
 	if err != nil {
 		return out, err
 	}
-	defer p.Close(ctx)
+	defer p.Stop(ctx)
 	job := host.Job{JobID: "j", RunID: "r", Event: "bench", Kind: "noop", Input: []byte(`{"email":{"to":"ada@example.com"}}`), Attempt: 1, MaxAttempts: 4, IdempotencyKey: "r"}
 
 	// Warm up the connection.

@@ -14,6 +14,7 @@ const (
 	LogLevelDefault        = "info"
 	LogFormatDefault       = "text"
 	MaxEventBytesDefault   = 1 << 20
+	MaxEventDepthDefault   = 100
 	ListenDefault          = "127.0.0.1:4222"
 	ReplicasDefault        = 1
 	PluginsDirDefault      = "bin/plugins"
@@ -67,6 +68,11 @@ type Server struct {
 	// MaxEventBytes is the largest event body jobd runs jobs for; a larger
 	// one is dead-lettered. Defaults to 1 MiB.
 	MaxEventBytes int `koanf:"max_event_bytes"`
+	// MaxEventDepth is how deeply an event's JSON may nest objects and
+	// arrays; a deeper one is dead-lettered as invalid_event before it is
+	// decoded. The same limit applies to dispatch inputs, envelope
+	// sequences and plugins' outputs. Defaults to 100.
+	MaxEventDepth int `koanf:"max_event_depth"`
 	// ShutdownTimeout bounds the drain of in-flight runs on SIGTERM.
 	// Defaults to 30s.
 	ShutdownTimeout Duration `koanf:"shutdown_timeout"`

@@ -55,6 +55,9 @@ type Options struct {
 	Jobs Jobs
 	// MaxEventBytes is the largest usable event body.
 	MaxEventBytes int
+	// MaxEventDepth is how deeply events, dispatch inputs and plugin outputs
+	// may nest; defaults to config.MaxEventDepthDefault.
+	MaxEventDepth int
 	// AckWait is the consumers' ack wait; progress acks are sent at a third.
 	AckWait time.Duration
 	// MaxDeliveries; defaults to MaxDeliveriesDefault.

@@ -27,7 +27,7 @@ func (r *Consumer) onEvent(msg jetstream.Msg) {
 		return
 	}
 	d := r.tracker.add(msg, len(jobs), time.Now()) // real time, as the server counts ack_wait
-	ev, perr := parseEvent(msg.Data(), msg.Headers(), r.o.MaxEventBytes)
+	ev, perr := r.parseEventLimited(msg.Data(), msg.Headers())
 	if perr == nil && int(meta.NumDelivered) > r.o.MaxDeliveries {
 		perr = fmt.Errorf("delivered %d times without finishing (jobd stopped or crashed during each); giving up", meta.NumDelivered)
 	}

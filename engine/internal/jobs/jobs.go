@@ -60,7 +60,10 @@ type Options struct {
 	Secret    func(string) (string, error)
 	Variables map[string]map[string]any
 	Constants map[string]map[string]any
-	Logger    *slog.Logger
+	// MaxEventDepth is how deeply a dispatch's input and sequence may nest;
+	// defaults to config.MaxEventDepthDefault.
+	MaxEventDepth int
+	Logger        *slog.Logger
 	// Clock is the time source of every decision that depends on time.
 	// Defaults to the real clock.
 	Clock clockwork.Clock

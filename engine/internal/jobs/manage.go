@@ -43,6 +43,9 @@ func (r *Manager) Dispatch(ctx context.Context, req *wire.DispatchRequest) (*wir
 	if j == nil {
 		return nil, badRequest("no job with event %q; configured: %s", req.Event, strings.Join(r.events(), ", "))
 	}
+	if err := r.checkDispatchDepth(req); err != nil {
+		return nil, err
+	}
 	if len(req.Input) == 0 {
 		req.Input = json.RawMessage("{}")
 	}

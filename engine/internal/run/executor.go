@@ -60,12 +60,18 @@ type Options struct {
 	Records RecordKeeper
 	// Secret resolves $Secret{KEY}.
 	Secret func(string) (string, error)
+	// PluginSecrets are, by kind, the secret values resolved into a plugin's
+	// configuration: scrubbed from every run of that plugin.
+	PluginSecrets map[string][]string
 	// Variables and Constants for piping, by app.
 	Variables map[string]map[string]any
 	Constants map[string]map[string]any
 	// MaxEventBytes is the largest usable event body (for dead letters'
 	// copies of events).
 	MaxEventBytes int
+	// MaxEventDepth is how deeply events and plugin outputs may nest;
+	// defaults to config.MaxEventDepthDefault.
+	MaxEventDepth int
 	Logger        *slog.Logger
 	Metrics       *metrics.Metrics
 	// Clock is the time source of every decision that depends on time.
@@ -124,6 +130,7 @@ func (r *Executor) Attempt(ru *Run) {
 		Now:      now,
 		Job:      piping.JobInfo{Event: j.Event, Attempt: ru.Attempt, Execution: ru.Execution},
 	}
+	r.startSecrets(ru)
 	if j.Input.UsesSecrets() && r.o.Secret != nil {
 		env.Secret = func(key string) (string, error) {
 			v, err := r.o.Secret(key)
@@ -132,6 +139,7 @@ func (r *Executor) Attempt(ru *Run) {
 			}
 			return v, err
 		}
+		env.Taint = ru.taint
 	}
 	body, err := j.Input.AppendJSON(make([]byte, 0, 512), env)
 	if err != nil {
@@ -143,9 +151,8 @@ func (r *Executor) Attempt(ru *Run) {
 	ru.input = body
 	if j.Input.UsesSecrets() {
 		env.Redact = true
-		if red, err := j.Input.AppendJSON(nil, env); err == nil {
-			ru.input = red
-		}
+		red, err := j.Input.AppendJSON(nil, env)
+		ru.input = inputShown(body, red, err, ru.secrets)
 	}
 	disp := r.o.Dispatchers[j.Kind]
 	if disp == nil {
@@ -171,6 +178,7 @@ func (r *Executor) Attempt(ru *Run) {
 // complete applies the failure policy to a plugin's answer.
 func (r *Executor) complete(ru *Run, res host.Result) {
 	j := ru.Job
+	r.limitOutput(&res)
 	if len(ru.secrets) > 0 {
 		res.Error = string(scrub([]byte(res.Error), ru.secrets))
 	}
@@ -314,7 +322,7 @@ func (r *Executor) trigger(ru *Run) *wire.TriggerEvent {
 		return &wire.TriggerEvent{Subject: ru.Subject, Data: ru.Ev.RawInput, Size: len(ru.Ev.RawInput)}
 	}
 	msg := ru.D.Msg()
-	return TriggerOf(msg.Subject(), msg.Data(), msg.Headers(), r.o.MaxEventBytes)
+	return r.triggerOfLimited(msg.Subject(), msg.Data(), msg.Headers())
 }
 
 func newMsg(subject string, data []byte, id string) *nats.Msg {

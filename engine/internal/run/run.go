@@ -14,7 +14,6 @@ import (
 	json "github.com/segmentio/encoding/json"
 
 	"github.com/jobd-dev/jobd/engine/internal/catalog"
-	"github.com/jobd-dev/jobd/engine/internal/piping"
 	"github.com/jobd-dev/jobd/sdk/wire"
 )
 
@@ -64,15 +63,14 @@ type Run struct {
 	secrets []string
 }
 
-// scrub replaces every secret value in b with [secret].
-func scrub(b []byte, secrets []string) []byte {
-	for _, s := range secrets {
-		if s == "" {
-			continue
-		}
-		b = bytes.ReplaceAll(b, []byte(s), []byte(piping.RedactedSecret))
+// scrub replaces every secret value in b with [redacted].
+func scrub(b []byte, secrets []string) []byte { return scrubWith(b, secrets, Redacted) }
+
+func scrubWith(b []byte, secrets []string, with string) []byte {
+	for _, s := range scrubOrder(secrets) {
+		b = bytes.ReplaceAll(b, []byte(s), []byte(with))
 		if q, err := json.Marshal(s); err == nil && len(q) > 2 {
-			b = bytes.ReplaceAll(b, q[1:len(q)-1], []byte(piping.RedactedSecret))
+			b = bytes.ReplaceAll(b, q[1:len(q)-1], []byte(with))
 		}
 	}
 	return b

@@ -114,16 +114,21 @@ func TestPurgerRemovesAcknowledged(t *testing.T) {
 	if err := streams.Ensure(ctx, s.JS, streams.Options{Subjects: []string{"events.>"}, Replicas: 1, ResultsMaxAge: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
+	// Publish in windows of 1,000 and wait for each window's acks: the
+	// client refuses a publish past 4,000 pending (after a 200 ms stall),
+	// which a busy machine reached with all 12,000 in one go.
 	total := streams.PurgeSmall + 2000
-	for i := range total {
-		if _, err := s.JS.PublishAsync("events.x", []byte(`{}`)); err != nil {
-			t.Fatalf("publish %d: %v", i, err)
+	for i := 0; i < total; i += 1000 {
+		for j := i; j < min(i+1000, total); j++ {
+			if _, err := s.JS.PublishAsync("events.x", []byte(`{}`)); err != nil {
+				t.Fatalf("publish %d: %v", j, err)
+			}
 		}
-	}
-	select {
-	case <-s.JS.PublishAsyncComplete():
-	case <-time.After(30 * time.Second):
-		t.Fatal("publishing did not complete")
+		select {
+		case <-s.JS.PublishAsyncComplete():
+		case <-time.After(2 * time.Minute):
+			t.Fatalf("publishing %d messages did not complete", i+1000)
+		}
 	}
 	cons, err := s.JS.Consumer(ctx, streams.Events, streams.EventsConsumer)
 	if err != nil {
@@ -147,7 +152,7 @@ func TestPurgerRemovesAcknowledged(t *testing.T) {
 				n--
 			}
 		}
-		deadline := time.Now().Add(10 * time.Second)
+		deadline := time.Now().Add(2 * time.Minute)
 		for {
 			info, err := cons.Info(ctx)
 			if err == nil && info.AckFloor.Stream >= acked {

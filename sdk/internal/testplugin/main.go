@@ -4,6 +4,7 @@
 //	{"mode": "ok" | "fail" | "permanent" | "retry_after" | "crash" | "hang",
 //	 "fail_until": 3,   // fail (retryable) while attempt < fail_until
 //	 "sleep_ms": 10,    // sleep before answering
+//	 "echo_config": true, // the output holds the plugin's configuration
 //	 "publish": {"subject": "...", "data": {...}}}
 //
 // Every call is appended as one JSON line to <data dir>/calls.jsonl.
@@ -35,16 +36,20 @@ type input struct {
 	FailUntil int    `json:"fail_until"`
 	SleepMS   int    `json:"sleep_ms"`
 	Env       bool   `json:"env"`
-	Publish   *struct {
+	// EchoConfig puts the plugin's configuration into the output, as an
+	// API that echoes request headers does with a token.
+	EchoConfig bool `json:"echo_config"`
+	Publish    *struct {
 		Subject string          `json:"subject"`
 		Data    json.RawMessage `json:"data"`
 	} `json:"publish"`
 }
 
 type plugin struct {
-	mu   sync.Mutex
-	file *os.File
-	host sdk.Host
+	mu     sync.Mutex
+	file   *os.File
+	host   sdk.Host
+	config json.RawMessage
 }
 
 func (p *plugin) Info() sdk.Info {
@@ -70,6 +75,7 @@ func (p *plugin) Configure(_ context.Context, req *sdk.ConfigureRequest) error {
 	}
 	p.file = f
 	p.host = req.Host
+	p.config = req.Config
 	return nil
 }
 
@@ -127,6 +133,9 @@ func (p *plugin) Handle(ctx context.Context, job *sdk.Job) (*sdk.Result, error) 
 	out := map[string]any{"attempt": job.Attempt, "echo": json.RawMessage(job.Input)}
 	if in.Env {
 		out["environ"] = os.Environ()
+	}
+	if in.EchoConfig {
+		out["config"] = p.config
 	}
 	return &sdk.Result{Output: out}, nil
 }
