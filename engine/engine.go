@@ -85,9 +85,22 @@ type Engine struct {
 
 // part is the lifecycle every long-lived piece of the engine shares:
 // Stop(ctx) stops it, waits for the goroutines it started (or ctx), and
-// is safe to call more than once.
+// is safe to call more than once or without a Start.
 type part interface {
 	Stop(ctx context.Context)
+}
+
+// service is a part that Start starts.
+type service interface {
+	part
+	Start(ctx context.Context) error
+}
+
+// start starts s and records it as started, so Stop stops it (also when
+// Start failed half-way).
+func (e *Engine) start(ctx context.Context, s service) error {
+	e.started_(s)
+	return s.Start(ctx)
 }
 
 // partFunc adapts a function to part.
@@ -189,10 +202,10 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		JS: e.js, Stream: streams.Timers, Prefix: streams.TimersSubjectPrefix,
 		Slot: e.cfg.Server.TimerSlot.D(), Horizon: e.cfg.Server.TimerHorizon.D(), Logger: e.log, Clock: e.opts.Clock,
 	})
-	if e.pub, err = publish.New(e.nc, publish.Options{Timeout: run.PublishTimeout}); err != nil {
+	e.pub = publish.New(e.nc, publish.Options{Timeout: run.PublishTimeout})
+	if err := e.start(ctx, e.pub); err != nil {
 		return err
 	}
-	e.started_(e.pub)
 	variables := catalog.Variables(e.cfg)
 	e.exec = run.NewExecutor(run.Options{
 		Catalog:       e.cat,
@@ -222,7 +235,9 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		Clock:         e.opts.Clock,
 	})
 	e.exec.SetRecords(e.jobs)
-	e.started_(e.exec)
+	if err := e.start(ctx, e.exec); err != nil {
+		return err
+	}
 	e.ingest = ingest.New(ingest.Options{
 		JS:            e.js,
 		Catalog:       e.cat,
@@ -233,32 +248,28 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		AckWait:       e.cfg.Server.AckWait.D(),
 		Logger:        e.log,
 	})
-	if err := e.ingest.Start(ctx); err != nil {
+	if err := e.start(ctx, e.ingest); err != nil {
 		return err
 	}
-	e.started_(e.ingest)
-	if err := e.timers.Start(ctx); err != nil {
+	if err := e.start(ctx, e.timers); err != nil {
 		return err
 	}
-	e.started_(e.timers)
 	if err := e.jobs.EnsureConfigJobs(ctx); err != nil {
 		return err
 	}
 	e.api = api.New(api.Options{NC: e.nc, JS: e.js, Jobs: e.jobs, Store: e.store, Version: e.opts.Version, Logger: e.log})
-	if err := e.api.Start(ctx); err != nil {
+	if err := e.start(ctx, e.api); err != nil {
 		return err
 	}
-	e.started_(e.api)
 	// The service's subscriptions reach the server before jobd says it is
 	// ready: a request sent right after that finds a responder.
 	if err := e.nc.FlushTimeout(10 * time.Second); err != nil {
 		return fmt.Errorf("nats: %w", err)
 	}
 	sweeper := &jobstore.Sweeper{Store: e.store, MaxAge: e.cfg.Server.JobsMaxAge.D(), Logger: e.log}
-	if err := sweeper.Start(ctx); err != nil {
+	if err := e.start(ctx, sweeper); err != nil {
 		return err
 	}
-	e.started_(sweeper)
 	e.ready.Store(true)
 	e.log.Info("jobd ready", "jobs", len(e.cat.Jobs()), "subjects", strings.Join(e.cat.Subjects(), " "), "http", e.httpAddr)
 	return nil

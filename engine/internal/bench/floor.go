@@ -337,8 +337,8 @@ type pipeline struct {
 }
 
 func newPipeline(nc *nats.Conn, tmpl *piping.Template, target int) (*pipeline, error) {
-	pub, err := publish.New(nc, publish.Options{Timeout: engrun.PublishTimeout})
-	if err != nil {
+	pub := publish.New(nc, publish.Options{Timeout: engrun.PublishTimeout})
+	if err := pub.Start(context.Background()); err != nil {
 		return nil, err
 	}
 	return &pipeline{pub: pub, tmpl: tmpl, target: int64(target), done: make(chan struct{})}, nil

@@ -102,6 +102,10 @@ func NewExecutor(o Options) *Executor {
 	return &Executor{o: o, log: o.Logger, pub: o.Publisher, ctx: ctx, cancel: cancel}
 }
 
+// Start does nothing: an executor runs attempts as they are given to it.
+// It is here so the executor has the lifecycle of every part.
+func (r *Executor) Start(context.Context) error { return nil }
+
 // SetRecords sets the record keeper (the jobs manager, which is built
 // after the executor).
 func (r *Executor) SetRecords(k RecordKeeper) { r.o.Records = k }
