@@ -99,7 +99,7 @@ type service interface {
 // start starts s and records it as started, so Stop stops it (also when
 // Start failed half-way).
 func (e *Engine) start(ctx context.Context, s service) error {
-	e.started_(s)
+	e.deferStop(s)
 	return s.Start(ctx)
 }
 
@@ -108,8 +108,8 @@ type partFunc func(ctx context.Context)
 
 func (f partFunc) Stop(ctx context.Context) { f(ctx) }
 
-// started records p as started: Stop stops it.
-func (e *Engine) started_(p part) { e.started = append(e.started, p) }
+// deferStop records p as started: Stop stops it, last started first.
+func (e *Engine) deferStop(p part) { e.started = append(e.started, p) }
 
 // New returns an engine for a loaded configuration; Start runs it.
 func New(cfg *config.Config, cat *catalog.Catalog, opts Options) *Engine {
@@ -145,7 +145,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		if e.embedded, err = broker.StartEmbedded(e.cfg, e.log); err != nil {
 			return err
 		}
-		e.started_(e.embedded)
+		e.deferStop(e.embedded)
 		url = e.embedded.ClientURL()
 		e.log.Info("embedded NATS server started", "listen", url, "store", e.cfg.Server.DataDir)
 	}
@@ -153,7 +153,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	if e.nc, err = broker.Connect(e.cfg, url, "jobd", nats.ClosedHandler(func(*nats.Conn) { close(closed) })); err != nil {
 		return err
 	}
-	e.started_(partFunc(func(ctx context.Context) {
+	e.deferStop(partFunc(func(ctx context.Context) {
 		// Drain sends what is buffered and closes the connection.
 		if e.nc.Drain() != nil {
 			e.nc.Close()
@@ -190,7 +190,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	if err := e.startHTTP(); err != nil {
 		return err
 	}
-	e.started_(partFunc(e.stopPlugins))
+	e.deferStop(partFunc(e.stopPlugins))
 	if err := e.startPlugins(ctx); err != nil {
 		return err
 	}
@@ -451,7 +451,7 @@ func (e *Engine) startHTTP() error {
 	e.http = &http.Server{Handler: e.httpHandler(), ReadHeaderTimeout: 5 * time.Second}
 	served := make(chan struct{})
 	go func() { defer close(served); _ = e.http.Serve(ln) }()
-	e.started_(partFunc(func(ctx context.Context) {
+	e.deferStop(partFunc(func(ctx context.Context) {
 		if e.http.Shutdown(ctx) != nil {
 			_ = e.http.Close()
 		}
