@@ -198,20 +198,15 @@ const (
 )
 
 // scan reads every record once, in one pass over the bucket's stream (no
-// read per key), and calls fn with each.
+// read per key, no consumer: batched direct gets), and calls fn with each.
+// The bucket keeps one message per key, its value or its deletion mark.
 func (s *Store) scan(ctx context.Context, fn func(*wire.Record)) error {
-	cons, err := s.js.OrderedConsumer(ctx, kvStream, jetstream.OrderedConsumerConfig{
-		DeliverPolicy: jetstream.DeliverLastPerSubjectPolicy,
-	})
-	if err != nil {
-		return fmt.Errorf("scan %s: %w", Bucket, err)
-	}
-	err = streamread.All(ctx, cons, func(m jetstream.Msg) {
-		if op := m.Headers().Get(kvOperation); op == "DEL" || op == "PURGE" || len(m.Data()) == 0 {
+	err := streamread.Direct(ctx, s.js.Conn(), kvStream, kvPrefix+">", func(m *nats.Msg) {
+		if op := m.Header.Get(kvOperation); op == "DEL" || op == "PURGE" || len(m.Data) == 0 {
 			return
 		}
 		var r wire.Record
-		if json.Unmarshal(m.Data(), &r) == nil {
+		if json.Unmarshal(m.Data, &r) == nil {
 			fn(&r)
 		}
 	})
@@ -236,16 +231,10 @@ func (s *Store) AppendHistory(ctx context.Context, id string, e wire.HistoryEntr
 
 // History returns a job's runs, oldest first.
 func (s *Store) History(ctx context.Context, id string) ([]wire.HistoryEntry, error) {
-	c, err := s.js.OrderedConsumer(ctx, HistoryStream, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{HistorySubjectPrefix + id},
-	})
-	if err != nil {
-		return nil, err
-	}
 	var out []wire.HistoryEntry
-	err = streamread.All(ctx, c, func(m jetstream.Msg) {
+	err := streamread.Direct(ctx, s.js.Conn(), HistoryStream, HistorySubjectPrefix+id, func(m *nats.Msg) {
 		var e wire.HistoryEntry
-		if json.Unmarshal(m.Data(), &e) == nil {
+		if json.Unmarshal(m.Data, &e) == nil {
 			out = append(out, e)
 		}
 	})
@@ -278,10 +267,11 @@ func (s *Store) Sweep(ctx context.Context, maxAge time.Duration, now time.Time) 
 	if err != nil {
 		return 0, fmt.Errorf("sweep: %w", err)
 	}
-	cons, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
+	cons, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{InactiveThreshold: streamread.InactiveThreshold})
 	if err != nil {
 		return 0, fmt.Errorf("sweep: %w", err)
 	}
+	defer streamread.Delete(s.js, kvStream, cons)
 	n := 0
 	for {
 		batch, err := cons.FetchNoWait(streamread.Batch)

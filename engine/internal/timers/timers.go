@@ -259,11 +259,9 @@ func (s *Store) parseSlot(subj string) (int64, bool) {
 // readSlot queues every timer stored in a slot.
 func (s *Store) readSlot(ctx context.Context, start int64) error {
 	subj := s.subject(start)
-	cons, err := s.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subj}})
-	if err != nil {
-		return fmt.Errorf("timers: read %s: %w", subj, err)
-	}
-	if err := streamread.All(ctx, cons, func(m jetstream.Msg) { s.take(m, true) }); err != nil {
+	// Through a consumer, deleted when the read ends.
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{subj}}
+	if err := streamread.Once(ctx, s.o.JS, s.o.Stream, cfg, func(m jetstream.Msg) { s.take(m, true) }); err != nil {
 		return fmt.Errorf("timers: read %s: %w", subj, err)
 	}
 	s.mu.Lock()
