@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jobd-dev/jobd/engine"
 	"github.com/jobd-dev/jobd/engine/internal/natstest"
@@ -44,11 +46,10 @@ type clusterReplica struct {
 	log *logBuffer
 }
 
-// startReplica starts jobd on the cluster with the extra [nats] and
-// [server] lines given, and stops it when the test ends.
-func startReplica(t *testing.T, c *natstest.Cluster, natsLines, serverLines string) *clusterReplica {
+// clusterConfig writes and loads a configuration for the cluster with the
+// extra [server] and [nats] lines given.
+func clusterConfig(t *testing.T, c *natstest.Cluster, natsLines, serverLines string) (*engine.Config, *engine.Catalog) {
 	t.Helper()
-	dir := t.TempDir()
 	cfgText := fmt.Sprintf(`
 [server]
 data_dir = "data"
@@ -61,7 +62,7 @@ url = %q
 [plugins]
 dir = %q
 `, serverLines, c.URLs(), natsLines, pluginDir) + clusterJobs
-	path := filepath.Join(dir, "config.toml")
+	path := filepath.Join(t.TempDir(), "config.toml")
 	if err := os.WriteFile(path, []byte(cfgText), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -69,16 +70,32 @@ dir = %q
 	if err != nil {
 		t.Fatalf("load: %v", err)
 	}
+	return cfg, cat
+}
+
+// newReplica returns jobd for the cluster with the extra [nats] and
+// [server] lines given, not started; it stops when the test ends.
+func newReplica(t *testing.T, c *natstest.Cluster, natsLines, serverLines string) *clusterReplica {
+	t.Helper()
+	cfg, cat := clusterConfig(t, c, natsLines, serverLines)
 	lb := &logBuffer{t: t}
 	log := slog.New(slog.NewTextHandler(lb, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e := engine.New(cfg, cat, engine.Options{Logger: log})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*natstest.ClusterDeadline)
-	defer cancel()
-	if err := e.Start(ctx); err != nil {
-		t.Fatalf("start: %v", err)
-	}
 	t.Cleanup(func() { e.Stop(context.Background()) })
 	return &clusterReplica{e: e, log: lb}
+}
+
+// startReplica starts jobd on the cluster with the extra [nats] and
+// [server] lines given, and stops it when the test ends.
+func startReplica(t *testing.T, c *natstest.Cluster, natsLines, serverLines string) *clusterReplica {
+	t.Helper()
+	r := newReplica(t, c, natsLines, serverLines)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*natstest.ClusterDeadline)
+	defer cancel()
+	if err := r.e.Start(ctx); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	return r
 }
 
 // logBuffer keeps a replica's log lines (and shows WARN and ERROR ones in
@@ -182,4 +199,77 @@ func TestClusterManagementReads(t *testing.T) {
 			t.Errorf("stream %s has %d consumers after %d reads, want fewer than 10", stream, n, reads)
 		}
 	}
+}
+
+// TestClusterReplicaNeverWeakensStreams: a replica started with other
+// settings than the cluster's streams (replicas = 1 against R3 streams, a
+// shorter duplicate window) leaves them as they are and logs what differs;
+// nats.replicas unset adopts what exists; engine.ApplyStreams (jobd
+// streams apply) changes them.
+func TestClusterReplicaNeverWeakensStreams(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cluster test")
+	}
+	c := natstest.StartCluster(t, 3)
+	startReplica(t, c, "replicas = 3", `dedupe_window = "5m"`)
+	_, js := c.Connect()
+	check := func(replicas int, dedupe time.Duration) {
+		t.Helper()
+		ctx := context.Background()
+		for _, name := range []string{"JOBD_EVENTS", "JOBD_RUNS", "JOBD_TIMERS", "JOBD_RESULTS", "JOBD_DLQ", "JOBD_HISTORY", "KV_JOBD_JOBS"} {
+			st, err := js.Stream(ctx, name)
+			if err != nil {
+				t.Fatalf("stream %s: %v", name, err)
+			}
+			cfg := st.CachedInfo().Config
+			if cfg.Replicas != replicas {
+				t.Errorf("stream %s has %d replicas, want %d", name, cfg.Replicas, replicas)
+			}
+			if name != "KV_JOBD_JOBS" && name != "JOBD_HISTORY" && cfg.Duplicates != dedupe {
+				t.Errorf("stream %s has a duplicate window of %v, want %v", name, cfg.Duplicates, dedupe)
+			}
+		}
+	}
+	check(3, 5*time.Minute)
+
+	weak := startReplica(t, c, "replicas = 1", "")
+	check(3, 5*time.Minute)
+	if !logged(weak.log, "level=WARN", "setting=nats.replicas existing=3 configured=1") {
+		t.Errorf("the replica with replicas = 1 did not log the difference")
+	}
+	if !logged(weak.log, "level=WARN", "setting=server.dedupe_window existing=5m0s configured=2m0s") {
+		t.Errorf("the replica with the default dedupe_window did not log the difference")
+	}
+
+	adopting := startReplica(t, c, "", `dedupe_window = "5m"`)
+	check(3, 5*time.Minute)
+	if logged(adopting.log, "level=WARN", "setting=nats.replicas") {
+		t.Errorf("a replica with nats.replicas unset logged a difference of replicas")
+	}
+
+	cfg, cat := clusterConfig(t, c, "replicas = 3", `dedupe_window = "3m"`)
+	ctx, cancel := context.WithTimeout(context.Background(), natstest.ClusterDeadline)
+	defer cancel()
+	changed, err := engine.ApplyStreams(ctx, cfg, cat)
+	if err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	if len(changed) == 0 {
+		t.Error("apply reported no change")
+	}
+	check(3, 3*time.Minute)
+}
+
+// logged reports whether a line of the log holds every part.
+func logged(b *logBuffer, parts ...string) bool {
+	for _, line := range b.Lines() {
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(line, p)
+		}
+		if all {
+			return true
+		}
+	}
+	return false
 }

@@ -160,11 +160,12 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		ResultsMaxAge: e.cfg.Server.ResultsMaxAge.D(),
 		AckWait:       e.cfg.Server.AckWait.D(),
 		DedupeWindow:  e.cfg.Server.DedupeWindow.D(),
+		Logger:        e.log,
 	})
 	if err != nil {
 		return err
 	}
-	e.store, err = jobstore.Open(ctx, e.js, jobstore.Options{Replicas: e.cfg.NATS.Replicas, MaxAge: e.cfg.Server.ResultsMaxAge.D()})
+	e.store, err = jobstore.Open(ctx, e.js, jobstore.Options{Replicas: e.cfg.NATS.Replicas, MaxAge: e.cfg.Server.ResultsMaxAge.D(), Logger: e.log})
 	if err != nil {
 		return err
 	}
