@@ -4,6 +4,7 @@
 //	jobd validate [-c config.toml]     check the configuration and plugins
 //	jobd publish SUBJECT [JSON|@file|-] publish an event
 //	jobd eval TEMPLATE --input JSON    resolve a piping template
+//	jobd streams apply [-c config.toml] change the streams to the configuration
 //	jobd version                       version and build info
 //
 // Exit codes: 0 success, 1 the operation failed, 2 bad usage or bad config.
@@ -55,7 +56,7 @@ func execute(args []string) int {
 	}
 	root.PersistentFlags().StringVarP(&g.configFile, "config", "c", "config.toml", "configuration file (environment overrides: JOBD_<SECTION>__<KEY>)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })
-	root.AddCommand(runCmd(g), validateCmd(g), publishCmd(g), evalCmd(g), pluginsCmd(g), dispatchCmd(g), jobsCmd(g), dlqCmd(g), versionCmd())
+	root.AddCommand(runCmd(g), validateCmd(g), publishCmd(g), evalCmd(g), pluginsCmd(g), dispatchCmd(g), jobsCmd(g), dlqCmd(g), streamsCmd(g), versionCmd())
 	root.SetArgs(args)
 	err := root.Execute()
 	if err == nil {
