@@ -273,3 +273,97 @@ func logged(b *logBuffer, parts ...string) bool {
 	}
 	return false
 }
+
+// TestClusterStartWaitsForJetStream: a replica started while the cluster
+// has no quorum (one server of three) waits, saying what for, and starts
+// once the others are back; with a short server.start_timeout it gives up
+// and says so.
+func TestClusterStartWaitsForJetStream(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cluster test")
+	}
+	c := natstest.StartCluster(t, 3)
+	c.Stop(1)
+	c.Stop(2)
+
+	t.Run("gives up after server.start_timeout", func(t *testing.T) {
+		r := newReplica(t, c, "replicas = 3", `start_timeout = "2s"`)
+		err := r.e.Start(context.Background())
+		if err == nil || !strings.Contains(err.Error(), "server.start_timeout") {
+			t.Fatalf("start = %v, want it to give up after server.start_timeout", err)
+		}
+	})
+
+	t.Run("waits while there is no quorum", func(t *testing.T) {
+		r := newReplica(t, c, "replicas = 3", `start_timeout = "5m"`)
+		started := make(chan error, 1)
+		go func() { started <- r.e.Start(context.Background()) }()
+		waitUntil(t, "start-up says what it waits for", func() bool {
+			return logged(r.log, "level=WARN", "start-up waits for NATS")
+		})
+		select {
+		case err := <-started:
+			t.Fatalf("start returned without quorum: %v", err)
+		default:
+		}
+		c.Start(1)
+		c.Start(2)
+		select {
+		case err := <-started:
+			if err != nil {
+				t.Fatalf("start: %v", err)
+			}
+		case <-time.After(3 * natstest.ClusterDeadline):
+			t.Fatal("start did not return after the servers came back")
+		}
+		if !r.e.Ready() {
+			t.Fatal("started but not ready")
+		}
+	})
+}
+
+// TestStartFailsAtOnceOnAConfigurationError: what waiting cannot fix
+// (three replicas on a single server) fails start-up at once, whatever
+// server.start_timeout says.
+func TestStartFailsAtOnceOnAConfigurationError(t *testing.T) {
+	s := natstest.Start(t)
+	cfg := fmt.Sprintf(`
+[server]
+data_dir = "data"
+http = ""
+start_timeout = "1h"
+[nats]
+url = %q
+replicas = 3
+[plugins]
+dir = %q
+`, s.URL(), pluginDir) + clusterJobs
+	path := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, cat, err := engine.Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := engine.New(c, cat, engine.Options{Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil))})
+	defer e.Stop(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), natstest.ClusterDeadline)
+	defer cancel()
+	err = e.Start(ctx)
+	if err == nil || ctx.Err() != nil {
+		t.Fatalf("start = %v (context: %v), want a configuration error at once", err, ctx.Err())
+	}
+}
+
+// waitUntil polls cond until it holds, for up to natstest.ClusterDeadline.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(natstest.ClusterDeadline)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: %s: not yet", natstest.ClusterDeadline, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

@@ -46,3 +46,15 @@ func ApplyStreams(ctx context.Context, cfg *Config, cat *Catalog) ([]StreamChang
 	more, err := jobstore.Apply(ctx, js, jobstore.Options{Replicas: cfg.NATS.Replicas, MaxAge: cfg.Server.ResultsMaxAge.D()})
 	return append(changed, more...), err
 }
+
+// streamOptions are the stream settings of the engine's configuration.
+func (e *Engine) streamOptions() streams.Options {
+	return streams.Options{
+		Subjects:      e.cat.Subjects(),
+		Replicas:      e.cfg.NATS.Replicas,
+		ResultsMaxAge: e.cfg.Server.ResultsMaxAge.D(),
+		AckWait:       e.cfg.Server.AckWait.D(),
+		DedupeWindow:  e.cfg.Server.DedupeWindow.D(),
+		Logger:        e.log,
+	}
+}
