@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -366,4 +368,39 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// TestClusterReadyzFollowsJetStream: /readyz turns 503, with the reason,
+// when two servers of three stop (no quorum: nothing can be stored), and
+// 200 again when they are back.
+func TestClusterReadyzFollowsJetStream(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cluster test")
+	}
+	c := natstest.StartCluster(t, 3)
+	r := startReplica(t, c, "replicas = 3", "")
+	url := "http://" + r.e.HTTPAddr() + "/readyz"
+	readyz := func() (int, string) {
+		resp, err := http.Get(url)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	var body string
+	var code int
+	waitUntil(t, "/readyz 200 on a healthy cluster", func() bool { code, body = readyz(); return code == 200 })
+
+	c.Stop(1)
+	c.Stop(2)
+	waitUntil(t, "/readyz 503 without quorum", func() bool { code, body = readyz(); return code == 503 })
+	if !strings.Contains(body, `"jetstream":`) || strings.Contains(body, `"jetstream":"ok"`) {
+		t.Errorf("/readyz without quorum does not say why: %s", body)
+	}
+
+	c.Start(1)
+	c.Start(2)
+	waitUntil(t, "/readyz 200 with the servers back", func() bool { code, body = readyz(); return code == 200 })
 }

@@ -82,6 +82,8 @@ type Engine struct {
 	// startedAt and startLog serve start-up's waits (waitFor).
 	startedAt time.Time
 	startLog  *lograte.Limiter
+	// jsCheck caches /readyz's JetStream check.
+	jsCheck jetStreamCheck
 
 	// started holds every part started so far, in order; Stop stops them
 	// in reverse.
@@ -492,6 +494,12 @@ func (e *Engine) readiness() (bool, map[string]string) {
 		report["nats"] = "not connected"
 	} else {
 		report["nats"] = "ok"
+		if err := e.jetStreamReady(); err != nil {
+			ok = false
+			report["jetstream"] = err.Error()
+		} else {
+			report["jetstream"] = "ok"
+		}
 	}
 	return ok, report
 }
