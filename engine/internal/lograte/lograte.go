@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
+
+	"github.com/jobd-dev/jobd/engine/internal/transient"
 )
 
 // IntervalDefault is a Limiter's interval when it is zero: while a NATS
@@ -82,4 +84,18 @@ func (l *Limiter) Log(log *slog.Logger, level slog.Level, key, msg string, args 
 // Warn is Log at WARN.
 func (l *Limiter) Warn(log *slog.Logger, key, msg string, args ...any) {
 	l.Log(log, slog.LevelWarn, key, msg, args...)
+}
+
+// Problem logs a failure that will be retried. A transient one
+// (transient.Is: no responders, no leader, no quorum, a timeout) is
+// expected while a NATS server restarts or a leader is elected, so it gets
+// through at WARN at most once per message and cause per interval, the
+// repeats at DEBUG; any other error is logged at level every time.
+func (l *Limiter) Problem(log *slog.Logger, level slog.Level, msg string, err error, args ...any) {
+	args = append(args, "error", err)
+	if !transient.Is(err) {
+		log.Log(context.Background(), level, msg, args...)
+		return
+	}
+	l.Log(log, min(level, slog.LevelWarn), msg+": "+transient.Cause(err), msg, args...)
 }

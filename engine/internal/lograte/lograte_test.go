@@ -2,12 +2,15 @@ package lograte
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jonboulle/clockwork"
+	"github.com/nats-io/nats.go"
 )
 
 func TestLimiter(t *testing.T) {
@@ -51,4 +54,29 @@ func TestLimiterZeroValue(t *testing.T) {
 	if ok, _ := l.Allow("x"); ok {
 		t.Fatal("second line within the interval got through")
 	}
+}
+
+func TestProblem(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	clock := clockwork.NewFakeClock()
+	l := &Limiter{Interval: time.Minute, Clock: clock}
+	count := func(level string) int { return strings.Count(buf.String(), "level="+level) }
+	t.Run("a transient error: one WARN per interval, not ERROR", func(t *testing.T) {
+		for range 605 {
+			l.Problem(log, slog.LevelError, "could not record the outcome", fmt.Errorf("publish: %w", nats.ErrNoResponders))
+		}
+		if e, w, d := count("ERROR"), count("WARN"), count("DEBUG"); e != 0 || w != 1 || d != 604 {
+			t.Fatalf("ERROR %d, WARN %d, DEBUG %d; want 0, 1, 604", e, w, d)
+		}
+	})
+	t.Run("any other error: at its level, every time", func(t *testing.T) {
+		buf.Reset()
+		for range 3 {
+			l.Problem(log, slog.LevelError, "could not record the outcome", errors.New("message too large"))
+		}
+		if e := count("ERROR"); e != 3 {
+			t.Fatalf("ERROR %d, want 3", e)
+		}
+	})
 }

@@ -31,7 +31,9 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/jobd-dev/jobd/engine/internal/lograte"
 	"github.com/jobd-dev/jobd/engine/internal/streamread"
+	"github.com/jobd-dev/jobd/engine/internal/transient"
 )
 
 // Headers of a timer message.
@@ -92,6 +94,10 @@ type Store struct {
 	// never purged while unread (fired timers are not all it holds).
 	unread map[int64]bool
 	wake   chan struct{}
+
+	// logLimit keeps transient failures (a server restarting) to one WARN
+	// per cause per interval.
+	logLimit lograte.Limiter
 
 	cancel context.CancelFunc
 	done   sync.WaitGroup
@@ -364,7 +370,7 @@ func (s *Store) advance(ctx context.Context) {
 	defer s.mu.Unlock()
 	if err != nil {
 		if ctx.Err() == nil {
-			s.o.Logger.Warn("list timer slots; reading every slot passed", "error", err)
+			s.logLimit.Problem(s.o.Logger, slog.LevelWarn, "list timer slots; reading every slot passed", err)
 		}
 		for start := from; start < limit; start += w {
 			s.unread[start] = true
@@ -396,7 +402,7 @@ func (s *Store) readDue(ctx context.Context) {
 		}
 		if err := s.readSlot(ctx, start); err != nil {
 			if ctx.Err() == nil {
-				s.o.Logger.Warn("read timer slot; will retry", "slot", start, "error", err)
+				s.logLimit.Problem(s.o.Logger, slog.LevelWarn, "read timer slot; will retry", err, "slot", start)
 			}
 			return
 		}
@@ -437,7 +443,7 @@ func (s *Store) purgeFired(ctx context.Context) {
 		err := s.stream.Purge(ctx, jetstream.WithPurgeSubject(s.subject(j.start)), jetstream.WithPurgeSequence(j.below))
 		if err != nil {
 			if ctx.Err() == nil {
-				s.o.Logger.Warn("purge fired timers; will retry", "slot", j.start, "error", err)
+				s.logLimit.Problem(s.o.Logger, slog.LevelWarn, "purge fired timers; will retry", err, "slot", j.start)
 			}
 			s.mu.Lock()
 			if sl := s.slots[j.start]; sl != nil {
@@ -514,8 +520,14 @@ func (s *Store) fire(ctx context.Context, due []*entry) {
 	retry := s.o.Clock.Now().Add(time.Second)
 	for i, e := range due {
 		if errs[i] != nil {
-			if ctx.Err() == nil {
-				s.o.Logger.Warn("fire timer; will retry", "target", e.target, "error", errs[i])
+			switch {
+			case ctx.Err() != nil:
+			case transient.DuplicateInProcess(errs[i]):
+				// Another replica fires the same timer at the same moment:
+				// the expected race, settled by the message id.
+				s.o.Logger.Debug("fire timer: another replica is storing it; will confirm", "target", e.target, "id", e.id)
+			default:
+				s.logLimit.Problem(s.o.Logger, slog.LevelWarn, "fire timer; will retry", errs[i], "target", e.target)
 			}
 			e.at = retry
 			heap.Push(&s.queue, e)

@@ -139,3 +139,13 @@ func Retry(ctx context.Context, retryable func(error) bool, fn func(context.Cont
 		wait = min(2*wait, Max)
 	}
 }
+
+// DuplicateInProcess reports whether err is JetStream's "duplicate message
+// id is in process" (409, 10158): another publisher (another replica
+// firing the same timer) is storing a message with the same id right now.
+// It is the expected race of replicas, not a problem; repeating the
+// publish a moment later gets the duplicate's acknowledgement.
+func DuplicateInProcess(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == 10158
+}

@@ -25,7 +25,7 @@ func TestIs(t *testing.T) {
 		{"no meta leader", api(10008), true, true},
 		{"stream offline", api(10118), true, true},
 		{"no peers for placement", api(10005), true, true},
-		{"duplicate message id in process", api(10158), true, false},
+		{"duplicate message id in process (replicas firing one timer)", api(10158), true, false},
 		{"request timed out", nats.ErrTimeout, true, false},
 		{"context deadline", context.DeadlineExceeded, true, false},
 		{"stalled read", fmt.Errorf("read: %w", ErrStalled), true, false},
@@ -74,4 +74,13 @@ func TestRetry(t *testing.T) {
 			t.Fatalf("err %v", err)
 		}
 	})
+}
+
+func TestDuplicateInProcess(t *testing.T) {
+	if !DuplicateInProcess(fmt.Errorf("fire: %w", &jetstream.APIError{Code: 409, ErrorCode: 10158})) {
+		t.Error("409 duplicate message id is in process not recognised")
+	}
+	if DuplicateInProcess(nats.ErrNoResponders) || DuplicateInProcess(nil) {
+		t.Error("other errors taken for a duplicate in process")
+	}
 }
