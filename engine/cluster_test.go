@@ -277,9 +277,9 @@ func logged(b *logBuffer, parts ...string) bool {
 }
 
 // TestClusterStartWaitsForJetStream: a replica started while the cluster
-// has no quorum (one server of three) waits, saying what for, and starts
-// once the others are back; with a short server.start_timeout it gives up
-// and says so.
+// has no quorum (one server of three), or while no server answers, waits,
+// saying what for, and starts once the servers are back; with a short
+// server.start_timeout it gives up and says so.
 func TestClusterStartWaitsForJetStream(t *testing.T) {
 	if testing.Short() {
 		t.Skip("cluster test")
@@ -320,6 +320,29 @@ func TestClusterStartWaitsForJetStream(t *testing.T) {
 		}
 		if !r.e.Ready() {
 			t.Fatal("started but not ready")
+		}
+	})
+
+	t.Run("waits while no server answers", func(t *testing.T) {
+		for i := range c.Servers {
+			c.Stop(i)
+		}
+		r := newReplica(t, c, "replicas = 3", `start_timeout = "5m"`)
+		started := make(chan error, 1)
+		go func() { started <- r.e.Start(context.Background()) }()
+		waitUntil(t, "start-up says it waits to connect", func() bool {
+			return logged(r.log, "level=WARN", "start-up waits for NATS", "for=connect")
+		})
+		for i := range c.Servers {
+			c.Start(i)
+		}
+		select {
+		case err := <-started:
+			if err != nil {
+				t.Fatalf("start: %v", err)
+			}
+		case <-time.After(3 * natstest.ClusterDeadline):
+			t.Fatal("start did not return after the servers came back")
 		}
 	})
 }

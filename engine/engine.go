@@ -145,9 +145,13 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		url = e.embedded.ClientURL()
 		e.log.Info("embedded NATS server started", "listen", url, "store", e.cfg.Server.DataDir)
 	}
-	closed := make(chan struct{})
+	var closed chan struct{}
 	err = e.waitFor(ctx, "connect", transient.NotProcessed, func(context.Context) (err error) {
-		e.nc, err = broker.Connect(e.cfg, url, "jobd", nats.ClosedHandler(func(*nats.Conn) { close(closed) }))
+		// A channel per attempt: one closed by an attempt that failed is
+		// not the connection's.
+		ch, once := make(chan struct{}), new(sync.Once)
+		e.nc, err = broker.Connect(e.cfg, url, "jobd", nats.ClosedHandler(func(*nats.Conn) { once.Do(func() { close(ch) }) }))
+		closed = ch
 		return err
 	})
 	if err != nil {
