@@ -427,3 +427,21 @@ func TestClusterReadyzFollowsJetStream(t *testing.T) {
 	c.Start(2)
 	waitUntil(t, "/readyz 200 with the servers back", func() bool { code, body = readyz(); return code == 200 })
 }
+
+// TestClusterStoppedReplicaLeavesNoConsumers: the consumers a replica
+// creates for itself (following the timers) go when it stops, so replicas
+// restarted many times do not pile them up.
+func TestClusterStoppedReplicaLeavesNoConsumers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cluster test")
+	}
+	c := natstest.StartCluster(t, 3)
+	_, js := c.Connect()
+	for range 3 {
+		r := startReplica(t, c, "replicas = 3", "")
+		r.e.Stop(context.Background())
+	}
+	waitUntil(t, "no consumers left on JOBD_TIMERS", func() bool {
+		return natstest.ConsumerCounts(t, js)["JOBD_TIMERS"] == 0
+	})
+}

@@ -52,8 +52,14 @@ func All(ctx context.Context, cons jetstream.Consumer, fn func(jetstream.Msg)) e
 	return nil
 }
 
+// deleteTimeout bounds Delete: a process stopping while NATS is away
+// does not wait long for it (the server deletes the consumer after
+// InactiveThreshold anyway).
+const deleteTimeout = 2 * time.Second
+
 // InactiveThreshold is how long the server keeps a consumer that Once
-// created when the process died before deleting it.
+// created (or any jobd creates for one replica) when the process died
+// before deleting it.
 const InactiveThreshold = 30 * time.Second
 
 // Once reads, with All, every message of stream that an ordered consumer
@@ -86,7 +92,7 @@ func Delete(js jetstream.JetStream, stream string, cons jetstream.Consumer) {
 	if info == nil || info.Name == "" {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), Wait)
+	ctx, cancel := context.WithTimeout(context.Background(), deleteTimeout)
 	defer cancel()
 	_ = js.DeleteConsumer(ctx, stream, info.Name)
 }

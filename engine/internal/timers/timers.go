@@ -194,9 +194,12 @@ func (s *Store) Start(ctx context.Context) error {
 	s.cancel = cancel
 	// Follow new timers first, so none stored while the slots are read is
 	// missed; a timer seen twice is queued once.
+	// The consumer goes with the replica: deleted at Stop, and by the
+	// server soon after a replica that died.
 	cons, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{s.o.Prefix + ">"},
-		DeliverPolicy:  jetstream.DeliverNewPolicy,
+		FilterSubjects:    []string{s.o.Prefix + ">"},
+		DeliverPolicy:     jetstream.DeliverNewPolicy,
+		InactiveThreshold: streamread.InactiveThreshold,
 	})
 	if err != nil {
 		cancel()
@@ -204,6 +207,7 @@ func (s *Store) Start(ctx context.Context) error {
 	}
 	cc, err := cons.Consume(func(m jetstream.Msg) { s.take(m, false) })
 	if err != nil {
+		streamread.Delete(s.o.JS, s.o.Stream, cons)
 		cancel()
 		return fmt.Errorf("timers: follow %s: %w", s.o.Stream, err)
 	}
@@ -214,6 +218,7 @@ func (s *Store) Start(ctx context.Context) error {
 	starts, err := s.listSlots(ctx)
 	if err != nil {
 		cc.Stop()
+		streamread.Delete(s.o.JS, s.o.Stream, cons)
 		cancel()
 		return err
 	}
@@ -224,7 +229,12 @@ func (s *Store) Start(ctx context.Context) error {
 	s.through = s.slotOf(s.o.Clock.Now().Add(s.o.Horizon)) + int64(s.o.Slot/time.Second)
 	s.mu.Unlock()
 	s.done.Add(2)
-	go func() { defer s.done.Done(); defer cc.Stop(); s.fireLoop(rctx) }()
+	go func() {
+		defer s.done.Done()
+		defer streamread.Delete(s.o.JS, s.o.Stream, cons)
+		defer cc.Stop()
+		s.fireLoop(rctx)
+	}()
 	go func() { defer s.done.Done(); s.advanceLoop(rctx) }()
 	return nil
 }
