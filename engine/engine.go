@@ -28,11 +28,13 @@ import (
 	"github.com/jobd-dev/jobd/engine/internal/ingest"
 	"github.com/jobd-dev/jobd/engine/internal/jobs"
 	"github.com/jobd-dev/jobd/engine/internal/jobstore"
+	"github.com/jobd-dev/jobd/engine/internal/lograte"
 	"github.com/jobd-dev/jobd/engine/internal/metrics"
 	"github.com/jobd-dev/jobd/engine/internal/publish"
 	"github.com/jobd-dev/jobd/engine/internal/run"
 	"github.com/jobd-dev/jobd/engine/internal/streams"
 	"github.com/jobd-dev/jobd/engine/internal/timers"
+	"github.com/jobd-dev/jobd/engine/internal/transient"
 	"github.com/jobd-dev/jobd/sdk/host"
 )
 
@@ -76,6 +78,12 @@ type Engine struct {
 
 	secrets *Secrets
 	ready   atomic.Bool
+
+	// startedAt and startLog serve start-up's waits (waitFor).
+	startedAt time.Time
+	startLog  *lograte.Limiter
+	// jsCheck caches /readyz's JetStream check.
+	jsCheck jetStreamCheck
 
 	// started holds every part started so far, in order; Stop stops them
 	// in reverse.
@@ -134,6 +142,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 			e.shutdown(context.Background())
 		}
 	}()
+	e.startedAt, e.startLog = time.Now(), startLimiter()
 	gogc.Apply(e.cfg.Server.GOGC, e.log)
 	secrets, err := LoadSecrets(e.opts.Environ, e.cfg.Secrets.File)
 	if err != nil {
@@ -149,8 +158,16 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		url = e.embedded.ClientURL()
 		e.log.Info("embedded NATS server started", "listen", url, "store", e.cfg.Server.DataDir)
 	}
-	closed := make(chan struct{})
-	if e.nc, err = broker.Connect(e.cfg, url, "jobd", nats.ClosedHandler(func(*nats.Conn) { close(closed) })); err != nil {
+	var closed chan struct{}
+	err = e.waitFor(ctx, "connect", transient.NotProcessed, func(context.Context) (err error) {
+		// A channel per attempt: one closed by an attempt that failed is
+		// not the connection's.
+		ch, once := make(chan struct{}), new(sync.Once)
+		e.nc, err = broker.Connect(e.cfg, url, "jobd", nats.ClosedHandler(func(*nats.Conn) { once.Do(func() { close(ch) }) }))
+		closed = ch
+		return err
+	})
+	if err != nil {
 		return err
 	}
 	e.deferStop(partFunc(func(ctx context.Context) {
@@ -167,17 +184,16 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	if e.js, err = jetstream.New(e.nc, jetstream.WithPublishAsyncMaxPending(8192), jetstream.WithPublishAsyncTimeout(10*time.Second)); err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
-	err = streams.Ensure(ctx, e.js, streams.Options{
-		Subjects:      e.cat.Subjects(),
-		Replicas:      e.cfg.NATS.Replicas,
-		ResultsMaxAge: e.cfg.Server.ResultsMaxAge.D(),
-		AckWait:       e.cfg.Server.AckWait.D(),
-		DedupeWindow:  e.cfg.Server.DedupeWindow.D(),
+	err = e.waitFor(ctx, "streams", nil, func(ctx context.Context) error {
+		return streams.Ensure(ctx, e.js, e.streamOptions())
 	})
 	if err != nil {
 		return err
 	}
-	e.store, err = jobstore.Open(ctx, e.js, jobstore.Options{Replicas: e.cfg.NATS.Replicas, MaxAge: e.cfg.Server.ResultsMaxAge.D()})
+	err = e.waitFor(ctx, "job store", nil, func(ctx context.Context) (err error) {
+		e.store, err = jobstore.Open(ctx, e.js, jobstore.Options{Replicas: e.cfg.NATS.Replicas, MaxAge: e.cfg.Server.ResultsMaxAge.D(), Logger: e.log})
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -238,23 +254,37 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	if err := e.start(ctx, e.exec); err != nil {
 		return err
 	}
-	e.ingest = ingest.New(ingest.Options{
-		JS:            e.js,
-		Catalog:       e.cat,
-		Exec:          e.exec,
-		Jobs:          e.jobs,
-		MaxEventBytes: e.cfg.Server.MaxEventBytes,
-		MaxEventDepth: e.cfg.Server.MaxEventDepth,
-		AckWait:       e.cfg.Server.AckWait.D(),
-		Logger:        e.log,
+	err = e.waitFor(ctx, "consumers", nil, func(ctx context.Context) error {
+		in := ingest.New(ingest.Options{
+			JS:            e.js,
+			Catalog:       e.cat,
+			Exec:          e.exec,
+			Jobs:          e.jobs,
+			MaxEventBytes: e.cfg.Server.MaxEventBytes,
+			MaxEventDepth: e.cfg.Server.MaxEventDepth,
+			AckWait:       e.cfg.Server.AckWait.D(),
+			Logger:        e.log,
+		})
+		if err := in.Start(ctx); err != nil {
+			// Stop what it started of its consumers; the next attempt
+			// starts anew.
+			sctx, cancel := context.WithTimeout(context.Background(), e.cfg.Server.ShutdownTimeout.D())
+			defer cancel()
+			in.Stop(sctx)
+			return err
+		}
+		e.ingest = in
+		return nil
 	})
-	if err := e.start(ctx, e.ingest); err != nil {
+	if err != nil {
 		return err
 	}
-	if err := e.start(ctx, e.timers); err != nil {
+	e.deferStop(e.ingest)
+	if err := e.waitFor(ctx, "timers", nil, e.timers.Start); err != nil {
 		return err
 	}
-	if err := e.jobs.EnsureConfigJobs(ctx); err != nil {
+	e.deferStop(e.timers)
+	if err := e.waitFor(ctx, "configured jobs", nil, e.jobs.EnsureConfigJobs); err != nil {
 		return err
 	}
 	e.api = api.New(api.Options{NC: e.nc, JS: e.js, Jobs: e.jobs, Store: e.store, Version: e.opts.Version, Logger: e.log})
@@ -495,6 +525,12 @@ func (e *Engine) readiness() (bool, map[string]string) {
 		report["nats"] = "not connected"
 	} else {
 		report["nats"] = "ok"
+		if err := e.jetStreamReady(); err != nil {
+			ok = false
+			report["jetstream"] = err.Error()
+		} else {
+			report["jetstream"] = "ok"
+		}
 	}
 	return ok, report
 }

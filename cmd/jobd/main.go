@@ -8,6 +8,7 @@
 //	jobd jobs ls|show|history|...       manage jobs on the running jobd
 //	jobd dlq ls|show|replay|purge       dead letters
 //	jobd plugins                        the plugins jobd finds
+//	jobd streams apply                  change the streams to the configuration
 //	jobd version                        version and build info
 //
 // README.md's Commands table documents every flag (TestDocsEveryFlag).
@@ -79,7 +80,7 @@ func newRootCmd(g *globals) *cobra.Command {
 	}
 	root.PersistentFlags().StringVarP(&g.configFile, "config", "c", "config.toml", "configuration file (environment overrides: JOBD_<SECTION>__<KEY>)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })
-	root.AddCommand(runCmd(g), validateCmd(g), publishCmd(g), evalCmd(g), pluginsCmd(g), dispatchCmd(g), jobsCmd(g), dlqCmd(g), versionCmd())
+	root.AddCommand(runCmd(g), validateCmd(g), publishCmd(g), evalCmd(g), pluginsCmd(g), dispatchCmd(g), jobsCmd(g), dlqCmd(g), streamsCmd(g), versionCmd())
 	return root
 }
 

@@ -21,6 +21,7 @@ const (
 	ConcurrencyDefault     = 64
 	TimeoutDefault         = 30 * time.Second
 	ShutdownTimeoutDefault = 30 * time.Second
+	StartTimeoutDefault    = 2 * time.Minute
 	ResultsMaxAgeDefault   = 7 * 24 * time.Hour
 	AckWaitDefault         = 30 * time.Second
 	DedupeWindowDefault    = 2 * time.Minute
@@ -76,6 +77,11 @@ type Server struct {
 	// ShutdownTimeout bounds the drain of in-flight runs on SIGTERM.
 	// Defaults to 30s.
 	ShutdownTimeout Duration `koanf:"shutdown_timeout"`
+	// StartTimeout bounds how long start-up waits for NATS and JetStream
+	// while they fail with transient errors (no leader yet, a server
+	// restarting, no quorum); a configuration error fails at once.
+	// Defaults to 2m.
+	StartTimeout Duration `koanf:"start_timeout"`
 	// AckWait is how long a message handed to jobd may stay unacknowledged
 	// before NATS hands it out again; it bounds how soon the work of a
 	// crashed jobd is picked up. Runs in flight send progress acks, so a long
@@ -123,8 +129,11 @@ type NATS struct {
 	TLSCA    string `koanf:"tls_ca"`
 	TLSCert  string `koanf:"tls_cert"`
 	TLSKey   string `koanf:"tls_key"`
-	// Replicas of every jobd stream (1 on a single node, 3 in a cluster).
-	// Defaults to 1.
+	// Replicas of every jobd stream (1 on a single node, 3 in a cluster),
+	// for the streams jobd creates: a replica never changes the streams
+	// that exist (jobd streams apply does). Unset (0), jobd adopts the
+	// replicas of the streams that exist and creates missing ones with
+	// ReplicasDefault. Defaults to unset.
 	Replicas int `koanf:"replicas"`
 	// Sync is "always" to fsync every write of the embedded server, or ""
 	// for the server default (every two minutes).

@@ -31,6 +31,9 @@ func (c *Config) setDefaults(base string) {
 	if s.ShutdownTimeout == 0 {
 		s.ShutdownTimeout = Duration(ShutdownTimeoutDefault)
 	}
+	if s.StartTimeout == 0 {
+		s.StartTimeout = Duration(StartTimeoutDefault)
+	}
 	if s.AckWait == 0 {
 		s.AckWait = Duration(AckWaitDefault)
 	}
@@ -55,9 +58,6 @@ func (c *Config) setDefaults(base string) {
 	n := &c.NATS
 	if n.Listen == "" {
 		n.Listen = ListenDefault
-	}
-	if n.Replicas == 0 {
-		n.Replicas = ReplicasDefault
 	}
 	for _, p := range []*string{&n.Creds, &n.TLSCA, &n.TLSCert, &n.TLSKey} {
 		*p = resolve(base, *p)

@@ -42,8 +42,8 @@ func (c *Config) validate(ps *Problems) {
 		ps.Add("server.gogc", "must be at least 10 (percent of the live heap), got %d", s.GOGC)
 	}
 	oneOf(ps, "nats.sync", c.NATS.Sync, "", "always")
-	if c.NATS.Replicas < 1 || c.NATS.Replicas > 5 {
-		ps.Add("nats.replicas", "must be 1 to 5, got %d", c.NATS.Replicas)
+	if c.NATS.Replicas < 0 || c.NATS.Replicas > 5 {
+		ps.Add("nats.replicas", "must be 1 to 5 (or unset), got %d", c.NATS.Replicas)
 	}
 	for kind, p := range c.Plugins.Kinds {
 		path := "plugins." + kind

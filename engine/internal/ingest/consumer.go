@@ -19,6 +19,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/jobd-dev/jobd/engine/internal/catalog"
+	"github.com/jobd-dev/jobd/engine/internal/lograte"
 	"github.com/jobd-dev/jobd/engine/internal/run"
 	"github.com/jobd-dev/jobd/engine/internal/streams"
 )
@@ -70,6 +71,9 @@ type Consumer struct {
 	o       Options
 	log     *slog.Logger
 	tracker *tracker
+	// logLimit keeps transient failures (a server restarting) to one
+	// WARN per cause per interval.
+	logLimit lograte.Limiter
 
 	// epoch is the events stream's creation time: part of every run id, so
 	// a new data folder never reuses the run ids (and idempotency keys) of
@@ -159,7 +163,7 @@ func (r *Consumer) purgeLoop() {
 			err := p.Purge(ctx, r.o.JS, time.Now())
 			cancel()
 			if err != nil && r.ctx.Err() == nil {
-				r.log.Warn("purge finished messages", "stream", p.Stream, "error", err)
+				r.logLimit.Problem(r.log, slog.LevelWarn, "purge finished messages", err, "stream", p.Stream)
 			}
 		}
 		select {
@@ -175,7 +179,7 @@ func (r *Consumer) consumeError(_ jetstream.ConsumeContext, err error) {
 		r.log.Debug("consumer", "error", err)
 		return
 	}
-	r.log.Warn("consumer", "error", err)
+	r.logLimit.Problem(r.log, slog.LevelWarn, "consumer", err)
 }
 
 // heartbeat keeps long runs' messages from being redelivered.

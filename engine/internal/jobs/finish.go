@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"errors"
+	"log/slog"
 
 	"github.com/jobd-dev/jobd/engine/internal/jobstore"
 	"github.com/jobd-dev/jobd/engine/internal/run"
@@ -48,10 +49,10 @@ func (r *Manager) FinishRecord(ru *run.Run, res *wire.Result) {
 	})
 	if toStream || err != nil {
 		if herr := r.o.Store.AppendHistory(ctx, ru.JobID, entry); herr != nil {
-			r.log.Warn("append history", "job_id", ru.JobID, "error", herr)
+			r.logLimit.Problem(r.log, slog.LevelWarn, "append history", herr, "job_id", ru.JobID)
 		}
 	}
 	if err != nil && !errors.Is(err, jobstore.ErrNotFound) {
-		r.log.Warn("update job record", "job_id", ru.JobID, "error", err)
+		r.logLimit.Problem(r.log, slog.LevelWarn, "update job record", err, "job_id", ru.JobID)
 	}
 }

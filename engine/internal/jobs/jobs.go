@@ -17,6 +17,7 @@ import (
 
 	"github.com/jobd-dev/jobd/engine/internal/catalog"
 	"github.com/jobd-dev/jobd/engine/internal/jobstore"
+	"github.com/jobd-dev/jobd/engine/internal/lograte"
 	"github.com/jobd-dev/jobd/engine/internal/run"
 	"github.com/jobd-dev/jobd/engine/internal/streams"
 	"github.com/jobd-dev/jobd/sdk/wire"
@@ -77,6 +78,10 @@ type Options struct {
 type Manager struct {
 	o   Options
 	log *slog.Logger
+
+	// logLimit keeps transient failures (a server restarting) to one
+	// WARN per cause per interval.
+	logLimit lograte.Limiter
 }
 
 // New returns a manager.

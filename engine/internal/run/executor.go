@@ -12,6 +12,7 @@ import (
 	json "github.com/segmentio/encoding/json"
 
 	"github.com/jobd-dev/jobd/engine/internal/catalog"
+	"github.com/jobd-dev/jobd/engine/internal/lograte"
 	"github.com/jobd-dev/jobd/engine/internal/metrics"
 	"github.com/jobd-dev/jobd/engine/internal/piping"
 	"github.com/jobd-dev/jobd/engine/internal/policy"
@@ -88,6 +89,10 @@ type Executor struct {
 	pub    Publisher
 	ctx    context.Context // cancelled by Stop: attempts not yet sent are left for redelivery
 	cancel context.CancelFunc
+
+	// logLimit keeps transient failures (a server restarting) to one
+	// WARN per cause per interval.
+	logLimit lograte.Limiter
 }
 
 // NewExecutor returns an executor; it runs until Stop.
@@ -232,7 +237,7 @@ func (r *Executor) retry(ru *Run, delay time.Duration, info *wire.ErrorInfo) {
 	msg := r.o.Timers.Message(streams.RunsSubjectPrefix+ru.Job.Event, ru.RunID+"/"+strconv.Itoa(next), at, body)
 	r.pub.Publish(msg, func(err error) {
 		if err != nil {
-			r.log.Error("could not store retry; the event will be redelivered", "run_id", ru.RunID, "error", err)
+			r.logLimit.Problem(r.log, slog.LevelError, "could not store retry; the event will be redelivered", err, "run_id", ru.RunID)
 		}
 		ru.D.Settle(err == nil)
 	})
@@ -301,7 +306,7 @@ func (r *Executor) finish(ru *Run, dec policy.Decision, res host.Result, info *w
 	}
 	publishAll(r.pub, msgs, func(err error) {
 		if err != nil {
-			r.runLog(ru, status).Error("could not record the outcome; the message will be redelivered", "error", err)
+			r.logLimit.Problem(r.runLog(ru, status), slog.LevelError, "could not record the outcome; the message will be redelivered", err)
 		}
 		if recorded != nil && err == nil {
 			go func() {
