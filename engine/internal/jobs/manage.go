@@ -16,6 +16,7 @@ import (
 	"github.com/jobd-dev/jobd/engine/internal/catalog"
 	"github.com/jobd-dev/jobd/engine/internal/config"
 	"github.com/jobd-dev/jobd/engine/internal/jobstore"
+	"github.com/jobd-dev/jobd/engine/internal/piping"
 	"github.com/jobd-dev/jobd/engine/internal/run"
 	"github.com/jobd-dev/jobd/engine/internal/schedule"
 	"github.com/jobd-dev/jobd/sdk/wire"
@@ -62,6 +63,9 @@ func (r *Manager) Dispatch(ctx context.Context, req *wire.DispatchRequest) (*wir
 	now := r.o.Clock.Now()
 	var spec *schedule.Spec
 	misfire := ""
+	if req.Now && req.Schedule != nil {
+		return nil, badRequest("now and schedule exclude each other: now runs the job once, at once")
+	}
 	switch {
 	case req.Schedule != nil:
 		if s, ok := req.Schedule.StartAt.(string); ok && strings.Contains(s, "$") {
@@ -72,9 +76,12 @@ func (r *Manager) Dispatch(ctx context.Context, req *wire.DispatchRequest) (*wir
 			return nil, badRequest("%v", err)
 		}
 		misfire = req.Schedule.Misfire
+	case req.Now:
+		spec = &schedule.Spec{}
 	case j.Schedule != nil:
-		s := *j.Schedule
-		spec = &s
+		if spec, err = r.configuredSpec(j, ev, now); err != nil {
+			return nil, err
+		}
 		if j.Config != nil && j.Config.Schedule != nil {
 			misfire = j.Config.Schedule.Misfire
 		}
@@ -92,7 +99,30 @@ func (r *Manager) Dispatch(ctx context.Context, req *wire.DispatchRequest) (*wir
 		}
 		return nil, err
 	}
-	return &wire.DispatchReply{JobID: rec.ID, Status: rec.Status, ScheduledAt: rec.ScheduledAt, Recurring: rec.Recurring, NextRunAt: rec.NextRunAt}, nil
+	return &wire.DispatchReply{JobID: rec.ID, Status: rec.Status, ScheduledAt: rec.ScheduledAt, Recurring: rec.Recurring, NextRunAt: rec.NextRunAt,
+		Schedule: rec.Schedule, Configured: req.Schedule == nil && !req.Now && j.Schedule != nil}, nil
+}
+
+// configuredSpec is the job's configured schedule for a dispatch, with a
+// piped start_at evaluated against the dispatched input, exactly as an
+// event's would be.
+func (r *Manager) configuredSpec(j *catalog.Job, ev *run.Event, now time.Time) (*schedule.Spec, error) {
+	spec := *j.Schedule
+	if j.StartAt == nil {
+		return &spec, nil
+	}
+	env := &piping.Env{Input: ev.Input, Sequence: ev.Sequence, Variable: r.o.Variables, Constant: r.o.Constants,
+		Secret: r.o.Secret, Now: now, Job: piping.JobInfo{Event: j.Event, Attempt: 1, Execution: 1}}
+	v, err := j.StartAt.Eval(env)
+	if err != nil {
+		return nil, badRequest("job %q: %v", j.Event, err)
+	}
+	t, err := schedule.ParseTime(v)
+	if err != nil {
+		return nil, badRequest("job %q: schedule.start_at: %v", j.Event, err)
+	}
+	spec.StartAt = t
+	return &spec, nil
 }
 
 func (r *Manager) events() []string {

@@ -1,0 +1,86 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jobd-dev/jobd/engine/internal/catalog"
+	"github.com/jobd-dev/jobd/engine/internal/config"
+	"github.com/jobd-dev/jobd/sdk/wire"
+)
+
+// withCatalog gives the fixture's manager a catalog of jobs (config maps).
+func (f *fixture) withCatalog(jobs ...map[string]any) *catalog.Catalog {
+	f.t.Helper()
+	list := make([]any, len(jobs))
+	for i, j := range jobs {
+		list[i] = j
+	}
+	cfg, err := config.FromMap("config.toml", map[string]any{"jobs": list})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	cat, err := catalog.Compile(cfg)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.m.o.Catalog = cat
+	return cat
+}
+
+func TestDispatchEvaluatesPipedStartAtAgainstTheInput(t *testing.T) {
+	f := newFixture(t)
+	f.withCatalog(map[string]any{"event": "booking_reminder", "kind": "test", "on": []any{"events.booking.created"},
+		"schedule": map[string]any{"start_at": "$DateAdd($Input{starts_at}, -1, 'minutes')"}})
+	reply, err := f.m.Dispatch(context.Background(), &wire.DispatchRequest{Event: "booking_reminder",
+		Input: json.RawMessage(`{"starts_at":"2026-12-30T10:00:00Z"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := time.Date(2026, 12, 30, 9, 59, 0, 0, time.UTC)
+	if !reply.ScheduledAt.Equal(want) || reply.Status != wire.StatusScheduled {
+		t.Fatalf("reply = %+v, want scheduled at %v", reply, want)
+	}
+	if tm := f.lastTimer(); !tm.at.Equal(want) {
+		t.Fatalf("timer at %v, want %v", tm.at, want)
+	}
+	// An input the template cannot read is refused, naming the reference.
+	_, err = f.m.Dispatch(context.Background(), &wire.DispatchRequest{Event: "booking_reminder", Input: json.RawMessage(`{}`)})
+	if err == nil || !strings.Contains(err.Error(), "starts_at") {
+		t.Fatalf("dispatch without starts_at: %v", err)
+	}
+}
+
+func TestDispatchOfACronJobFollowsItsScheduleOrRunsNow(t *testing.T) {
+	f := newFixture(t)
+	f.withCatalog(map[string]any{"event": "daily", "kind": "test",
+		"schedule": map[string]any{"cron": "0 9 * * *", "tz": "Europe/Berlin"}})
+	ctx := context.Background()
+	reply, err := f.m.Dispatch(ctx, &wire.DispatchRequest{Event: "daily"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := time.Date(2026, 12, 24, 9, 0, 0, 0, berlin)
+	if !reply.Configured || !reply.Recurring || reply.Schedule == nil || reply.Schedule.Cron != "0 9 * * *" ||
+		reply.Schedule.TZ != "Europe/Berlin" || reply.NextRunAt == nil || !reply.NextRunAt.Equal(want) {
+		t.Fatalf("dispatch with no schedule: %+v", reply)
+	}
+	now, err := f.m.Dispatch(ctx, &wire.DispatchRequest{Event: "daily", Now: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if now.Configured || now.Recurring || now.Status != wire.StatusQueued || !now.ScheduledAt.Equal(f.clock.Now()) {
+		t.Fatalf("dispatch --now: %+v", now)
+	}
+	if tm := f.lastTimer(); tm.rec.JobID != now.JobID || !tm.at.Equal(f.clock.Now()) {
+		t.Fatalf("run now: timer %+v", tm)
+	}
+	_, err = f.m.Dispatch(ctx, &wire.DispatchRequest{Event: "daily", Now: true, Schedule: &wire.Schedule{Delay: "1h"}})
+	if err == nil || !strings.Contains(err.Error(), "exclude") {
+		t.Fatalf("now with a schedule: %v", err)
+	}
+}
+
