@@ -9,6 +9,7 @@ import (
 
 	"github.com/jobd-dev/jobd/engine/internal/catalog"
 	"github.com/jobd-dev/jobd/engine/internal/config"
+	"github.com/jobd-dev/jobd/engine/internal/schedule"
 	"github.com/jobd-dev/jobd/sdk/wire"
 )
 
@@ -84,3 +85,38 @@ func TestDispatchOfACronJobFollowsItsScheduleOrRunsNow(t *testing.T) {
 	}
 }
 
+func TestRescheduleRefusesAFinishedJobAndKeepsHistory(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	rec := f.create("j1", schedule.Raw{Delay: "1h"})
+	// The job ran once and completed: its run lives in the record.
+	f.recs.mu.Lock()
+	rec.Status = wire.StatusCompleted
+	rec.ExecutionCount, rec.Fired = 1, 1
+	rec.NextRunAt = nil
+	rec.LastRun = &wire.HistoryEntry{Number: 1, RunID: "j1-1", Attempts: 1, Status: wire.StatusCompleted}
+	f.recs.put(rec)
+	f.recs.mu.Unlock()
+	_, err := f.m.Reschedule(ctx, "j1", &wire.Schedule{Delay: "1h"})
+	if err == nil || !strings.Contains(err.Error(), "is completed; use jobs retry") {
+		t.Fatalf("reschedule of a completed job: %v", err)
+	}
+	if got := f.recs.record("j1"); got.ExecutionCount != 1 || got.LastRun == nil || got.Status != wire.StatusCompleted {
+		t.Fatalf("record changed by a refused reschedule: %+v", got)
+	}
+
+	// A series with runs behind it keeps its count; a new limit counts
+	// from the reschedule on.
+	rec = f.create("j2", schedule.Raw{Every: "1h"})
+	f.recs.mu.Lock()
+	rec.ExecutionCount, rec.Fired, rec.Occurrence = 3, 3, 4
+	f.recs.put(rec)
+	f.recs.mu.Unlock()
+	got, err := f.m.Reschedule(ctx, "j2", &wire.Schedule{Every: "2h", Limit: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ExecutionCount != 3 || got.Schedule.Limit != 5 || got.Occurrence != 4 {
+		t.Fatalf("rescheduled record: %+v (schedule %+v)", got, got.Schedule)
+	}
+}

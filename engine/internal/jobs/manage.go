@@ -184,7 +184,12 @@ func (r *Manager) Resume(ctx context.Context, id string) (*wire.Record, error) {
 	return rec, r.publishTimer(ctx, r.occurrenceRecord(rec, rec.Occurrence, due), at)
 }
 
-// Reschedule replaces a job's schedule; the series goes on from now.
+// Reschedule replaces the schedule of a job that has runs ahead (or is
+// paused); the series goes on from now. A finished job is refused (Retry
+// runs it again). Nothing of the job's past is dropped: its execution count
+// goes on (a new schedule's limit counts the runs from the reschedule on),
+// and a first run kept only in the record is written to the history stream
+// before a later run replaces it.
 func (r *Manager) Reschedule(ctx context.Context, id string, s *wire.Schedule) (*wire.Record, error) {
 	if s == nil {
 		return nil, badRequest("reschedule needs a schedule")
@@ -198,21 +203,34 @@ func (r *Manager) Reschedule(ctx context.Context, id string, s *wire.Schedule) (
 	if !ok {
 		return nil, badRequest("schedule: %v", errNothingToRun)
 	}
+	onlyInRecord := false // the first run's entry lives in the record alone
 	rec, err := r.o.Store.Update(ctx, id, func(x *wire.Record) error {
-		if x.Status == wire.StatusCancelled {
+		onlyInRecord = x.LastRun != nil && !x.Recurring && x.LastRun.Number <= 1 && x.ExecutionCount <= 1
+		switch x.Status {
+		case wire.StatusCancelled:
 			return badRequest("job %s is cancelled", id)
+		case wire.StatusCompleted, wire.StatusFailed:
+			return badRequest("job %s is %s; use jobs retry to run it again", id, x.Status)
 		}
-		x.Schedule = storedSchedule(spec, s.Misfire)
+		stored := *spec
+		if stored.Limit > 0 {
+			stored.Limit += x.ExecutionCount
+		}
+		x.Schedule = storedSchedule(&stored, s.Misfire)
 		x.Recurring = spec.Recurring()
 		x.Occurrence = x.Fired + 1
 		x.ScheduledAt = first
 		x.NextRunAt = &first
-		x.ExecutionCount = 0
 		x.Status = wire.StatusScheduled
 		return nil
 	})
 	if err != nil {
 		return rec, err
+	}
+	if onlyInRecord {
+		if err := r.o.Store.AppendHistory(ctx, id, *rec.LastRun); err != nil {
+			return rec, err
+		}
 	}
 	return rec, r.publishTimer(ctx, r.occurrenceRecord(rec, rec.Occurrence, first), first)
 }
