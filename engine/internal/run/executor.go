@@ -198,8 +198,21 @@ func (r *Executor) complete(ru *Run, res host.Result) {
 	}
 	dec := policy.Decide(a, j.Backoff)
 	if dec.Action == policy.Retry {
-		r.log.Info("attempt failed; will retry", "job_id", ru.JobID, "run_id", ru.RunID, "event", j.Event, "kind", j.Kind,
-			"attempt", ru.Attempt, "delay", dec.Delay, "error", res.Error)
+		if dec.Capped {
+			r.log.Warn("attempt failed; the plugin asked for a longer delay than backoff.max_retry_after: capped",
+				"job_id", ru.JobID, "run_id", ru.RunID, "event", j.Event, "kind", j.Kind, "attempt", ru.Attempt,
+				"retry_after", res.RetryAfter, "delay", dec.Delay, "error", res.Error)
+		} else {
+			r.log.Info("attempt failed; will retry", "job_id", ru.JobID, "run_id", ru.RunID, "event", j.Event, "kind", j.Kind,
+				"attempt", ru.Attempt, "delay", dec.Delay, "error", res.Error)
+		}
+		at := ru.attemptInfo(time.Now(), info)
+		at.Delay = dec.Delay.String()
+		if res.RetryAfter > 0 {
+			at.RetryAfter = res.RetryAfter.String()
+		}
+		at.DelayCapped = dec.Capped
+		ru.AttemptLog = append(ru.AttemptLog, at)
 		r.retry(ru, dec.Delay, info)
 		return
 	}
@@ -214,6 +227,7 @@ func (r *Executor) retry(ru *Run, delay time.Duration, info *wire.ErrorInfo) {
 		Subject: ru.Subject, ReceivedAt: ru.ReceivedAt,
 		Input: ru.Ev.RawInput, Sequence: ru.Ev.RawSeq, LastError: info,
 		Execution: ru.Execution, Record: ru.HasRecord, ScheduledAt: ru.ScheduledAt, Overrides: ru.Overrides,
+		AttemptLog: ru.AttemptLog,
 	}
 	body, _ := json.Marshal(rec)
 	at := r.o.Clock.Now().Add(delay)
@@ -250,6 +264,9 @@ func (r *Executor) finish(ru *Run, dec policy.Decision, res host.Result, info *w
 	}
 	if info == nil && status != policy.StatusCompleted {
 		result.Error = &wire.ErrorInfo{Message: "failed", Class: wire.ClassRetryable}
+	}
+	if len(ru.AttemptLog) > 0 {
+		result.AttemptLog = append(ru.AttemptLog[:len(ru.AttemptLog):len(ru.AttemptLog)], ru.attemptInfo(now, result.Error))
 	}
 	body := AppendResult(make([]byte, 0, 512+len(result.Input)+len(result.Output)), &result)
 	msgs := []*nats.Msg{newMsg(streams.ResultSubjectPrefix+j.Event, body, ru.RunID+"/result")}

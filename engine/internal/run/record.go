@@ -27,4 +27,6 @@ type Record struct {
 	// Record is true when a job record tracks the run.
 	Record    bool      `json:"record,omitempty"`
 	Overrides Overrides `json:"overrides,omitempty"`
+	// AttemptLog holds the run's attempts so far, for its result.
+	AttemptLog []wire.AttemptInfo `json:"attempt_log,omitempty"`
 }

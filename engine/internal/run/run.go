@@ -56,6 +56,9 @@ type Run struct {
 	JobRecord *wire.Record
 	JobRev    uint64
 	Overrides Overrides
+	// AttemptLog holds the run's earlier attempts (carried in its run
+	// record from retry to retry), or a replay's origin.
+	AttemptLog []wire.AttemptInfo
 
 	startedAt time.Time
 	input     json.RawMessage // resolved input as sent, secrets redacted
@@ -99,4 +102,19 @@ func New(ru *Run, j *catalog.Job, o Overrides) *Run {
 		ru.Execution = 1
 	}
 	return ru
+}
+
+// attemptInfo describes the current attempt, ended at end with err.
+func (ru *Run) attemptInfo(end time.Time, err *wire.ErrorInfo) wire.AttemptInfo {
+	a := wire.AttemptInfo{Number: ru.Attempt, EndedAt: end.UTC(), Error: err}
+	if !ru.startedAt.IsZero() {
+		s := ru.startedAt
+		a.StartedAt = &s
+		a.DurationMS = float64(end.Sub(s).Microseconds()) / 1000
+	}
+	if err != nil {
+		e := *err
+		a.Error = &e
+	}
+	return a
 }
