@@ -251,6 +251,11 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	}
 	e.started_(sweeper)
 	e.ready.Store(true)
+	if down := e.unhealthyPlugins(); len(down) > 0 {
+		e.log.Error("jobd running, but not ready: plugins are unhealthy", "plugins", strings.Join(down, "; "),
+			"jobs", len(e.cat.Jobs()), "http", e.httpAddr)
+		return nil
+	}
 	e.log.Info("jobd ready", "jobs", len(e.cat.Jobs()), "subjects", strings.Join(e.cat.Subjects(), " "), "http", e.httpAddr)
 	return nil
 }
@@ -281,7 +286,11 @@ func (e *Engine) startPlugins(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			if err := pool.Start(ctx); err != nil {
-				e.log.Error("plugin did not start; its jobs will retry", "kind", kind, "error", err)
+				if dispatch.Refused(err) {
+					e.log.Error("plugin refused: its runs fail with class no_plugin until it is fixed", "kind", kind, "path", pc.Path, "error", err)
+				} else {
+					e.log.Error("plugin did not start; its jobs will retry", "kind", kind, "error", err)
+				}
 				return
 			}
 			info, _ := pool.Info()
@@ -472,4 +481,16 @@ func (e *Engine) readiness() (bool, map[string]string) {
 		report["nats"] = "ok"
 	}
 	return ok, report
+}
+
+// unhealthyPlugins returns "kind: reason" for each plugin that is down.
+func (e *Engine) unhealthyPlugins() []string {
+	var out []string
+	for kind, err := range e.PluginHealth() {
+		if err != nil {
+			out = append(out, kind+": "+err.Error())
+		}
+	}
+	sort.Strings(out)
+	return out
 }

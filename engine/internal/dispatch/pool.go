@@ -108,6 +108,9 @@ type Pool struct {
 	healthy bool
 	fails   int         // consecutive failed starts
 	crashes []time.Time // recent exits of a started plugin
+	// refused is why the plugin was refused at its last start (refused.go).
+	refused   error
+	refusedAt time.Time
 
 	wg sync.WaitGroup
 }
@@ -144,6 +147,7 @@ func (p *Pool) Start(ctx context.Context) error {
 	if err != nil {
 		p.fails = 1
 	}
+	p.setRefused(err)
 	p.mu.Unlock()
 	p.wg.Add(1)
 	go p.send()
@@ -230,10 +234,20 @@ func (p *Pool) send() {
 		p.jobs, p.dones = p.jobs[:rest], p.dones[:rest]
 		p.mu.Unlock()
 
+		if err := p.stillRefused(); err != nil {
+			for _, done := range dones {
+				p.answer(done, noPlugin(p.opts.Plugin.Kind, err))
+			}
+			continue
+		}
 		pl, err := p.live()
 		if err != nil {
+			res := host.Result{Outcome: host.Retry, Crashed: true, Error: err.Error()}
+			if Refused(err) {
+				res = noPlugin(p.opts.Plugin.Kind, err)
+			}
 			for _, done := range dones {
-				p.answer(done, host.Result{Outcome: host.Retry, Crashed: true, Error: err.Error()})
+				p.answer(done, res)
 			}
 			continue
 		}
@@ -290,6 +304,7 @@ func (p *Pool) live() (Plugin, error) {
 		p.mu.Lock()
 	}
 	np, err := p.opts.Start(context.Background(), p.opts.Plugin)
+	p.setRefused(err)
 	if err != nil {
 		p.fails++
 		p.healthy = false

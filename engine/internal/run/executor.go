@@ -182,6 +182,9 @@ func (r *Executor) complete(ru *Run, res host.Result) {
 	case host.Permanent:
 		a.Outcome = policy.Permanent
 		info = &wire.ErrorInfo{Message: res.Error, Class: wire.ClassPermanent}
+		if res.NoPlugin {
+			info.Class = wire.ClassNoPlugin
+		}
 	default:
 		a.Outcome = policy.Retryable
 		info = &wire.ErrorInfo{Message: res.Error, Class: wire.ClassRetryable}
