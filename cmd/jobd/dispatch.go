@@ -65,7 +65,7 @@ With no schedule flags the job follows its configured schedule (a piped start_at
 is evaluated against --input, as for an event; a cron job starts a series), or
 runs once, now, when it has none. --now runs it once, at once, whatever its
 schedule. Schedule flags replace the configured schedule.`,
-		Args:  cobra.ExactArgs(1),
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			req := &wire.DispatchRequest{Event: args[0], Schedule: sf.schedule(), Now: now}
 			if now && req.Schedule != nil {
