@@ -56,6 +56,10 @@ type Record struct {
 	Kind string `json:"kind"`
 	// Status is one of the job statuses (StatusScheduled …).
 	Status string `json:"status"`
+	// Reason says why a cancelled job was cancelled ("removed from
+	// configuration", "schedule changed in the configuration", "cancelled
+	// through the management API").
+	Reason string `json:"reason,omitempty"`
 	// Origin is OriginEvent, OriginDispatch or OriginConfig.
 	Origin string `json:"origin"`
 	// Recurring is true when the schedule repeats.

@@ -79,7 +79,13 @@ func (r *Consumer) onRun(msg jetstream.Msg) {
 	}
 	j := r.o.Catalog.Job(rec.Event)
 	if j == nil {
-		// The job left the configuration while its run waited.
+		// The job left the configuration while its run waited. A job with
+		// a record is cancelled (start-up cancels them too); a retry of an
+		// event's run has nothing to cancel and fails.
+		if rec.Record && r.o.Jobs.CancelRemovedJob(rec.JobID) {
+			d.Settle(true)
+			return
+		}
 		run.New(ru, &catalog.Job{Event: rec.Event, Kind: "unknown", MaxAttempts: rec.Attempt}, rec.Overrides)
 		r.o.Exec.FailNow(ru, wire.ClassNoPlugin, "job %q is no longer configured", rec.Event)
 		return

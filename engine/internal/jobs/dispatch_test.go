@@ -120,3 +120,30 @@ func TestRescheduleRefusesAFinishedJobAndKeepsHistory(t *testing.T) {
 		t.Fatalf("rescheduled record: %+v (schedule %+v)", got, got.Schedule)
 	}
 }
+
+func TestStartCancelsTheSeriesOfRemovedJobs(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.withCatalog(map[string]any{"event": "kept", "kind": "test", "schedule": map[string]any{"every": "1h"}})
+	for _, r := range []*wire.Record{
+		{ID: "c1", Event: "orphan_test", Origin: wire.OriginConfig, Status: wire.StatusScheduled},
+		{ID: "d1", Event: "orphan_test", Origin: wire.OriginDispatch, Status: wire.StatusPaused},
+		{ID: "d2", Event: "orphan_test", Origin: wire.OriginDispatch, Status: wire.StatusCompleted},
+		{ID: "k1", Event: "kept", Origin: wire.OriginDispatch, Status: wire.StatusScheduled},
+	} {
+		f.recs.mu.Lock()
+		f.recs.put(r)
+		f.recs.mu.Unlock()
+	}
+	if err := f.m.EnsureConfigJobs(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string][2]string{
+		"c1": {wire.StatusCancelled, ReasonRemoved}, "d1": {wire.StatusCancelled, ReasonRemoved},
+		"d2": {wire.StatusCompleted, ""}, "k1": {wire.StatusScheduled, ""},
+	} {
+		if got := f.recs.record(id); got.Status != want[0] || got.Reason != want[1] {
+			t.Errorf("%s: status %q reason %q, want %q %q", id, got.Status, got.Reason, want[0], want[1])
+		}
+	}
+}

@@ -137,15 +137,7 @@ func (r *Manager) events() []string {
 // Cancel stops a job: it never runs again (a pending timer finds the job
 // cancelled and is dropped). A run in flight finishes.
 func (r *Manager) Cancel(ctx context.Context, id string) (*wire.Record, error) {
-	rec, err := r.o.Store.Update(ctx, id, func(x *wire.Record) error {
-		if x.Final() {
-			return badRequest("job %s is %s already", id, x.Status)
-		}
-		x.Status = wire.StatusCancelled
-		x.NextRunAt = nil
-		return nil
-	})
-	return rec, err
+	return r.cancel(ctx, id, "cancelled through the management API")
 }
 
 // Pause stops a job's series until Resume; its next time is kept.
@@ -278,6 +270,9 @@ func (r *Manager) occurrenceRecord(rec *wire.Record, occ int, due time.Time) *ru
 // job id derives from the event and its schedule, so a changed schedule
 // starts a new series and the old one is cancelled.
 func (r *Manager) EnsureConfigJobs(ctx context.Context) error {
+	if err := r.CancelRemoved(ctx); err != nil {
+		return err
+	}
 	for _, j := range r.o.Catalog.Jobs() {
 		if len(j.On) > 0 || j.Schedule == nil {
 			continue
@@ -291,7 +286,7 @@ func (r *Manager) EnsureConfigJobs(ctx context.Context) error {
 		}
 		for _, old := range existing {
 			if old.Origin == "config" && old.ID != id && !old.Final() {
-				if _, err := r.Cancel(ctx, old.ID); err != nil && !errors.Is(err, ErrBadRequest) {
+				if _, err := r.cancel(ctx, old.ID, "schedule changed in the configuration"); err != nil && !errors.Is(err, ErrBadRequest) {
 					return err
 				}
 				r.log.Info("schedule changed: old series cancelled", "event", j.Event, "job_id", old.ID)
