@@ -23,6 +23,9 @@ type Request struct {
 	// Seq is a dead letter's stream sequence (dlq.get, dlq.replay,
 	// dlq.purge of one dead letter).
 	Seq uint64 `json:"seq,omitempty"`
+	// NewKey gives a replayed run a new run id and idempotency key
+	// (dlq.replay); by default a replay keeps the dead run's.
+	NewKey bool `json:"new_key,omitempty"`
 }
 
 // DeadLetterSummary is one dead letter in the reply of dlq.list (one line
@@ -54,15 +57,21 @@ type DeadLetterEntry struct {
 	DeadLetter
 }
 
-// ReplayReply answers dlq.replay: the dead run runs again at once, under a
-// new run id, and its dead letter is removed.
+// ReplayReply answers dlq.replay: the dead run runs again at once and its
+// dead letter is removed. The replay keeps the dead run's id and
+// idempotency key unless the request asked for NewKey.
 type ReplayReply struct {
 	// Seq is the replayed dead letter's sequence.
 	Seq uint64 `json:"seq"`
 	// Event is the job's event tag.
 	Event string `json:"event"`
-	// RunID is the new run's id.
+	// RunID is the replay's run id: the dead run's, or with NewKey
+	// "<run>-replay<seq>".
 	RunID string `json:"run_id"`
+	// IdempotencyKey is the key the plugin sees (the run id).
+	IdempotencyKey string `json:"idempotency_key"`
+	// NewKey is true when the replay got a new run id and key.
+	NewKey bool `json:"new_key,omitempty"`
 }
 
 // PurgeReply answers dlq.purge.

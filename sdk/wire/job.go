@@ -162,4 +162,7 @@ type HistoryEntry struct {
 	DurationMS float64 `json:"duration_ms"`
 	// Error is why the run failed; nil when it succeeded.
 	Error *ErrorInfo `json:"error,omitempty"`
+	// Replay names the dead letter ("dlq <seq>") when the entry is a
+	// replay of a dead run.
+	Replay string `json:"replay,omitempty"`
 }

@@ -72,7 +72,8 @@ type Result struct {
 
 // AttemptInfo is one attempt of a run, in Result.AttemptLog.
 type AttemptInfo struct {
-	// Number is the attempt's number, from 1; a replay starts again at 1.
+	// Number is the attempt's number, from 1; a replay is the next
+	// attempt of the run it replays.
 	Number int `json:"number"`
 	// StartedAt is when the attempt went to the plugin; nil when it did
 	// not.

@@ -75,7 +75,7 @@ func (r *Consumer) onRun(msg jetstream.Msg) {
 		Subject: rec.Subject, ReceivedAt: rec.ReceivedAt,
 		Execution: rec.Execution, HasRecord: rec.Record, ScheduledAt: rec.ScheduledAt,
 		FromRun: true, Ev: &run.Event{RawInput: rec.Input, RawSeq: rec.Sequence},
-		AttemptLog: rec.AttemptLog,
+		AttemptLog: rec.AttemptLog, Replay: rec.Replay,
 	}
 	j := r.o.Catalog.Job(rec.Event)
 	if j == nil {

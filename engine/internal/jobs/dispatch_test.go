@@ -147,3 +147,43 @@ func TestStartCancelsTheSeriesOfRemovedJobs(t *testing.T) {
 		}
 	}
 }
+
+func TestReplayKeepsTheKeyRecordsTheAttemptAndTheStatus(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.withCatalog(map[string]any{"event": "remind", "kind": "test", "retries": 1})
+	rec := f.create("j1", schedule.Raw{Delay: "1h"})
+	f.recs.mu.Lock()
+	rec.Status, rec.ExecutionCount, rec.Fired, rec.NextRunAt = wire.StatusFailed, 1, 1, nil
+	rec.LastRun = &wire.HistoryEntry{Number: 1, RunID: "j1-1", Attempts: 2, Status: wire.StatusFailed}
+	f.recs.put(rec)
+	f.recs.mu.Unlock()
+	dl := &wire.DeadLetterEntry{Seq: 7, DeadLetter: wire.DeadLetter{
+		Result:  wire.Result{JobID: "j1", RunID: "j1-1", Event: "remind", Attempts: 2, Error: &wire.ErrorInfo{Message: "down", Class: wire.ClassRetryable}},
+		Trigger: &wire.TriggerEvent{Subject: "jobd.dispatch", Data: json.RawMessage(`{"a":1}`)},
+	}}
+	reply, err := f.m.Replay(ctx, dl, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reply.RunID != "j1-1" || reply.IdempotencyKey != "j1-1" || reply.NewKey {
+		t.Fatalf("reply %+v, want the dead run's id and key", reply)
+	}
+	tm := f.lastTimer()
+	if tm.rec.RunID != "j1-1" || tm.rec.Replay != 7 || !tm.rec.Record || tm.rec.Execution != 1 || tm.rec.Attempt != 3 ||
+		tm.rec.Overrides.Retries == nil || *tm.rec.Overrides.Retries != 3 ||
+		len(tm.rec.AttemptLog) != 1 || tm.rec.AttemptLog[0].Number != 2 || tm.rec.AttemptLog[0].Error.Message != "down" {
+		t.Fatalf("replay run record %+v", tm.rec)
+	}
+	if got := f.recs.record("j1"); got.Status != wire.StatusQueued {
+		t.Fatalf("job status %q after the replay was queued", got.Status)
+	}
+	if h := f.recs.history["j1"]; len(h) != 1 || h[0].RunID != "j1-1" {
+		t.Fatalf("history stream %+v: the dead run should be on it before the replay's entry", h)
+	}
+	// --new-key: a new run with a fresh key.
+	reply, err = f.m.Replay(ctx, dl, true)
+	if err != nil || reply.RunID != "j1-1-replay7" || !reply.NewKey {
+		t.Fatalf("new key: %v %+v", err, reply)
+	}
+}

@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"errors"
+	"strconv"
 
 	"github.com/jobd-dev/jobd/engine/internal/jobstore"
 	"github.com/jobd-dev/jobd/engine/internal/run"
@@ -20,12 +21,15 @@ func (r *Manager) FinishRecord(ru *run.Run, res *wire.Result) {
 	if res.Error != nil {
 		entry.Error = &wire.ErrorInfo{Message: res.Error.Message, Class: res.Error.Class}
 	}
+	if ru.Replay > 0 {
+		entry.Replay = "dlq " + strconv.FormatUint(ru.Replay, 10)
+	}
 	// A job's only run is its history: it is kept in the record (one write
 	// fewer per one-shot run); a series or a job run again appends to the
 	// history stream.
 	toStream := false
 	_, _, err := r.o.Store.UpdateAt(ctx, ru.JobID, ru.JobRecord, ru.JobRev, func(x *wire.Record) error {
-		toStream = x.Recurring || entry.Number > 1 || x.ExecutionCount > 1
+		toStream = x.Recurring || entry.Number > 1 || x.ExecutionCount > 1 || entry.Replay != ""
 		e := entry
 		x.LastRun = &e
 		end := res.FinishedAt

@@ -230,11 +230,11 @@ func (r *Executor) retry(ru *Run, delay time.Duration, info *wire.ErrorInfo) {
 		Subject: ru.Subject, ReceivedAt: ru.ReceivedAt,
 		Input: ru.Ev.RawInput, Sequence: ru.Ev.RawSeq, LastError: info,
 		Execution: ru.Execution, Record: ru.HasRecord, ScheduledAt: ru.ScheduledAt, Overrides: ru.Overrides,
-		AttemptLog: ru.AttemptLog,
+		AttemptLog: ru.AttemptLog, Replay: ru.Replay,
 	}
 	body, _ := json.Marshal(rec)
 	at := r.o.Clock.Now().Add(delay)
-	msg := r.o.Timers.Message(streams.RunsSubjectPrefix+ru.Job.Event, ru.RunID+"/"+strconv.Itoa(next), at, body)
+	msg := r.o.Timers.Message(streams.RunsSubjectPrefix+ru.Job.Event, ru.msgID(strconv.Itoa(next)), at, body)
 	r.pub.Publish(msg, func(err error) {
 		if err != nil {
 			r.log.Error("could not store retry; the event will be redelivered", "run_id", ru.RunID, "error", err)
@@ -272,9 +272,9 @@ func (r *Executor) finish(ru *Run, dec policy.Decision, res host.Result, info *w
 		result.AttemptLog = append(ru.AttemptLog[:len(ru.AttemptLog):len(ru.AttemptLog)], ru.attemptInfo(now, result.Error))
 	}
 	body := AppendResult(make([]byte, 0, 512+len(result.Input)+len(result.Output)), &result)
-	msgs := []*nats.Msg{newMsg(streams.ResultSubjectPrefix+j.Event, body, ru.RunID+"/result")}
+	msgs := []*nats.Msg{newMsg(streams.ResultSubjectPrefix+j.Event, body, ru.msgID("result"))}
 	if dec.Action == policy.Fail {
-		msgs = append(msgs, newMsg(streams.FailedSubjectPrefix+j.Event, body, ru.RunID+"/failed"))
+		msgs = append(msgs, newMsg(streams.FailedSubjectPrefix+j.Event, body, ru.msgID("failed")))
 		dl := wire.DeadLetter{Result: result, Trigger: r.trigger(ru)}
 		if result.Error != nil {
 			dl.Reason = result.Error.Message
@@ -283,7 +283,7 @@ func (r *Executor) finish(ru *Run, dec policy.Decision, res host.Result, info *w
 			dl.Sequence = ru.Ev.RawSeq
 		}
 		dlBody, _ := json.Marshal(&dl)
-		msgs = append(msgs, newMsg(streams.DLQSubjectPrefix+j.Event, dlBody, ru.RunID+"/dlq"))
+		msgs = append(msgs, newMsg(streams.DLQSubjectPrefix+j.Event, dlBody, ru.msgID("dlq")))
 	}
 	switch dec.Action {
 	case policy.Complete:

@@ -364,3 +364,25 @@ func TestRequestedDelayIsCappedAndTheResultSaysSo(t *testing.T) {
 		t.Fatalf("result attempt log: %+v", res.AttemptLog)
 	}
 }
+
+func TestReplayKeepsTheRunIDUnderMessageIDsOfItsOwn(t *testing.T) {
+	f := newFixture(t)
+	f.plug.answers = []host.Result{{Outcome: host.OK, Output: []byte(`{}`)}}
+	ev, _ := DecodeInput([]byte(`{}`), "the body")
+	f.exec.Attempt(New(&Run{D: &settlement{}, RunID: "r1", JobID: "r1", Attempt: 2, Ev: ev, FromRun: true, Replay: 7,
+		AttemptLog: []wire.AttemptInfo{{Number: 1, Error: &wire.ErrorInfo{Message: "down"}}}}, f.job(map[string]any{}, 0, false), Overrides{}))
+	m := f.message("jobd.result.")
+	if id := m.Header.Get(nats.MsgIdHdr); id != "r1/replay7/result" {
+		t.Fatalf("result message id %q", id)
+	}
+	res := decode[wire.Result](t, m)
+	if res.RunID != "r1" || len(res.AttemptLog) != 2 || res.AttemptLog[1].Replay != "dlq 7" || res.AttemptLog[1].Error != nil {
+		t.Fatalf("result %+v", res)
+	}
+	f.plug.mu.Lock()
+	got := f.plug.jobs
+	f.plug.mu.Unlock()
+	if len(got) != 1 || got[0].IdempotencyKey != "r1" {
+		t.Fatalf("plugin saw %+v, want the run's key r1", got)
+	}
+}
