@@ -8,7 +8,8 @@ type Request struct {
 	// ID is the job's id (jobs.get, jobs.cancel, jobs.pause, jobs.resume,
 	// jobs.retry, jobs.reschedule, jobs.history).
 	ID string `json:"id,omitempty"`
-	// Status keeps only jobs with this status (jobs.list).
+	// Status keeps only jobs, or runs, with this status (jobs.list,
+	// runs.list).
 	Status string `json:"status,omitempty"`
 	// Event keeps only jobs or dead letters of this event tag (jobs.list,
 	// dlq.list, dlq.purge).
@@ -23,6 +24,12 @@ type Request struct {
 	// Seq is a dead letter's stream sequence (dlq.get, dlq.replay,
 	// dlq.purge of one dead letter).
 	Seq uint64 `json:"seq,omitempty"`
+	// RunID is a run's id (runs.get, runs.cancel).
+	RunID string `json:"run_id,omitempty"`
+	// Job keeps only runs of this job, by event tag or job id (runs.list).
+	Job string `json:"job,omitempty"`
+	// Since keeps only runs received at or after it (runs.list).
+	Since *time.Time `json:"since,omitempty"`
 	// NewKey gives a replayed run a new run id and idempotency key
 	// (dlq.replay); by default a replay keeps the dead run's.
 	NewKey bool `json:"new_key,omitempty"`

@@ -43,6 +43,9 @@ const (
 	// OriginConfig is a job created from a job's schedule in the
 	// configuration, with no trigger.
 	OriginConfig = "config"
+	// OriginRun is the record of one run of a series cancelled while it
+	// waited for a retry (`jobd runs cancel`): its id is the run's.
+	OriginRun = "run"
 )
 
 // Record is one job as jobd keeps it in the BucketJobs bucket and as the

@@ -88,7 +88,8 @@ func (m *manager) Advance(ru *run.Run, _ *run.Record, _ int) bool {
 	}
 	return m.advance
 }
-func (m *manager) Cancelled(string) bool { return m.cancelled }
+func (m *manager) Cancelled(string) bool             { return m.cancelled }
+func (m *manager) RunCancelled(rec *run.Record) bool { return m.cancelled }
 func (m *manager) CancelRemovedJob(id string) bool {
 	m.removed = append(m.removed, id)
 	return true

@@ -102,8 +102,8 @@ func (r *Consumer) onRun(msg jetstream.Msg) {
 		r.o.Exec.FailNow(ru, wire.ClassRedelivered, "delivered %d times without finishing; giving up", meta.NumDelivered)
 		return
 	}
-	if rec.Record && rec.Attempt > 1 && r.o.Jobs.Cancelled(rec.JobID) {
-		ru.D.Settle(true) // a retry of a job cancelled since
+	if rec.Attempt > 1 && r.o.Jobs.RunCancelled(&rec) {
+		ru.D.Settle(true) // a retry of a run or job cancelled since
 		return
 	}
 	if rec.Occurrence > 0 && rec.Attempt == 1 {
