@@ -219,4 +219,3 @@ func (s *Server) runsCancel(ctx context.Context, r *wire.Request) (any, error) {
 	}
 	return s.run.CancelRun(ctx, rec)
 }
-
