@@ -159,6 +159,9 @@ type Secrets struct {
 
 // Job is one [[jobs]] entry.
 type Job struct {
+	// Source is the file under jobs_dir the job came from; empty for a job
+	// in the configuration file itself. Problems with the job name it.
+	Source string `koanf:"-" json:"-"`
 	// Type is "job" when given (JOB-EVENTS shape).
 	Type string `koanf:"type"`
 	// Event is the job's tag, unique.

@@ -66,6 +66,7 @@ func loadJobsDir(dir string) ([]Job, []Problem) {
 				problems = append(problems, Problem{File: f, Path: fmt.Sprintf("[%d]", i), Msg: err.Error()})
 				continue
 			}
+			j.Source = f
 			jobs = append(jobs, j)
 		}
 	}
