@@ -295,8 +295,13 @@ func (e *Engine) startPlugins(ctx context.Context) error {
 			}
 			info, _ := pool.Info()
 			e.log.Info("plugin started", "kind", kind, "version", info.Version, "path", pc.Path)
+			var jobs config.Problems
+			validateJobs(ctx, &jobs, e.cfg, kind, pool)
 			mu.Lock()
 			checkInputs(inputs, e.cfg, kind, info.InputSchema)
+			for _, p := range jobs.List() {
+				inputs.AddProblem(p)
+			}
 			mu.Unlock()
 		}()
 	}

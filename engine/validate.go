@@ -12,10 +12,12 @@ import (
 	"github.com/jobd-dev/jobd/sdk/host"
 )
 
-// CheckPlugins starts every plugin the jobs use, asks it to describe itself
-// and accept its configuration, and stops it again. The error is a
-// *config.Error naming, for each plugin that failed, the first job that
-// uses it and what went wrong.
+// CheckPlugins starts every plugin the jobs use, asks it to describe itself,
+// accept its configuration and check each of its jobs (their targets and
+// static input, when the plugin can), and stops it again; it also checks
+// that every secret the jobs read is set. The error is a *config.Error
+// naming each problem's file, job and what went wrong (for a plugin that
+// did not start, the first job that uses it).
 func CheckPlugins(ctx context.Context, cfg *config.Config, cat *catalog.Catalog, opts Options) error {
 	e := New(cfg, cat, opts)
 	secrets, err := LoadSecrets(e.opts.Environ, cfg.Secrets.File)
@@ -24,6 +26,7 @@ func CheckPlugins(ctx context.Context, cfg *config.Config, cat *catalog.Catalog,
 	}
 	e.secrets = secrets
 	ps := &config.Problems{File: cfg.File}
+	checkJobSecrets(ps, cfg, secrets)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, kind := range cat.Kinds() {
@@ -33,13 +36,17 @@ func CheckPlugins(ctx context.Context, cfg *config.Config, cat *catalog.Catalog,
 			pc := cfg.Plugins.Kinds[kind]
 			popts, err := e.pluginOptions(kind, pc)
 			var info host.Info
+			var jobs config.Problems
 			if err == nil {
-				info, err = checkPlugin(ctx, popts)
+				info, err = checkPlugin(ctx, popts, func(p *host.Plugin) { validateJobs(ctx, &jobs, cfg, kind, p) })
 			}
 			mu.Lock()
 			defer mu.Unlock()
 			if err == nil {
 				checkInputs(ps, cfg, kind, info.InputSchema)
+				for _, p := range jobs.List() {
+					ps.AddProblem(p)
+				}
 				return
 			}
 			var ce *config.Error
@@ -60,7 +67,9 @@ func CheckPlugins(ctx context.Context, cfg *config.Config, cat *catalog.Catalog,
 	return ps.Err()
 }
 
-func checkPlugin(ctx context.Context, o host.Options) (host.Info, error) {
+// checkPlugin starts a plugin, calls check with it when it started, and
+// stops it.
+func checkPlugin(ctx context.Context, o host.Options, check func(*host.Plugin)) (host.Info, error) {
 	if _, err := os.Stat(o.Path); errors.Is(err, os.ErrNotExist) {
 		return host.Info{}, fmt.Errorf("no plugin for kind %q: %s does not exist (build it, put a jobd-%s executable in plugins.dir, or set plugins.%s.path)", o.Kind, o.Path, o.Kind, o.Kind)
 	}
@@ -70,6 +79,9 @@ func checkPlugin(ctx context.Context, o host.Options) (host.Info, error) {
 		return host.Info{}, err
 	}
 	defer p.Kill()
+	if check != nil {
+		check(p)
+	}
 	return p.Info(), nil
 }
 
