@@ -9,6 +9,7 @@ import (
 
 	"github.com/jobd-dev/jobd/engine/internal/catalog"
 	"github.com/jobd-dev/jobd/engine/internal/config"
+	"github.com/jobd-dev/jobd/engine/internal/run"
 	"github.com/jobd-dev/jobd/engine/internal/schedule"
 	"github.com/jobd-dev/jobd/sdk/wire"
 )
@@ -185,5 +186,25 @@ func TestReplayKeepsTheKeyRecordsTheAttemptAndTheStatus(t *testing.T) {
 	reply, err = f.m.Replay(ctx, dl, true)
 	if err != nil || reply.RunID != "j1-1-replay7" || !reply.NewKey {
 		t.Fatalf("new key: %v %+v", err, reply)
+	}
+}
+
+func TestRunAfterAnotherGoesToTheHistoryStream(t *testing.T) {
+	f := newFixture(t)
+	rec := f.create("j1", schedule.Raw{Delay: "1h"})
+	f.recs.mu.Lock()
+	rec.ExecutionCount, rec.Fired, rec.NextRunAt = 1, 1, nil
+	rec.LastRun = &wire.HistoryEntry{Number: 1, RunID: "j1-1", Status: wire.StatusFailed}
+	f.recs.put(rec)
+	f.recs.mu.Unlock()
+	// A replay under a new key finishes: its entry joins the dead run's on
+	// the history stream (Replay put that one there first).
+	ru := run.New(&run.Run{D: &delivery{}, RunID: "j1-1-replay7", JobID: "j1", Attempt: 1, Execution: 1, HasRecord: true}, f.job, run.Overrides{})
+	f.m.FinishRecord(ru, &wire.Result{RunID: "j1-1-replay7", Status: wire.StatusCompleted, Attempts: 1})
+	if h := f.recs.history["j1"]; len(h) != 1 || h[0].RunID != "j1-1-replay7" {
+		t.Fatalf("history stream %+v", h)
+	}
+	if got := f.recs.record("j1"); got.Status != wire.StatusCompleted {
+		t.Fatalf("status %q", got.Status)
 	}
 }

@@ -29,7 +29,10 @@ func (r *Manager) FinishRecord(ru *run.Run, res *wire.Result) {
 	// history stream.
 	toStream := false
 	_, _, err := r.o.Store.UpdateAt(ctx, ru.JobID, ru.JobRecord, ru.JobRev, func(x *wire.Record) error {
-		toStream = x.Recurring || entry.Number > 1 || x.ExecutionCount > 1 || entry.Replay != ""
+		// A replay, or a run after another one (a replay under a new key),
+		// follows the earlier runs onto the history stream.
+		toStream = x.Recurring || entry.Number > 1 || x.ExecutionCount > 1 || entry.Replay != "" ||
+			x.LastRun != nil && x.LastRun.RunID != entry.RunID
 		e := entry
 		x.LastRun = &e
 		end := res.FinishedAt
