@@ -53,3 +53,18 @@ func TestDuplicateJobInJobsDirNamesItsFile(t *testing.T) {
 		t.Fatalf("error:\n%s\nwant:\n%s", err, want)
 	}
 }
+
+func TestMaxRetryAfterDefaultsAndMustBePositive(t *testing.T) {
+	cfg, err := FromMap("config.toml", map[string]any{"jobs": []any{map[string]any{"event": "a", "kind": "k"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Jobs[0].Backoff.MaxRetryAfter.D(); got != BackoffMaxRetryAfterDefault {
+		t.Fatalf("max_retry_after defaults to %v", got)
+	}
+	_, err = FromMap("config.toml", map[string]any{"jobs": []any{map[string]any{"event": "a", "kind": "k",
+		"backoff": map[string]any{"max_retry_after": "-1h"}}}})
+	if err == nil || !strings.Contains(err.Error(), "jobs[a].backoff.max_retry_after: must be positive") {
+		t.Fatalf("negative max_retry_after: %v", err)
+	}
+}

@@ -129,6 +129,9 @@ func (j *Job) validate(ps *Problems, i int, seen map[string]int, jobs []Job) {
 	if b.Initial < 0 || b.Max < 0 || b.Max < b.Initial {
 		in.Add(path+".backoff", "need 0 < initial <= max, got initial %v, max %v", b.Initial.D(), b.Max.D())
 	}
+	if b.MaxRetryAfter < 0 {
+		in.Add(path+".backoff.max_retry_after", "must be positive, got %v", b.MaxRetryAfter.D())
+	}
 	if b.Multiplier < 1 {
 		in.Add(path+".backoff.multiplier", "must be at least 1, got %v", b.Multiplier)
 	}
