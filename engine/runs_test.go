@@ -72,6 +72,11 @@ jitter = 0.0
 	if e := en.request(api.Prefix+".runs.get", wire.Request{RunID: "nope"}, &info); !strings.Contains(e, "not") {
 		t.Fatalf("show of an unknown run: %q", e)
 	}
+	var cancelled []wire.RunSummary
+	en.request(api.Prefix+".runs.list", wire.Request{Status: wire.StatusCancelled}, &cancelled)
+	if len(cancelled) != 1 || cancelled[0].RunID != waiting[0].RunID {
+		t.Fatalf("cancelled runs = %+v", cancelled)
+	}
 	info = wire.RunInfo{}
 	en.request(api.Prefix+".runs.get", wire.Request{RunID: waiting[0].RunID}, &info)
 	if !info.Cancelled || info.Status != wire.StatusCancelled || info.Waiting == nil || info.Waiting.Attempt != 2 {

@@ -63,7 +63,7 @@ func runsCmd(g *globals) *cobra.Command {
 		},
 	}
 	ls.Flags().StringVar(&job, "job", "", "only runs of this job (event tag or job id)")
-	ls.Flags().StringVar(&status, "status", "", "only runs with this status: completed, failed, failed_allowed or waiting")
+	ls.Flags().StringVar(&status, "status", "", "only runs with this status: completed, failed, failed_allowed, waiting (for a retry) or cancelled (while waiting)")
 	ls.Flags().StringVar(&since, "since", "", "only runs received since this time (RFC 3339) or this long ago (a duration, e.g. 1h)")
 	ls.Flags().IntVar(&limit, "limit", 50, "at most this many")
 	ls.Flags().Bool("json", false, "print JSON")

@@ -24,8 +24,9 @@ type RunSummary struct {
 	Event string `json:"event"`
 	// Kind is the plugin kind; empty for a waiting run.
 	Kind string `json:"kind,omitempty"`
-	// Status is StatusCompleted, StatusFailedAllowed, StatusFailed or
-	// StatusWaiting.
+	// Status is StatusCompleted, StatusFailedAllowed, StatusFailed,
+	// StatusWaiting, or StatusCancelled for a waiting run that was
+	// cancelled (its retry will be dropped).
 	Status string `json:"status"`
 	// Attempts is the number of attempts made (for a waiting run, so far).
 	Attempts int `json:"attempts"`

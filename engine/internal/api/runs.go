@@ -116,7 +116,7 @@ func (s *Server) runsList(ctx context.Context, r *wire.Request) (any, error) {
 	}
 	out := []wire.RunSummary{}
 	finished := map[string]bool{}
-	if r.Status == "" || r.Status != wire.StatusWaiting {
+	if r.Status != wire.StatusWaiting && r.Status != wire.StatusCancelled {
 		err := s.scanBack(ctx, streams.Results, func(m *jetstream.RawStreamMsg) bool {
 			if r.Since != nil && m.Time.Before(*r.Since) {
 				return false // older than since: so is everything before it
@@ -135,14 +135,18 @@ func (s *Server) runsList(ctx context.Context, r *wire.Request) (any, error) {
 			return nil, fmt.Errorf("read %s: %w", streams.Results, err)
 		}
 	}
-	if r.Status == "" || r.Status == wire.StatusWaiting {
+	if r.Status == "" || r.Status == wire.StatusWaiting || r.Status == wire.StatusCancelled {
 		var wait []wire.RunSummary
 		err := s.scanBack(ctx, streams.Timers, func(m *jetstream.RawStreamMsg) bool {
 			rec, at := waiting(m)
 			if rec == nil || finished[rec.RunID] {
 				return true
 			}
-			if sum := waitingSummary(rec, at); match(&sum) && !s.run.RunCancelled(rec) {
+			sum := waitingSummary(rec, at)
+			if s.run.RunCancelled(rec) {
+				sum.Status = wire.StatusCancelled // its retry will be dropped
+			}
+			if match(&sum) {
 				wait = append(wait, sum)
 			}
 			return len(wait) < limit
