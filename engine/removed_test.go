@@ -26,9 +26,8 @@ cron = "0 3 * * *"
 		t.Fatal(e)
 	}
 	var before []*wire.Record
-	en.request(api.Prefix+".jobs.list", wire.Request{Event: "orphan_test"}, &before)
-	if len(before) != 2 {
-		t.Fatalf("records before = %+v", before)
+	if e := en.request(api.Prefix+".jobs.list", wire.Request{Event: "orphan_test"}, &before); e != "" || len(before) != 2 {
+		t.Fatalf("records before = %+v %s", before, e)
 	}
 	en.stop()
 	if err := os.WriteFile(en.cfgPath, []byte(fmt.Sprintf(header, pluginDir)+workJob), 0o644); err != nil {
@@ -36,9 +35,8 @@ cron = "0 3 * * *"
 	}
 	en.start()
 	var after []*wire.Record
-	en.request(api.Prefix+".jobs.list", wire.Request{Event: "orphan_test"}, &after)
-	if len(after) != 2 {
-		t.Fatalf("records after = %+v", after)
+	if e := en.request(api.Prefix+".jobs.list", wire.Request{Event: "orphan_test"}, &after); e != "" || len(after) != 2 {
+		t.Fatalf("records after = %+v %s", after, e)
 	}
 	for _, r := range after {
 		if r.Status != wire.StatusCancelled || r.Reason != "removed from configuration" || r.NextRunAt != nil {
