@@ -1,7 +1,6 @@
 package dispatch
 
 import (
-	"context"
 	"errors"
 	"io/fs"
 	"time"
@@ -47,19 +46,4 @@ func (p *Pool) setRefused(err error) {
 // noPlugin is the answer to a job whose plugin was refused.
 func noPlugin(kind string, err error) host.Result {
 	return host.Result{Outcome: host.Permanent, NoPlugin: true, Error: "plugin " + kind + " refused: " + err.Error()}
-}
-
-// ValidateJob asks the running plugin to check a configured job (see
-// host.Plugin.ValidateJob); host.ErrValidateUnsupported when it cannot.
-func (p *Pool) ValidateJob(ctx context.Context, kind, event string, input []byte) ([]string, error) {
-	p.mu.Lock()
-	pl := p.plugin
-	p.mu.Unlock()
-	v, ok := pl.(interface {
-		ValidateJob(ctx context.Context, kind, event string, input []byte) ([]string, error)
-	})
-	if !ok {
-		return nil, host.ErrValidateUnsupported
-	}
-	return v.ValidateJob(ctx, kind, event, input)
 }
