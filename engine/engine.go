@@ -301,6 +301,11 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		return err
 	}
 	e.ready.Store(true)
+	if down := e.unhealthyPlugins(); len(down) > 0 {
+		e.log.Error("jobd running, but not ready: plugins are unhealthy", "plugins", strings.Join(down, "; "),
+			"jobs", len(e.cat.Jobs()), "http", e.httpAddr)
+		return nil
+	}
 	e.log.Info("jobd ready", "jobs", len(e.cat.Jobs()), "subjects", strings.Join(e.cat.Subjects(), " "), "http", e.httpAddr)
 	return nil
 }
@@ -336,13 +341,22 @@ func (e *Engine) startPlugins(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			if err := pool.Start(ctx); err != nil {
-				e.log.Error("plugin did not start; its jobs will retry", "kind", kind, "error", err)
+				if dispatch.Refused(err) {
+					e.log.Error("plugin refused: its runs fail with class no_plugin until it is fixed", "kind", kind, "path", pc.Path, "error", err)
+				} else {
+					e.log.Error("plugin did not start; its jobs will retry", "kind", kind, "error", err)
+				}
 				return
 			}
 			info, _ := pool.Info()
 			e.log.Info("plugin started", "kind", kind, "version", info.Version, "path", pc.Path)
+			var jobs config.Problems
+			validateJobs(ctx, &jobs, e.cfg, kind, pool)
 			mu.Lock()
 			checkInputs(inputs, e.cfg, kind, info.InputSchema)
+			for _, p := range jobs.List() {
+				inputs.AddProblem(p)
+			}
 			mu.Unlock()
 		}()
 	}
@@ -533,4 +547,16 @@ func (e *Engine) readiness() (bool, map[string]string) {
 		}
 	}
 	return ok, report
+}
+
+// unhealthyPlugins returns "kind: reason" for each plugin that is down.
+func (e *Engine) unhealthyPlugins() []string {
+	var out []string
+	for kind, err := range e.PluginHealth() {
+		if err != nil {
+			out = append(out, kind+": "+err.Error())
+		}
+	}
+	sort.Strings(out)
+	return out
 }

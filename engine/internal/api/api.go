@@ -105,6 +105,9 @@ func (s *Server) Start(context.Context) error {
 		"dlq.get":      s.dlqGet,
 		"dlq.replay":   s.dlqReplay,
 		"dlq.purge":    s.dlqPurge,
+		"runs.list":    s.runsList,
+		"runs.get":     s.runsGet,
+		"runs.cancel":  s.runsCancel,
 	}
 	for name, fn := range endpoints {
 		fn := fn
@@ -195,7 +198,7 @@ func respondError(req micro.Request, err error) {
 	switch {
 	case errors.Is(err, jobs.ErrBadRequest):
 		code = "400"
-	case errors.Is(err, jobstore.ErrNotFound), errors.Is(err, jetstream.ErrMsgNotFound):
+	case errors.Is(err, jobstore.ErrNotFound), errors.Is(err, jetstream.ErrMsgNotFound), errors.Is(err, ErrRunNotFound):
 		code = "404"
 	}
 	body, _ := json.Marshal(map[string]string{"error": err.Error()})

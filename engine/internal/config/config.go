@@ -31,7 +31,9 @@ const (
 	BackoffMaxDefault      = 5 * time.Minute
 	BackoffMultiplier      = 2.0
 	BackoffJitterDefault   = 0.2
-	GOGCDefault            = 75
+	// BackoffMaxRetryAfterDefault caps a plugin's requested delay.
+	BackoffMaxRetryAfterDefault = time.Hour
+	GOGCDefault                 = 75
 )
 
 // Config is the whole configuration.
@@ -172,6 +174,9 @@ type Secrets struct {
 
 // Job is one [[jobs]] entry.
 type Job struct {
+	// Source is the file under jobs_dir the job came from; empty for a job
+	// in the configuration file itself. Problems with the job name it.
+	Source string `koanf:"-" json:"-"`
 	// Type is "job" when given (the job-event shape).
 	Type string `koanf:"type"`
 	// Event is the job's tag, unique.
@@ -228,6 +233,10 @@ type Backoff struct {
 	Multiplier float64 `koanf:"multiplier"`
 	// Jitter as a fraction of the delay, 0 to 1. Defaults to 0.2.
 	Jitter *float64 `koanf:"jitter"`
+	// MaxRetryAfter caps the delay a plugin asks for (an API's
+	// Retry-After): a longer request waits this long, and the run's result
+	// says the delay was capped. Defaults to 1h.
+	MaxRetryAfter Duration `koanf:"max_retry_after"`
 }
 
 // MaxAttempts returns retries + 1.

@@ -91,6 +91,9 @@ func (c *Config) setDefaults(base string) {
 		if b.Max == 0 {
 			b.Max = Duration(BackoffMaxDefault)
 		}
+		if b.MaxRetryAfter == 0 {
+			b.MaxRetryAfter = Duration(BackoffMaxRetryAfterDefault)
+		}
 		if b.Multiplier == 0 {
 			b.Multiplier = BackoffMultiplier
 		}

@@ -27,6 +27,8 @@ type jobFile struct {
 		Max        any      `json:"max"`
 		Multiplier float64  `json:"multiplier"`
 		Jitter     *float64 `json:"jitter"`
+		// MaxRetryAfter caps a plugin's requested delay.
+		MaxRetryAfter any `json:"max_retry_after"`
 	} `json:"backoff"`
 }
 
@@ -64,6 +66,7 @@ func loadJobsDir(dir string) ([]Job, []Problem) {
 				problems = append(problems, Problem{File: f, Path: fmt.Sprintf("[%d]", i), Msg: err.Error()})
 				continue
 			}
+			j.Source = f
 			jobs = append(jobs, j)
 		}
 	}
@@ -104,6 +107,9 @@ func decodeJobFile(raw json.RawMessage) (Job, error) {
 		}
 		if j.Backoff.Max, err = jsonDuration(jf.Backoff.Max); err != nil {
 			return Job{}, fmt.Errorf("backoff.max: %w", err)
+		}
+		if j.Backoff.MaxRetryAfter, err = jsonDuration(jf.Backoff.MaxRetryAfter); err != nil {
+			return Job{}, fmt.Errorf("backoff.max_retry_after: %w", err)
 		}
 		j.Backoff.Multiplier = jf.Backoff.Multiplier
 		j.Backoff.Jitter = jf.Backoff.Jitter

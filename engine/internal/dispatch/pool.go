@@ -113,6 +113,9 @@ type Pool struct {
 	healthy bool
 	fails   int         // consecutive failed starts
 	crashes []time.Time // recent exits of a started plugin
+	// refused is why the plugin was refused at its last start (refused.go).
+	refused   error
+	refusedAt time.Time
 
 	// Stop ends the wait before a restart (closing stopping) and a start in
 	// progress (cancelling startCtx), then waits for restarts to end.
@@ -180,6 +183,7 @@ func (p *Pool) Start(ctx context.Context) error {
 	if err != nil {
 		p.fails = 1
 	}
+	p.setRefused(err)
 	p.wg.Add(1) // under the lock: before Stop can wait for it
 	p.mu.Unlock()
 	go p.send()
@@ -266,10 +270,20 @@ func (p *Pool) send() {
 		p.jobs, p.dones = p.jobs[:rest], p.dones[:rest]
 		p.mu.Unlock()
 
+		if err := p.stillRefused(); err != nil {
+			for _, done := range dones {
+				p.answer(done, noPlugin(p.opts.Plugin.Kind, err))
+			}
+			continue
+		}
 		pl, err := p.live()
 		if err != nil {
+			res := host.Result{Outcome: host.Retry, Crashed: true, Error: err.Error()}
+			if Refused(err) {
+				res = noPlugin(p.opts.Plugin.Kind, err)
+			}
 			for _, done := range dones {
-				p.answer(done, host.Result{Outcome: host.Retry, Crashed: true, Error: err.Error()})
+				p.answer(done, res)
 			}
 			continue
 		}

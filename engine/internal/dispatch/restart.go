@@ -68,6 +68,7 @@ func (p *Pool) live() (Plugin, error) {
 		}
 		return nil, ErrStopped
 	}
+	p.setRefused(err)
 	if err != nil {
 		p.fails++
 		p.healthy = false

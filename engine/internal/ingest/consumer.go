@@ -44,6 +44,12 @@ type Jobs interface {
 	FromEvent(ru *run.Run)
 	Advance(ru *run.Run, rec *run.Record, delivered int) bool
 	Cancelled(jobID string) bool
+	// RunCancelled reports whether a run waiting for a retry, or its
+	// job, was cancelled.
+	RunCancelled(rec *run.Record) bool
+	// CancelRemovedJob cancels the job of a run whose event left the
+	// configuration; false when it has no record to cancel.
+	CancelRemovedJob(jobID string) bool
 }
 
 // Options configure a Consumer.

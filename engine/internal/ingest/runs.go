@@ -75,10 +75,17 @@ func (r *Consumer) onRun(msg jetstream.Msg) {
 		Subject: rec.Subject, ReceivedAt: rec.ReceivedAt,
 		Execution: rec.Execution, HasRecord: rec.Record, ScheduledAt: rec.ScheduledAt,
 		FromRun: true, Ev: &run.Event{RawInput: rec.Input, RawSeq: rec.Sequence},
+		AttemptLog: rec.AttemptLog, Replay: rec.Replay,
 	}
 	j := r.o.Catalog.Job(rec.Event)
 	if j == nil {
-		// The job left the configuration while its run waited.
+		// The job left the configuration while its run waited. A job with
+		// a record is cancelled (start-up cancels them too); a retry of an
+		// event's run has nothing to cancel and fails.
+		if rec.Record && r.o.Jobs.CancelRemovedJob(rec.JobID) {
+			d.Settle(true)
+			return
+		}
 		run.New(ru, &catalog.Job{Event: rec.Event, Kind: "unknown", MaxAttempts: rec.Attempt}, rec.Overrides)
 		r.o.Exec.FailNow(ru, wire.ClassNoPlugin, "job %q is no longer configured", rec.Event)
 		return
@@ -95,8 +102,8 @@ func (r *Consumer) onRun(msg jetstream.Msg) {
 		r.o.Exec.FailNow(ru, wire.ClassRedelivered, "delivered %d times without finishing; giving up", meta.NumDelivered)
 		return
 	}
-	if rec.Record && rec.Attempt > 1 && r.o.Jobs.Cancelled(rec.JobID) {
-		ru.D.Settle(true) // a retry of a job cancelled since
+	if rec.Attempt > 1 && r.o.Jobs.RunCancelled(&rec) {
+		ru.D.Settle(true) // a retry of a run or job cancelled since
 		return
 	}
 	if rec.Occurrence > 0 && rec.Attempt == 1 {

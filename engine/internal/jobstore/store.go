@@ -312,7 +312,11 @@ func (s *Store) AppendHistory(ctx context.Context, id string, e wire.HistoryEntr
 	}
 	msg := nats.NewMsg(HistorySubjectPrefix + id)
 	msg.Data = b
-	msg.Header.Set(nats.MsgIdHdr, e.RunID+"/history")
+	msgID := e.RunID + "/history"
+	if e.Replay != "" {
+		msgID += "/" + strings.ReplaceAll(e.Replay, " ", "") // a replay of the run is an entry of its own
+	}
+	msg.Header.Set(nats.MsgIdHdr, msgID)
 	_, err = s.js.PublishMsg(ctx, msg)
 	return err
 }

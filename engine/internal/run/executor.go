@@ -199,6 +199,9 @@ func (r *Executor) complete(ru *Run, res host.Result) {
 	case host.Permanent:
 		a.Outcome = policy.Permanent
 		info = &wire.ErrorInfo{Message: res.Error, Class: wire.ClassPermanent}
+		if res.NoPlugin {
+			info.Class = wire.ClassNoPlugin
+		}
 	default:
 		a.Outcome = policy.Retryable
 		info = &wire.ErrorInfo{Message: res.Error, Class: wire.ClassRetryable}
@@ -215,8 +218,21 @@ func (r *Executor) complete(ru *Run, res host.Result) {
 	}
 	dec := policy.Decide(a, j.Backoff)
 	if dec.Action == policy.Retry {
-		r.log.Info("attempt failed; will retry", "job_id", ru.JobID, "run_id", ru.RunID, "event", j.Event, "kind", j.Kind,
-			"attempt", ru.Attempt, "delay", dec.Delay, "error", res.Error)
+		if dec.Capped {
+			r.log.Warn("attempt failed; the plugin asked for a longer delay than backoff.max_retry_after: capped",
+				"job_id", ru.JobID, "run_id", ru.RunID, "event", j.Event, "kind", j.Kind, "attempt", ru.Attempt,
+				"retry_after", res.RetryAfter, "delay", dec.Delay, "error", res.Error)
+		} else {
+			r.log.Info("attempt failed; will retry", "job_id", ru.JobID, "run_id", ru.RunID, "event", j.Event, "kind", j.Kind,
+				"attempt", ru.Attempt, "delay", dec.Delay, "error", res.Error)
+		}
+		at := ru.attemptInfo(time.Now(), info)
+		at.Delay = dec.Delay.String()
+		if res.RetryAfter > 0 {
+			at.RetryAfter = res.RetryAfter.String()
+		}
+		at.DelayCapped = dec.Capped
+		ru.AttemptLog = append(ru.AttemptLog, at)
 		r.retry(ru, dec.Delay, info)
 		return
 	}
@@ -231,10 +247,11 @@ func (r *Executor) retry(ru *Run, delay time.Duration, info *wire.ErrorInfo) {
 		Subject: ru.Subject, ReceivedAt: ru.ReceivedAt,
 		Input: ru.Ev.RawInput, Sequence: ru.Ev.RawSeq, LastError: info,
 		Execution: ru.Execution, Record: ru.HasRecord, ScheduledAt: ru.ScheduledAt, Overrides: ru.Overrides,
+		AttemptLog: ru.AttemptLog, Replay: ru.Replay,
 	}
 	body, _ := json.Marshal(rec)
 	at := r.o.Clock.Now().Add(delay)
-	msg := r.o.Timers.Message(streams.RunsSubjectPrefix+ru.Job.Event, ru.RunID+"/"+strconv.Itoa(next), at, body)
+	msg := r.o.Timers.Message(streams.RunsSubjectPrefix+ru.Job.Event, ru.msgID(strconv.Itoa(next)), at, body)
 	r.pub.Publish(msg, func(err error) {
 		if err != nil {
 			r.logLimit.Problem(r.log, slog.LevelError, "could not store retry; the event will be redelivered", err, "run_id", ru.RunID)
@@ -268,10 +285,13 @@ func (r *Executor) finish(ru *Run, dec policy.Decision, res host.Result, info *w
 	if info == nil && status != policy.StatusCompleted {
 		result.Error = &wire.ErrorInfo{Message: "failed", Class: wire.ClassRetryable}
 	}
+	if len(ru.AttemptLog) > 0 {
+		result.AttemptLog = append(ru.AttemptLog[:len(ru.AttemptLog):len(ru.AttemptLog)], ru.attemptInfo(now, result.Error))
+	}
 	body := AppendResult(make([]byte, 0, 512+len(result.Input)+len(result.Output)), &result)
-	msgs := []*nats.Msg{newMsg(streams.ResultSubjectPrefix+j.Event, body, ru.RunID+"/result")}
+	msgs := []*nats.Msg{newMsg(streams.ResultSubjectPrefix+j.Event, body, ru.msgID("result"))}
 	if dec.Action == policy.Fail {
-		msgs = append(msgs, newMsg(streams.FailedSubjectPrefix+j.Event, body, ru.RunID+"/failed"))
+		msgs = append(msgs, newMsg(streams.FailedSubjectPrefix+j.Event, body, ru.msgID("failed")))
 		dl := wire.DeadLetter{Result: result, Trigger: r.trigger(ru)}
 		if result.Error != nil {
 			dl.Reason = result.Error.Message
@@ -280,7 +300,7 @@ func (r *Executor) finish(ru *Run, dec policy.Decision, res host.Result, info *w
 			dl.Sequence = ru.Ev.RawSeq
 		}
 		dlBody, _ := json.Marshal(&dl)
-		msgs = append(msgs, newMsg(streams.DLQSubjectPrefix+j.Event, dlBody, ru.RunID+"/dlq"))
+		msgs = append(msgs, newMsg(streams.DLQSubjectPrefix+j.Event, dlBody, ru.msgID("dlq")))
 	}
 	switch dec.Action {
 	case policy.Complete:

@@ -8,6 +8,7 @@ package run
 
 import (
 	"bytes"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -55,6 +56,12 @@ type Run struct {
 	JobRecord *wire.Record
 	JobRev    uint64
 	Overrides Overrides
+	// AttemptLog holds the run's earlier attempts (carried in its run
+	// record from retry to retry), or a replay's origin.
+	AttemptLog []wire.AttemptInfo
+	// Replay is the dead letter's sequence when the run is a replay of a
+	// dead run under its own run id (and idempotency key), else 0.
+	Replay uint64
 
 	startedAt time.Time
 	input     json.RawMessage // resolved input as sent, secrets redacted
@@ -97,4 +104,34 @@ func New(ru *Run, j *catalog.Job, o Overrides) *Run {
 		ru.Execution = 1
 	}
 	return ru
+}
+
+// attemptInfo describes the current attempt, ended at end with err.
+func (ru *Run) attemptInfo(end time.Time, err *wire.ErrorInfo) wire.AttemptInfo {
+	a := wire.AttemptInfo{Number: ru.Attempt, EndedAt: end.UTC(), Error: err}
+	// A replay's first attempt follows the dead run's last, the one
+	// attempt in the log that led to no retry (no delay).
+	if n := len(ru.AttemptLog); ru.Replay > 0 && (n == 0 || ru.AttemptLog[n-1].Delay == "") {
+		a.Replay = "dlq " + strconv.FormatUint(ru.Replay, 10)
+	}
+	if !ru.startedAt.IsZero() {
+		s := ru.startedAt
+		a.StartedAt = &s
+		a.DurationMS = float64(end.Sub(s).Microseconds()) / 1000
+	}
+	if err != nil {
+		e := *err
+		a.Error = &e
+	}
+	return a
+}
+
+// msgID names one of the run's messages (a result, a dead letter, a
+// retry's timer): "<run>/<what>", or "<run>/replay<seq>/<what>" for a
+// replay, so that a replay's messages are not duplicates of the dead run's.
+func (ru *Run) msgID(what string) string {
+	if ru.Replay > 0 {
+		return ru.RunID + "/replay" + strconv.FormatUint(ru.Replay, 10) + "/" + what
+	}
+	return ru.RunID + "/" + what
 }

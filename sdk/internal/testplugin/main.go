@@ -10,7 +10,10 @@
 // Every call is appended as one JSON line to <data dir>/calls.jsonl.
 //
 // With TESTPLUGIN_API_VERSION=N in its environment it claims API version N
-// in its Info, so tests can check that the host refuses it.
+// in its Info, so tests can check that the host refuses it. With
+// TESTPLUGIN_VALIDATE=1 it checks jobs (sdk.JobValidator): a job whose
+// input has "mode": "nonsense" is refused; without it, it does not check
+// jobs at all, as a plugin built before ValidateJob existed.
 package main
 
 import (
@@ -161,6 +164,10 @@ func main() {
 	version, verr := strconv.ParseUint(os.Getenv("TESTPLUGIN_API_VERSION"), 10, 32)
 	maxRecv, rerr := strconv.Atoi(os.Getenv("TESTPLUGIN_MAX_RECV"))
 	if verr != nil && rerr != nil {
+		if os.Getenv("TESTPLUGIN_VALIDATE") != "" {
+			sdk.Serve(&validating{&plugin{}})
+			return
+		}
 		sdk.Serve(&plugin{})
 		return
 	}
@@ -179,4 +186,18 @@ func main() {
 		},
 		GRPCServer: protocol.GRPCServerMaxRecv(maxRecv),
 	})
+}
+
+// validating is the plugin with sdk.JobValidator.
+type validating struct{ *plugin }
+
+func (v *validating) ValidateJob(_ context.Context, req *sdk.ValidateJobRequest) error {
+	var in input
+	if err := req.Decode(&in); err != nil {
+		return err
+	}
+	if in.Mode == "nonsense" {
+		return fmt.Errorf("mode %q: want ok, fail, permanent, retry_after, crash or hang", in.Mode)
+	}
+	return nil
 }
