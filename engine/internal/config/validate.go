@@ -53,6 +53,9 @@ func (c *Config) validate(ps *Problems) {
 		if p.Concurrency < 1 {
 			ps.Add(path+".concurrency", "must be at least 1, got %d", p.Concurrency)
 		}
+		if p.QueueTimeout < 0 {
+			ps.Add(path+".queue_timeout", "must not be negative, got %v", p.QueueTimeout.D())
+		}
 		for j, e := range p.Env {
 			if name, _, _ := strings.Cut(e, "="); name == "" || strings.ContainsAny(name, " \t") {
 				ps.Add(fmt.Sprintf("%s.env[%d]", path, j), "%q: give a variable NAME, or NAME=value", e)
