@@ -58,6 +58,10 @@ type Result struct {
 	// DurationMS is the last attempt's duration in milliseconds, 0 when
 	// StartedAt is nil.
 	DurationMS float64 `json:"duration_ms"`
+	// QueuedMS is how long the last attempt waited for one of its plugin's
+	// concurrency slots before it went to the plugin, in milliseconds; the
+	// attempt's timeout starts after this wait. 0 when StartedAt is nil.
+	QueuedMS float64 `json:"queued_ms"`
 	// Error is why the run failed; nil when it completed.
 	Error *ErrorInfo `json:"error,omitempty"`
 	// Input is the job's resolved input, secrets redacted.
