@@ -274,10 +274,11 @@ func (e *Engine) newPools() error {
 			return err
 		}
 		e.pools[kind] = dispatch.New(dispatch.Options{
-			Plugin:      popts,
-			Concurrency: pc.Concurrency,
-			Logger:      e.log,
-			OnRestart:   func() { e.metrics.PluginRestarts.WithLabelValues(kind).Inc() },
+			Plugin:       popts,
+			Concurrency:  pc.Concurrency,
+			QueueTimeout: pc.QueueTimeout.D(),
+			Logger:       e.log,
+			OnRestart:    func() { e.metrics.PluginRestarts.WithLabelValues(kind).Inc() },
 		})
 	}
 	return nil
