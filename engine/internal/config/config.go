@@ -130,6 +130,11 @@ type NATS struct {
 	// Sync is "always" to fsync every write of the embedded server, or ""
 	// for the server default (every two minutes).
 	Sync string `koanf:"sync"`
+	// Users are the embedded server's client accounts, each with a role
+	// (see natsauth.go). Defaults to none: with no users, token or user,
+	// the server asks for no credentials, which only a loopback Listen
+	// allows.
+	Users []NATSUser `koanf:"users"`
 }
 
 // Plugins configures plugin discovery and each plugin.

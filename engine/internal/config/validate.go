@@ -42,6 +42,7 @@ func (c *Config) validate(ps *Problems) {
 		ps.Add("server.gogc", "must be at least 10 (percent of the live heap), got %d", s.GOGC)
 	}
 	oneOf(ps, "nats.sync", c.NATS.Sync, "", "always")
+	c.validateNATSAuth(ps)
 	if c.NATS.Replicas < 1 || c.NATS.Replicas > 5 {
 		ps.Add("nats.replicas", "must be 1 to 5, got %d", c.NATS.Replicas)
 	}
