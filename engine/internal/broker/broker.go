@@ -34,12 +34,30 @@ var ErrServerVersion = errors.New("NATS server too old")
 type Embedded struct {
 	srv  *server.Server
 	lock *DirLock
+	// self is jobd's own account when the server has users.
+	self *server.User
 }
+
+// ErrUnprotected means nats.listen reaches beyond this machine and the
+// embedded server would ask no one for credentials.
+// It wraps config.ErrInvalid: a configuration error (exit 2).
+var ErrUnprotected = fmt.Errorf("%w: unprotected nats.listen", config.ErrInvalid)
 
 // StartEmbedded locks server.data_dir (see LockDataDir) and starts a NATS
 // server with JetStream stored under <data_dir>/nats, listening on
 // nats.listen. Shutdown releases the lock.
-func StartEmbedded(cfg *config.Config, log *slog.Logger) (_ *Embedded, err error) {
+func StartEmbedded(cfg *config.Config, log *slog.Logger) (*Embedded, error) {
+	return StartEmbeddedAuth(cfg, log, Auth{})
+}
+
+// StartEmbeddedAuth is StartEmbedded with users (nats.users, passwords
+// resolved), each limited to what its role may do. A listen address beyond
+// loopback with no authentication at all is refused before anything
+// listens.
+func StartEmbeddedAuth(cfg *config.Config, log *slog.Logger, auth Auth) (_ *Embedded, err error) {
+	if !config.IsLoopback(cfg.NATS.Listen) && len(auth.Users) == 0 && cfg.NATS.Token == "" && cfg.NATS.User == "" {
+		return nil, fmt.Errorf("%w: nats.listen %q %s", ErrUnprotected, cfg.NATS.Listen, config.UnprotectedListenMsg)
+	}
 	lock, err := LockDataDir(cfg.Server.DataDir)
 	if err != nil {
 		return nil, err
@@ -73,9 +91,13 @@ func StartEmbedded(cfg *config.Config, log *slog.Logger) (_ *Embedded, err error
 	if cfg.NATS.Sync == "always" {
 		opts.SyncAlways = true
 	}
-	if cfg.NATS.Token != "" {
+	self, err := applyAuth(opts, auth)
+	if err != nil {
+		return nil, err
+	}
+	if self == nil && cfg.NATS.Token != "" {
 		opts.Authorization = cfg.NATS.Token
-	} else if cfg.NATS.User != "" {
+	} else if self == nil && cfg.NATS.User != "" {
 		opts.Username = cfg.NATS.User
 		opts.Password = cfg.NATS.Password
 	}
@@ -89,7 +111,18 @@ func StartEmbedded(cfg *config.Config, log *slog.Logger) (_ *Embedded, err error
 		srv.Shutdown()
 		return nil, fmt.Errorf("embedded NATS server did not start listening on %s (is the port in use? set nats.listen)", cfg.NATS.Listen)
 	}
-	return &Embedded{srv: srv, lock: lock}, nil
+	return &Embedded{srv: srv, lock: lock, self: self}, nil
+}
+
+// Connect connects jobd itself to the embedded server: with its own
+// account when the server has users, else as Connect does.
+func (e *Embedded) Connect(cfg *config.Config, name string, extra ...nats.Option) (*nats.Conn, error) {
+	if e.self == nil {
+		return Connect(cfg, e.ClientURL(), name, extra...)
+	}
+	own := *cfg
+	own.NATS.Creds, own.NATS.NKeySeed, own.NATS.Token, own.NATS.User, own.NATS.Password = "", "", "", "", ""
+	return Connect(&own, e.ClientURL(), name, append([]nats.Option{nats.UserInfo(e.self.Username, e.self.Password)}, extra...)...)
 }
 
 // ClientURL is where clients reach the embedded server.
