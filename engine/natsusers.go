@@ -1,0 +1,36 @@
+package engine
+
+import (
+	"fmt"
+
+	"github.com/jobd-dev/jobd/engine/internal/broker"
+	"github.com/jobd-dev/jobd/engine/internal/config"
+)
+
+// natsAuth returns the embedded server's users ([[nats.users]]) with their
+// passwords' $Secret{KEY} resolved, and the subjects producers may publish
+// on.
+func (e *Engine) natsAuth() (broker.Auth, error) {
+	a := broker.Auth{Triggers: e.cat.Subjects()}
+	ps := &config.Problems{File: e.cfg.File}
+	for i, u := range e.cfg.NATS.Users {
+		pw, _ := resolveValue(fmt.Sprintf("nats.users[%d].password", i), u.Password, e.secrets, ps).(string)
+		a.Users = append(a.Users, broker.User{Name: u.User, Password: pw, NKey: u.NKey, Role: u.Role})
+	}
+	return a, ps.Err()
+}
+
+// withNATSSecrets returns cfg with $Secret{KEY} resolved in the client
+// credentials nats.password and nats.token, so a password kept out of the
+// file works for jobd and its commands alike.
+func withNATSSecrets(cfg *config.Config, s *Secrets) (*config.Config, error) {
+	n := cfg.NATS
+	if !secretRef.MatchString(n.Password) && !secretRef.MatchString(n.Token) {
+		return cfg, nil
+	}
+	ps := &config.Problems{File: cfg.File}
+	out := *cfg
+	out.NATS.Password, _ = resolveValue("nats.password", n.Password, s, ps).(string)
+	out.NATS.Token, _ = resolveValue("nats.token", n.Token, s, ps).(string)
+	return &out, ps.Err()
+}
