@@ -127,9 +127,16 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		return err
 	}
 	e.secrets = secrets
+	if e.cfg, err = withNATSSecrets(e.cfg, secrets); err != nil {
+		return err
+	}
 	url := e.cfg.NATS.URL
 	if url == "" {
-		if e.embedded, err = broker.StartEmbedded(e.cfg, e.log); err != nil {
+		auth, err := e.natsAuth()
+		if err != nil {
+			return err
+		}
+		if e.embedded, err = broker.StartEmbeddedAuth(e.cfg, e.log, auth); err != nil {
 			return err
 		}
 		e.started_(e.embedded)
@@ -137,7 +144,13 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		e.log.Info("embedded NATS server started", "listen", url, "store", e.cfg.Server.DataDir)
 	}
 	closed := make(chan struct{})
-	if e.nc, err = broker.Connect(e.cfg, url, "jobd", nats.ClosedHandler(func(*nats.Conn) { close(closed) })); err != nil {
+	onClose := nats.ClosedHandler(func(*nats.Conn) { close(closed) })
+	if e.embedded != nil {
+		e.nc, err = e.embedded.Connect(e.cfg, "jobd", onClose)
+	} else {
+		e.nc, err = broker.Connect(e.cfg, url, "jobd", onClose)
+	}
+	if err != nil {
 		return err
 	}
 	e.started_(partFunc(func(ctx context.Context) {
