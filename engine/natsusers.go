@@ -1,7 +1,11 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
+	"os"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/jobd-dev/jobd/engine/internal/broker"
 	"github.com/jobd-dev/jobd/engine/internal/config"
@@ -33,4 +37,32 @@ func withNATSSecrets(cfg *config.Config, s *Secrets) (*config.Config, error) {
 	out.NATS.Password, _ = resolveValue("nats.password", n.Password, s, ps).(string)
 	out.NATS.Token, _ = resolveValue("nats.token", n.Token, s, ps).(string)
 	return &out, ps.Err()
+}
+
+// ErrPermissionDenied means the NATS server refused what the connection's
+// user tried (a subject its role does not allow).
+var ErrPermissionDenied = errors.New("permission denied by the NATS server")
+
+// ConnectWatch is Connect for a command: refused is called (once per
+// refusal, from the connection's goroutine) with an error matching
+// ErrPermissionDenied when the server refuses a publish or subscription
+// of this user, so the command can stop at once instead of waiting for a
+// reply that cannot come.
+func ConnectWatch(cfg *Config, name string, refused func(error)) (*nats.Conn, error) {
+	secrets, err := LoadSecrets(os.Environ(), cfg.Secrets.File)
+	if err != nil {
+		return nil, err
+	}
+	if cfg, err = withNATSSecrets(cfg, secrets); err != nil {
+		return nil, err
+	}
+	user := cfg.NATS.User
+	if user == "" {
+		user = "this connection's user"
+	}
+	return broker.Connect(cfg, broker.URL(cfg), name, nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+		if errors.Is(err, nats.ErrPermissionViolation) {
+			refused(fmt.Errorf("%w: %v (the role of %s does not allow it; see the README's roles)", ErrPermissionDenied, err, user))
+		}
+	}))
 }
