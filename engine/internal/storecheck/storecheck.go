@@ -36,6 +36,9 @@ type Stream struct {
 type State struct {
 	Clean   bool              `json:"clean"`
 	Streams map[string]Stream `json:"streams"`
+	// Damage found and not yet acknowledged, by stream: reported again at
+	// every start until jobd runs with --accept-damaged-store.
+	Damage map[string][]string `json:"damage,omitempty"`
 }
 
 // Load reads the state in dir; none is an empty state.
@@ -174,6 +177,40 @@ func (t *Tracker) Report(d Damage) {
 		hint = "accepted (--accept-damaged-store)"
 	}
 	t.log.Error("stored data is damaged", "stream", d.Stream, "lost_messages", d.Lost, "detail", d.Detail, "action", hint)
+}
+
+// Carry reports again damage found at an earlier start and not
+// acknowledged (it is not counted again).
+func (t *Tracker) Carry(stream string, details []string) {
+	if t == nil || len(details) == 0 {
+		return
+	}
+	t.mu.Lock()
+	t.damage[stream] = append(t.damage[stream], details...)
+	t.mu.Unlock()
+	if t.accepted {
+		t.log.Warn("stored data was damaged; accepted (--accept-damaged-store)", "stream", stream, "detail", strings.Join(details, "; "))
+		return
+	}
+	t.log.Error("stored data is damaged (found at an earlier start, not acknowledged)", "stream", stream, "detail", strings.Join(details, "; "),
+		"action", "acknowledge with jobd run --accept-damaged-store once you have restored a backup or accepted the loss")
+}
+
+// Pending returns the damage not acknowledged, to carry to the next start.
+func (t *Tracker) Pending() map[string][]string {
+	if t == nil || t.accepted {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.damage) == 0 {
+		return nil
+	}
+	out := make(map[string][]string, len(t.damage))
+	for k, v := range t.damage {
+		out[k] = append([]string(nil), v...)
+	}
+	return out
 }
 
 // Ready reports whether no unacknowledged damage was found, and what was.

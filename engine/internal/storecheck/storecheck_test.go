@@ -35,9 +35,9 @@ func TestCompare(t *testing.T) {
 func TestFromWarning(t *testing.T) {
 	for msg, stream := range map[string]string{
 		"Filestore [JOBD_TIMERS] indexCacheBuf corrupt record state in /d/jetstream/$G/streams/JOBD_TIMERS/msgs/1.blk: dlen 1": "JOBD_TIMERS",
-		"could not locate msg block /d/jetstream/$G/streams/JOBD_RESULTS/msgs/4.blk":                                        "JOBD_RESULTS",
-		"Filestore [JOBD_RUNS] Stream state outdated, last block has additional entries, will rebuild":                       "",
-		"Filestore [JOBD_RUNS] Recovering stream state from index errored: prior state file":                                 "",
+		"could not locate msg block /d/jetstream/$G/streams/JOBD_RESULTS/msgs/4.blk":                                           "JOBD_RESULTS",
+		"Filestore [JOBD_RUNS] Stream state outdated, last block has additional entries, will rebuild":                         "",
+		"Filestore [JOBD_RUNS] Recovering stream state from index errored: prior state file":                                   "",
 	} {
 		d, bad := FromWarning(msg)
 		if bad != (stream != "") || d.Stream != stream && stream != "" {
