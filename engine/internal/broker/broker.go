@@ -47,14 +47,15 @@ var ErrUnprotected = fmt.Errorf("%w: unprotected nats.listen", config.ErrInvalid
 // server with JetStream stored under <data_dir>/nats, listening on
 // nats.listen. Shutdown releases the lock.
 func StartEmbedded(cfg *config.Config, log *slog.Logger) (*Embedded, error) {
-	return StartEmbeddedAuth(cfg, log, Auth{})
+	return StartEmbeddedAuth(cfg, log, Auth{}, nil)
 }
 
 // StartEmbeddedAuth is StartEmbedded with users (nats.users, passwords
 // resolved), each limited to what its role may do. A listen address beyond
 // loopback with no authentication at all is refused before anything
-// listens.
-func StartEmbeddedAuth(cfg *config.Config, log *slog.Logger, auth Auth) (_ *Embedded, err error) {
+// listens. onWarning, when not nil, also gets every warning and error of
+// the server (from its start on: damage found while loading the store).
+func StartEmbeddedAuth(cfg *config.Config, log *slog.Logger, auth Auth, onWarning func(string)) (_ *Embedded, err error) {
 	if !config.IsLoopback(cfg.NATS.Listen) && len(auth.Users) == 0 && cfg.NATS.Token == "" && cfg.NATS.User == "" {
 		return nil, fmt.Errorf("%w: nats.listen %q %s", ErrUnprotected, cfg.NATS.Listen, config.UnprotectedListenMsg)
 	}
@@ -105,7 +106,7 @@ func StartEmbeddedAuth(cfg *config.Config, log *slog.Logger, auth Auth) (_ *Embe
 	if err != nil {
 		return nil, fmt.Errorf("embedded NATS server: %w", err)
 	}
-	srv.SetLoggerV2(&serverLog{log: log.With("component", "nats")}, false, false, false)
+	srv.SetLoggerV2(&serverLog{log: log.With("component", "nats"), warn: onWarning}, false, false, false)
 	go srv.Start()
 	if !srv.ReadyForConnections(15 * time.Second) {
 		srv.Shutdown()
@@ -199,12 +200,29 @@ func checkVersion(v string) error {
 	return nil
 }
 
-// serverLog sends the embedded server's notices and errors to slog.
-type serverLog struct{ log *slog.Logger }
+// serverLog sends the embedded server's notices and errors to slog, and
+// warnings and errors to warn too.
+type serverLog struct {
+	log  *slog.Logger
+	warn func(string)
+}
 
 func (l *serverLog) Noticef(format string, v ...any) { l.log.Debug(fmt.Sprintf(format, v...)) }
-func (l *serverLog) Warnf(format string, v ...any)   { l.log.Warn(fmt.Sprintf(format, v...)) }
-func (l *serverLog) Fatalf(format string, v ...any)  { l.log.Error(fmt.Sprintf(format, v...)) }
-func (l *serverLog) Errorf(format string, v ...any)  { l.log.Error(fmt.Sprintf(format, v...)) }
-func (l *serverLog) Debugf(format string, v ...any)  { l.log.Debug(fmt.Sprintf(format, v...)) }
-func (l *serverLog) Tracef(format string, v ...any)  {}
+func (l *serverLog) Warnf(format string, v ...any) {
+	l.problem(slog.LevelWarn, fmt.Sprintf(format, v...))
+}
+func (l *serverLog) Fatalf(format string, v ...any) {
+	l.problem(slog.LevelError, fmt.Sprintf(format, v...))
+}
+func (l *serverLog) Errorf(format string, v ...any) {
+	l.problem(slog.LevelError, fmt.Sprintf(format, v...))
+}
+
+func (l *serverLog) problem(level slog.Level, msg string) {
+	l.log.Log(context.Background(), level, msg)
+	if l.warn != nil {
+		l.warn(msg)
+	}
+}
+func (l *serverLog) Debugf(format string, v ...any) { l.log.Debug(fmt.Sprintf(format, v...)) }
+func (l *serverLog) Tracef(format string, v ...any) {}
