@@ -31,6 +31,7 @@ import (
 	"github.com/jobd-dev/jobd/engine/internal/metrics"
 	"github.com/jobd-dev/jobd/engine/internal/publish"
 	"github.com/jobd-dev/jobd/engine/internal/run"
+	"github.com/jobd-dev/jobd/engine/internal/storecheck"
 	"github.com/jobd-dev/jobd/engine/internal/streams"
 	"github.com/jobd-dev/jobd/engine/internal/timers"
 	"github.com/jobd-dev/jobd/sdk/host"
@@ -50,6 +51,10 @@ type Options struct {
 	// result timings, retention and NATS's own timers stay on real time. Defaults to
 	// the real clock; tests pass a clockwork.FakeClock.
 	Clock clockwork.Clock
+	// AcceptDamagedStore acknowledges damage found in the embedded
+	// server's store: still logged and counted, but /readyz answers 200.
+	// Defaults to false (jobd run --accept-damaged-store sets it).
+	AcceptDamagedStore bool
 }
 
 // Engine is a running jobd.
@@ -60,6 +65,7 @@ type Engine struct {
 	log  *slog.Logger
 
 	embedded *broker.Embedded
+	damage   *storecheck.Tracker
 	nc       *nats.Conn
 	js       jetstream.JetStream
 	pools    map[string]*dispatch.Pool
@@ -136,7 +142,8 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		if err != nil {
 			return err
 		}
-		if e.embedded, err = broker.StartEmbeddedAuth(e.cfg, e.log, auth); err != nil {
+		e.damage = storecheck.NewTracker(e.log, e.opts.AcceptDamagedStore)
+		if e.embedded, err = broker.StartEmbeddedAuth(e.cfg, e.log, auth, e.onServerWarning); err != nil {
 			return err
 		}
 		e.started_(e.embedded)
@@ -181,7 +188,14 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	if err := e.checkStore(ctx); err != nil {
+		return err
+	}
+	e.started_(partFunc(e.saveStore))
 	e.metrics = metrics.New(e.inFlight, e.healthGauge)
+	if e.damage != nil {
+		e.metrics.Registry.MustRegister(e.damage.Counter)
+	}
 	// Every pool exists before the HTTP endpoint serves: /readyz and
 	// /metrics read the map of pools, which is not written after this.
 	if err := e.newPools(); err != nil {
@@ -492,6 +506,10 @@ func (e *Engine) readiness() (bool, map[string]string) {
 		} else {
 			report["plugin "+k] = "ok"
 		}
+	}
+	if fine, msg := e.damage.Ready(); msg != "" {
+		ok = ok && fine
+		report["store"] = msg
 	}
 	if e.nc == nil || !e.nc.IsConnected() {
 		ok = false
