@@ -36,6 +36,16 @@ type Embedded struct {
 	lock *DirLock
 	// self is jobd's own account when the server has users.
 	self *server.User
+	opts *server.Options
+}
+
+// EnsureJetStream enables JetStream again when the server switched it off
+// (it does when it cannot write its store, a full disk among them).
+func (e *Embedded) EnsureJetStream() error {
+	if e == nil || e.srv.JetStreamEnabled() {
+		return nil
+	}
+	return e.srv.EnableJetStream(&server.JetStreamConfig{StoreDir: e.opts.StoreDir, MaxStore: e.opts.JetStreamMaxStore, MaxMemory: e.opts.JetStreamMaxMemory})
 }
 
 // ErrUnprotected means nats.listen reaches beyond this machine and the
@@ -47,15 +57,27 @@ var ErrUnprotected = fmt.Errorf("%w: unprotected nats.listen", config.ErrInvalid
 // server with JetStream stored under <data_dir>/nats, listening on
 // nats.listen. Shutdown releases the lock.
 func StartEmbedded(cfg *config.Config, log *slog.Logger) (*Embedded, error) {
-	return StartEmbeddedAuth(cfg, log, Auth{}, nil)
+	return StartEmbeddedWith(cfg, log, EmbedOptions{})
 }
 
-// StartEmbeddedAuth is StartEmbedded with users (nats.users, passwords
-// resolved), each limited to what its role may do. A listen address beyond
-// loopback with no authentication at all is refused before anything
-// listens. onWarning, when not nil, also gets every warning and error of
-// the server (from its start on: damage found while loading the store).
-func StartEmbeddedAuth(cfg *config.Config, log *slog.Logger, auth Auth, onWarning func(string)) (_ *Embedded, err error) {
+// EmbedOptions are the embedded server's settings beyond config.Config.
+type EmbedOptions struct {
+	// Auth names the users and their roles.
+	Auth Auth
+	// OnWarning, when not nil, also gets every warning and error of the
+	// server, from its start on (damage found while loading the store).
+	OnWarning func(string)
+	// MaxStore bounds the bytes JetStream may store; 0 leaves it to the
+	// server (most of the disk).
+	MaxStore int64
+}
+
+// StartEmbeddedWith is StartEmbedded with users (nats.users, passwords
+// resolved), each limited to what its role may do, and the options of o.
+// A listen address beyond loopback with no authentication at all is
+// refused before anything listens.
+func StartEmbeddedWith(cfg *config.Config, log *slog.Logger, o EmbedOptions) (_ *Embedded, err error) {
+	auth, onWarning := o.Auth, o.OnWarning
 	if !config.IsLoopback(cfg.NATS.Listen) && len(auth.Users) == 0 && cfg.NATS.Token == "" && cfg.NATS.User == "" {
 		return nil, fmt.Errorf("%w: nats.listen %q %s", ErrUnprotected, cfg.NATS.Listen, config.UnprotectedListenMsg)
 	}
@@ -92,6 +114,9 @@ func StartEmbeddedAuth(cfg *config.Config, log *slog.Logger, auth Auth, onWarnin
 	if cfg.NATS.Sync == "always" {
 		opts.SyncAlways = true
 	}
+	if o.MaxStore > 0 {
+		opts.JetStreamMaxStore = o.MaxStore
+	}
 	self, err := applyAuth(opts, auth)
 	if err != nil {
 		return nil, err
@@ -112,7 +137,7 @@ func StartEmbeddedAuth(cfg *config.Config, log *slog.Logger, auth Auth, onWarnin
 		srv.Shutdown()
 		return nil, fmt.Errorf("embedded NATS server did not start listening on %s (is the port in use? set nats.listen)", cfg.NATS.Listen)
 	}
-	return &Embedded{srv: srv, lock: lock, self: self}, nil
+	return &Embedded{srv: srv, lock: lock, self: self, opts: opts}, nil
 }
 
 // Connect connects jobd itself to the embedded server: with its own
