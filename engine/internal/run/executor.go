@@ -54,8 +54,17 @@ type Timers interface {
 	Message(target, id string, at time.Time, body []byte) *nats.Msg
 }
 
+// StorageGate learns of writes that storage refused (a *storagegate.Gate):
+// Observe returns true when err is such a refusal, which it reports itself.
+type StorageGate interface {
+	Observe(err error) bool
+}
+
 // Options configure an Executor.
 type Options struct {
+	// Storage, when not nil, is told of every write that failed; a storage
+	// refusal is then not logged per run (the gate logs it once a minute).
+	Storage StorageGate
 	Catalog *catalog.Catalog
 	// Dispatchers by kind.
 	Dispatchers map[string]Dispatcher
@@ -257,7 +266,7 @@ func (r *Executor) retry(ru *Run, delay time.Duration, info *wire.ErrorInfo) {
 	at := r.o.Clock.Now().Add(delay)
 	msg := r.o.Timers.Message(streams.RunsSubjectPrefix+ru.Job.Event, ru.RunID+"/"+strconv.Itoa(next), at, body)
 	r.pub.Publish(msg, func(err error) {
-		if err != nil {
+		if err != nil && !r.refused(err) {
 			r.log.Error("could not store retry; the event will be redelivered", "run_id", ru.RunID, "error", err)
 		}
 		ru.D.Settle(err == nil)
@@ -327,7 +336,7 @@ func (r *Executor) finish(ru *Run, dec policy.Decision, res host.Result, info *w
 		recorded = &cp
 	}
 	publishAll(r.pub, msgs, func(err error) {
-		if err != nil {
+		if err != nil && !r.refused(err) {
 			r.runLog(ru, status).Error("could not record the outcome; the message will be redelivered", "error", err)
 		}
 		if recorded != nil && err == nil {
@@ -339,6 +348,12 @@ func (r *Executor) finish(ru *Run, dec policy.Decision, res host.Result, info *w
 		}
 		ru.D.Settle(err == nil)
 	})
+}
+
+// refused tells the storage gate of a failed write; true when storage
+// refused it (the gate has reported it).
+func (r *Executor) refused(err error) bool {
+	return r.o.Storage != nil && r.o.Storage.Observe(err)
 }
 
 // runLog returns the log with a run's ids; built only for a line that is
