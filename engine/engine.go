@@ -31,6 +31,7 @@ import (
 	"github.com/jobd-dev/jobd/engine/internal/metrics"
 	"github.com/jobd-dev/jobd/engine/internal/publish"
 	"github.com/jobd-dev/jobd/engine/internal/run"
+	"github.com/jobd-dev/jobd/engine/internal/storagegate"
 	"github.com/jobd-dev/jobd/engine/internal/storecheck"
 	"github.com/jobd-dev/jobd/engine/internal/streams"
 	"github.com/jobd-dev/jobd/engine/internal/timers"
@@ -55,6 +56,9 @@ type Options struct {
 	// server's store: still logged and counted, but /readyz answers 200.
 	// Defaults to false (jobd run --accept-damaged-store sets it).
 	AcceptDamagedStore bool
+	// MaxStoreBytes bounds what the embedded server stores (for tests of
+	// a full store). Defaults to 0: most of the disk.
+	MaxStoreBytes int64
 }
 
 // Engine is a running jobd.
@@ -66,6 +70,7 @@ type Engine struct {
 
 	embedded *broker.Embedded
 	damage   *storecheck.Tracker
+	gate     *storagegate.Gate
 	nc       *nats.Conn
 	js       jetstream.JetStream
 	pools    map[string]*dispatch.Pool
@@ -143,7 +148,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 			return err
 		}
 		e.damage = storecheck.NewTracker(e.log, e.opts.AcceptDamagedStore)
-		if e.embedded, err = broker.StartEmbeddedAuth(e.cfg, e.log, auth, e.onServerWarning); err != nil {
+		if e.embedded, err = broker.StartEmbeddedWith(e.cfg, e.log, broker.EmbedOptions{Auth: auth, OnWarning: e.onServerWarning, MaxStore: e.opts.MaxStoreBytes}); err != nil {
 			return err
 		}
 		e.started_(e.embedded)
@@ -201,6 +206,10 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	if err := e.newPools(); err != nil {
 		return err
 	}
+	// The storage gate exists before the HTTP endpoint serves (/readyz
+	// reads it); it pauses ingest, which exists before any write it sees.
+	e.gate = e.newStorageGate()
+	e.started_(e.gate)
 	if err := e.startHTTP(); err != nil {
 		return err
 	}
@@ -225,6 +234,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		Catalog:       e.cat,
 		Dispatchers:   disp,
 		Publisher:     e.pub,
+		Storage:       e.gate,
 		Timers:        e.timers,
 		Secret:        secrets.Lookup,
 		PluginSecrets: e.pluginSecrets(),
@@ -506,6 +516,10 @@ func (e *Engine) readiness() (bool, map[string]string) {
 		} else {
 			report["plugin "+k] = "ok"
 		}
+	}
+	if fine, msg := e.gate.Ready(); !fine {
+		ok = false
+		report["storage"] = msg
 	}
 	if fine, msg := e.damage.Ready(); msg != "" {
 		ok = ok && fine
