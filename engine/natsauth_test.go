@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/jobd-dev/jobd/engine"
+	"github.com/jobd-dev/jobd/engine/internal/backup"
 	"github.com/jobd-dev/jobd/sdk/wire"
 )
 
@@ -156,10 +157,21 @@ func TestRolesOfNATSUsers(t *testing.T) {
 				t.Errorf("%s: %v", ep, err)
 			}
 		}
+		if _, err := backup.Backup(context.Background(), o.nc, filepath.Join(t.TempDir(), "b"), nil); err != nil {
+			t.Errorf("operator: backup: %v", err)
+		}
 		select {
 		case v := <-o.violations:
 			t.Errorf("operator refused: %s", v)
 		default:
+		}
+	})
+	t.Run("a viewer cannot take a backup", func(t *testing.T) {
+		v := connectAs(t, url, "view", "view-pw")
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, err := backup.Backup(ctx, v.nc, filepath.Join(t.TempDir(), "b"), nil); err == nil {
+			t.Error("a viewer took a backup")
 		}
 	})
 }
