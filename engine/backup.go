@@ -2,11 +2,15 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 
 	"github.com/jobd-dev/jobd/engine/internal/backup"
 	"github.com/jobd-dev/jobd/engine/internal/broker"
+	"github.com/jobd-dev/jobd/engine/internal/storecheck"
 )
 
 // BackupStream is one stream of a backup, as Backup and Restore report it.
@@ -61,6 +65,13 @@ func Restore(ctx context.Context, cfg *Config, dir string, progress func(BackupS
 		return err
 	}
 	defer nc.Close()
-	_, err = backup.Restore(ctx, nc, dir, progress)
-	return err
+	if _, err = backup.Restore(ctx, nc, dir, progress); err != nil {
+		return err
+	}
+	// How jobd left the streams before is no measure of the restored ones:
+	// the next start checks them from here on.
+	if err := os.Remove(filepath.Join(cfg.Server.DataDir, storecheck.StateFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
 }

@@ -82,6 +82,15 @@ delay = "1h"
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A record of how an older jobd left its streams, longer than the
+	// backup's: the restore starts the damage check afresh.
+	stale := `{"clean": true, "streams": {"JOBD_TIMERS": {"first": 1, "last": 999999, "msgs": 999999}}}`
+	if err := os.MkdirAll(filepath.Join(en.dir, "data"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(en.dir, "data", "jobd-streams.json"), []byte(stale), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if err := engine.Restore(ctx, cfg, dir, nil); err != nil {
 		t.Fatalf("restore: %v", err)
 	}
@@ -90,6 +99,9 @@ delay = "1h"
 		t.Error("a restore over existing streams succeeded")
 	}
 	en.start()
+	if code, checks := readyz(t, en.e); code != 200 {
+		t.Errorf("after the restore: readyz %d %v", code, checks)
+	}
 
 	en.stepTo(clock, base.Add(time.Hour-time.Second), 0)
 	calls := en.stepTo(clock, base.Add(time.Hour+time.Minute), n)
