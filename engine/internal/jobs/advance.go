@@ -66,7 +66,9 @@ func (r *Manager) Advance(ru *run.Run, rec *run.Record, delivered int) bool {
 			nrec := *rec
 			nrec.Occurrence, nrec.RunID, nrec.ScheduledAt = occ+1, jr.ID+"-"+strconv.Itoa(occ+1), next
 			if err := r.publishTimer(ctx, &nrec, next); err != nil {
-				r.log.Error("store next timer; will retry", "job_id", jr.ID, "error", err)
+				if !r.refused(err) {
+					r.log.Error("store next timer; will retry", "job_id", jr.ID, "error", err)
+				}
 				ru.D.Settle(false)
 				return false
 			}
@@ -99,7 +101,9 @@ func (r *Manager) Advance(ru *run.Run, rec *run.Record, delivered int) bool {
 			continue // someone else advanced it: decide again from the new state
 		}
 		if err != nil {
-			r.log.Error("advance job record; will retry", "job_id", jr.ID, "error", err)
+			if !r.refused(err) {
+				r.log.Error("advance job record; will retry", "job_id", jr.ID, "error", err)
+			}
 			ru.D.Settle(false)
 			return false
 		}
@@ -116,7 +120,7 @@ func (r *Manager) Advance(ru *run.Run, rec *run.Record, delivered int) bool {
 			extra.RunID = fmt.Sprintf("%s-%d.%d", jr.ID, occ, k)
 			extra.ScheduledAt = runs[k]
 			extra.Execution = count + k + 1
-			if err := r.publishTimer(ctx, &extra, now); err != nil {
+			if err := r.publishTimer(ctx, &extra, now); err != nil && !r.refused(err) {
 				r.log.Error("queue a missed occurrence", "job_id", jr.ID, "error", err)
 			}
 		}

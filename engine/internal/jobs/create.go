@@ -83,7 +83,7 @@ func (r *Manager) FromEvent(ru *run.Run) {
 		ID: ru.JobID, Event: j.Event, Kind: j.Kind, Origin: "event",
 		Subject: ru.Subject, Input: ru.Ev.RawInput, Sequence: ru.Ev.RawSeq,
 	}, &spec, misfire, now)
-	if err != nil {
+	if err != nil && !r.refused(err) {
 		r.log.Error("could not schedule the job; the event will be redelivered", "event", j.Event, "job_id", ru.JobID, "error", err)
 	}
 	ru.D.Settle(err == nil)
