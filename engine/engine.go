@@ -250,6 +250,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		Catalog:       e.cat,
 		Store:         e.store,
 		Timers:        e.timers,
+		Storage:       e.gate,
 		Fail:          e.exec,
 		Secret:        secrets.Lookup,
 		Variables:     variables,
