@@ -68,6 +68,9 @@ type Options struct {
 	// Clock is the time source of every decision that depends on time.
 	// Defaults to the real clock.
 	Clock clockwork.Clock
+	// Storage, when not nil, is told of failed writes; a storage refusal
+	// is not logged per job (see storage.go).
+	Storage StorageGate
 }
 
 // Manager keeps the jobs that have a record: it turns an event or a
