@@ -31,7 +31,7 @@ var docAnnotationKeys = map[string]string{
 	"reason": "why a skipped block is not checked",
 
 	"validate": "run `jobd validate` on the block (the default for toml and json jobs)",
-	"base":     "validate: `site` (default) puts the block after a [server]/[nats]/[plugins] header with fresh ports and the built plugins; `root` after the repository's config.toml",
+	"base":     "validate: `site` (default) puts the block after a [server]/[nats]/[plugins] header with fresh ports and the built plugins; `root` after the repository's config.toml; `alone`: the block is the whole file (the data folder and plugins.dir set through the environment)",
 	"plugin":   "validate and shell: `slack` builds examples/plugin-slack and names it as plugins.slack.path",
 
 	"job-input": "the block is the input of a job: validated (against the plugin's schema) as the input of a job of `kind`, event `event`",
@@ -39,7 +39,7 @@ var docAnnotationKeys = map[string]string{
 	"event":     "job-input: the job's event (default: doctest)",
 
 	"shell":         "run the block's commands (the default for sh): `bin/jobd ...` against the repository's config.toml, with fresh ports and data folder; `bin/jobd run &` starts jobd; `export K=V` sets the environment; a comment line right after a command is its exact output",
-	"config":        "shell: `root` (default), or `prev`: the site header, then the file's last toml block before this one and every json job before this one (in a jobs_dir)",
+	"config":        "shell: `root` (default), or `prev`: the site header, then the file's last toml block before this one and every json job before this one (in a jobs_dir); validate and job-input of a json job: `prev` adds the file's last toml block before it (the plugin configuration the job's target needs)",
 	"daemon":        "shell: start `jobd run` before the first command",
 	"stub":          "shell: an environment variable (such as an app's base_url override) set to the URL of a loopback HTTP server standing in for a third-party API; it records requests and answers with a JSON body (stub-status, stub-header, stub-answer)",
 	"stub-path":     "shell: a path appended to the stub's URL",
@@ -302,7 +302,7 @@ func (d *docsRun) checkValidate(t *testing.T, b *docBlock) {
 	top, body := "", b.text
 	var jobFile string
 	if b.lang == "json" {
-		top, body, jobFile = `jobs_dir = "jobs"`, "", b.text
+		top, body, jobFile = `jobs_dir = "jobs"`, d.prevConfig(t, b), b.text
 	}
 	d.validate(t, b, top, body, jobFile)
 }
@@ -318,8 +318,18 @@ func (d *docsRun) validate(t *testing.T, b *docBlock, top, body, jobFile string)
 			t.Fatalf("%s: base=root takes a toml block", b)
 		}
 		s = rootSiteWith(t, d.root, body)
+	case "alone":
+		if top != "" {
+			t.Fatalf("%s: base=alone takes a toml block", b)
+		}
+		s = newSite(t, "")
+		if err := os.WriteFile(s.config, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s.env = append(s.env, "JOBD_PLUGINS__DIR="+filepath.Join(bin, "plugins"), "JOBD_SERVER__DATA_DIR="+filepath.Join(s.dir, "data"))
+		s.env = append(s.env, secretEnv(body)...)
 	default:
-		t.Fatalf("%s: base=%q: want site or root", b, b.ann["base"])
+		t.Fatalf("%s: base=%q: want site, root or alone", b, b.ann["base"])
 	}
 	if jobFile != "" {
 		writeJobFile(t, s, jobFile)
@@ -347,7 +357,21 @@ func (d *docsRun) checkJobInput(t *testing.T, b *docBlock) {
 		event = "doctest"
 	}
 	job, _ := json.Marshal(map[string]any{"type": "job", "event": event, "kind": kind, "input": input})
-	d.validate(t, b, `jobs_dir = "jobs"`, "", string(job))
+	d.validate(t, b, `jobs_dir = "jobs"`, d.prevConfig(t, b), string(job))
+}
+
+// prevConfig returns, for a block annotated config=prev, the last toml
+// block before it in its file (the plugin configuration its job needs),
+// else "".
+func (d *docsRun) prevConfig(t *testing.T, b *docBlock) string {
+	if b.ann["config"] != "prev" {
+		return ""
+	}
+	toml, _ := d.previousConfig(b)
+	if toml == nil {
+		t.Fatalf("%s: config=prev: no toml block before it", b)
+	}
+	return toml.text
 }
 
 // plugins builds the plugins the annotation names and points the site at

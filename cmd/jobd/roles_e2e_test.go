@@ -56,7 +56,7 @@ role = "operator"
 		t.Errorf("viewer: jobs cancel: exit %d, %q; want 1 and permission denied", code, errOut)
 	}
 	// The operator reaches jobd, which says the job does not exist.
-	if _, errOut, code := s.as("ops", "ops-pw").jobd("jobs", "cancel", "nope"); code != 2 || strings.Contains(errOut, "permission") {
+	if _, errOut, code := s.as("ops", "ops-pw").jobd("jobs", "cancel", "nope"); code != 1 || strings.Contains(errOut, "permission") {
 		t.Errorf("operator: jobs cancel: exit %d, %q; want jobd's not found", code, errOut)
 	}
 }

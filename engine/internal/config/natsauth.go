@@ -61,7 +61,7 @@ const UnprotectedListenMsg = `listens beyond this machine with no authentication
 
 func (c *Config) validateNATSAuth(ps *Problems) {
 	n := c.NATS
-	if n.URL == "" && !IsLoopback(n.Listen) && !n.HasAuth() {
+	if _, _, err := net.SplitHostPort(n.Listen); err == nil && n.URL == "" && !IsLoopback(n.Listen) && !n.HasAuth() {
 		ps.Add("nats.listen", "%q %s", n.Listen, UnprotectedListenMsg)
 	}
 	if len(n.Users) > 0 && n.Token != "" {
