@@ -47,6 +47,9 @@ type Config struct {
 	// relative to the config file. Defaults to none.
 	JobsDir string `koanf:"jobs_dir"`
 	Jobs    []Job  `koanf:"jobs"`
+	// Features are sequences of events whose outputs pipe into later
+	// events (feature.go).
+	Features []Feature `koanf:"features"`
 }
 
 // Server configures the jobd process.
