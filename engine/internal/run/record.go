@@ -27,4 +27,7 @@ type Record struct {
 	// Record is true when a job record tracks the run.
 	Record    bool      `json:"record,omitempty"`
 	Overrides Overrides `json:"overrides,omitempty"`
+	// Step is set on a feature's event: its key (catalog.StepKey), by which
+	// the job is found, while Event is what the plugin is asked to run.
+	Step string `json:"step,omitempty"`
 }
