@@ -22,11 +22,15 @@ func (r *Consumer) onEvent(msg jetstream.Msg) {
 		return
 	}
 	jobs := r.o.Catalog.Match(msg.Subject())
-	if len(jobs) == 0 {
+	var features []*catalog.Feature
+	if r.o.Features != nil {
+		features = r.o.Catalog.MatchFeatures(msg.Subject())
+	}
+	if len(jobs)+len(features) == 0 {
 		_ = msg.Ack() // no job triggers on it any more
 		return
 	}
-	d := r.tracker.add(msg, len(jobs), time.Now()) // real time, as the server counts ack_wait
+	d := r.tracker.add(msg, len(jobs)+len(features), time.Now()) // real time, as the server counts ack_wait
 	ev, perr := parseEvent(msg.Data(), msg.Headers(), r.o.MaxEventBytes)
 	if perr == nil && int(meta.NumDelivered) > r.o.MaxDeliveries {
 		perr = fmt.Errorf("delivered %d times without finishing (jobd stopped or crashed during each); giving up", meta.NumDelivered)
@@ -53,6 +57,10 @@ func (r *Consumer) onEvent(msg jetstream.Msg) {
 		}
 		r.o.Exec.Attempt(ru)
 	}
+	for _, f := range features {
+		id := RunID(meta.Stream, r.epoch, meta.Sequence.Stream, msgID, "features/"+f.Tag)
+		r.o.Features.FromEvent(d, f, id, msg.Subject(), received, ev, perr)
+	}
 }
 
 // onRun handles a run that is due: a retry, a scheduled occurrence or a
@@ -77,6 +85,12 @@ func (r *Consumer) onRun(msg jetstream.Msg) {
 		FromRun: true, Ev: &run.Event{RawInput: rec.Input, RawSeq: rec.Sequence},
 	}
 	j := r.o.Catalog.Job(rec.Event)
+	if rec.Step != "" {
+		j = nil
+		if fe := r.o.Catalog.Step(rec.Step); fe != nil {
+			j = fe.Job
+		}
+	}
 	if j == nil {
 		// The job left the configuration while its run waited.
 		run.New(ru, &catalog.Job{Event: rec.Event, Kind: "unknown", MaxAttempts: rec.Attempt}, rec.Overrides)
@@ -97,6 +111,9 @@ func (r *Consumer) onRun(msg jetstream.Msg) {
 	}
 	if rec.Record && rec.Attempt > 1 && r.o.Jobs.Cancelled(rec.JobID) {
 		ru.D.Settle(true) // a retry of a job cancelled since
+		return
+	}
+	if rec.Step != "" && r.o.Features != nil && !r.o.Features.BeforeStep(ru) {
 		return
 	}
 	if rec.Occurrence > 0 && rec.Attempt == 1 {
