@@ -1,0 +1,290 @@
+// Package feature runs features: ordered sequences of events whose outputs
+// pipe into later events. A feature run's state (its input, each event's
+// status, the outputs recorded so far, the event in flight) is one entry of
+// the key-value bucket JOBD_FEATURES, changed only with compare-and-set.
+// Each step is an ordinary run on JOBD_RUNS whose run id is
+// <feature run id>/<sequence>/<event> — so the executor (package run)
+// dispatches it, retries it behind durable timers and applies the failure
+// policy as for any job — and the Manager is told when it ends
+// (FinishStep): it records the output in the state, then publishes the
+// next event's run with a message id, and only then is the step's message
+// acknowledged. A step redelivered after its output was recorded is not run
+// again: the next event is published again instead (the message id makes
+// it one copy).
+package feature
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	json "github.com/segmentio/encoding/json"
+
+	"github.com/jobd-dev/jobd/engine/internal/catalog"
+	"github.com/jobd-dev/jobd/engine/internal/piping"
+	"github.com/jobd-dev/jobd/engine/internal/run"
+	"github.com/jobd-dev/jobd/engine/internal/streams"
+	"github.com/jobd-dev/jobd/sdk/wire"
+)
+
+// MaxStateBytes bounds a feature run's state (its input and every output
+// recorded): NATS refuses messages over its max_payload, 1 MiB by default,
+// and the state is one message. A step whose output would pass it fails
+// the feature run with that reason.
+const MaxStateBytes = 900 << 10
+
+// casAttempts bounds the compare-and-set retries of one state change; a
+// conflict means another replica changed the same run, which is rare.
+const casAttempts = 10
+
+// Publisher records messages asynchronously (a *publish.Publisher).
+type Publisher interface {
+	Publish(msg *nats.Msg, cb func(error))
+}
+
+// Options configure a Manager.
+type Options struct {
+	Catalog *catalog.Catalog
+	// KV is the JOBD_FEATURES bucket.
+	KV jetstream.KeyValue
+	// Publisher publishes runs and results.
+	Publisher Publisher
+	// Secret, Variables and Constants are read by when templates and the
+	// features' input templates.
+	Secret    func(string) (string, error)
+	Variables map[string]map[string]any
+	Constants map[string]map[string]any
+	Logger    *slog.Logger
+	// Clock is $Now's time source. Defaults to the real clock.
+	Clock clockwork.Clock
+}
+
+// Manager runs features (see the package doc).
+type Manager struct {
+	o   Options
+	log *slog.Logger
+}
+
+// New returns a manager.
+func New(o Options) *Manager {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Clock == nil {
+		o.Clock = clockwork.NewRealClock()
+	}
+	return &Manager{o: o, log: o.Logger}
+}
+
+// timeout bounds the state reads and writes of one call.
+const timeout = 10 * time.Second
+
+// FromEvent starts a run of f from an event; id is the run's id, the same
+// when the event is delivered again. d is settled once the state is
+// stored and the first event published (or, for an unusable event, once
+// the failed result is).
+func (m *Manager) FromEvent(d run.Delivery, f *catalog.Feature, id, subject string, received time.Time, ev *run.Event, perr error) {
+	log := m.log.With("feature", f.Tag, "feature_run", id)
+	st := newState(f, id, subject, received)
+	if perr == nil {
+		st.Input, perr = m.input(f, ev)
+	}
+	if perr != nil {
+		class := wire.ClassInvalidEvent
+		var pe *piping.EvalError
+		if errors.As(perr, &pe) {
+			class = wire.ClassPiping
+		}
+		st.Input = json.RawMessage("{}")
+		m.fail(st, "", "", &wire.ErrorInfo{Message: perr.Error(), Class: class})
+		log.Error("feature run failed at start", "error", perr)
+		d.Settle(m.publish(m.pending(f, st, 0)) == nil)
+		return
+	}
+	m.advance(f, st, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	body, _ := json.Marshal(st)
+	if _, err := m.o.KV.Create(ctx, id, body); err != nil {
+		if !errors.Is(err, jetstream.ErrKeyExists) {
+			log.Error("could not store the feature run; the event will be redelivered", "error", err)
+			d.Settle(false)
+			return
+		}
+		// Delivered again: the run exists; start what it says is next.
+		e, err := m.o.KV.Get(ctx, id)
+		if err != nil || json.Unmarshal(e.Value(), st) != nil {
+			log.Error("could not read the feature run; the event will be redelivered", "error", err)
+			d.Settle(false)
+			return
+		}
+	}
+	if err := m.publish(m.pending(f, st, 0)); err != nil {
+		log.Error("could not start the feature run's next event; the event will be redelivered", "error", err)
+		d.Settle(false)
+		return
+	}
+	d.Settle(true)
+}
+
+// input builds a feature run's $Input from its event.
+func (m *Manager) input(f *catalog.Feature, ev *run.Event) (json.RawMessage, error) {
+	if f.Input == nil {
+		if len(ev.RawInput) == 0 {
+			return json.RawMessage("{}"), nil
+		}
+		return ev.RawInput, nil
+	}
+	v, err := f.Input.Eval(&piping.Env{
+		Input: ev.Input, Sequence: ev.Sequence, Variable: m.o.Variables, Constant: m.o.Constants,
+		Now: m.o.Clock.Now(), Job: piping.JobInfo{Event: f.Tag, Attempt: 1, Execution: 1},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("feature %q: %w", f.Tag, err)
+	}
+	return json.Marshal(v)
+}
+
+// BeforeStep reports whether the step ru should be attempted: yes while the
+// feature run is at it. Otherwise (the feature run moved past it, ended, or
+// is gone) it publishes again what followed the step and settles ru.
+func (m *Manager) BeforeStep(ru *run.Run) bool {
+	fe := m.o.Catalog.Step(ru.Job.Step)
+	if fe == nil || fe.Void {
+		return true // void job events are runs of their own
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	st, _, err := m.load(ctx, ru.JobID)
+	switch {
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		m.log.Warn("feature run not found (expired or removed); its step is dropped", "feature_run", ru.JobID, "run_id", ru.RunID)
+		ru.D.Settle(true)
+		return false
+	case err != nil:
+		m.log.Error("could not read the feature run; the step will be redelivered", "feature_run", ru.JobID, "error", err)
+		ru.D.Settle(false)
+		return false
+	}
+	if st.Status == wire.StatusRunning && st.Position == fe.Index {
+		return true
+	}
+	// Its output is recorded already (or the run ended): only what comes
+	// next is published again.
+	ru.D.Settle(m.publish(m.pending(fe.Feature, st, fe.Index+1)) == nil)
+	return false
+}
+
+// FinishStep records a step's outcome in its feature run (compare-and-set)
+// and starts what comes next: the following events up to the next step,
+// or the feature run's result. It returns once those messages are stored;
+// an error leaves the step's message for redelivery.
+func (m *Manager) FinishStep(ru *run.Run, res *wire.Result) error {
+	fe := m.o.Catalog.Step(ru.Job.Step)
+	if fe == nil || fe.Void {
+		return nil
+	}
+	f := fe.Feature
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	for range casAttempts {
+		st, rev, err := m.load(ctx, ru.JobID)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			m.log.Warn("feature run not found (expired or removed); the step's outcome is dropped", "feature_run", ru.JobID, "run_id", ru.RunID)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if st.Status != wire.StatusRunning || st.Position != fe.Index {
+			return m.publish(m.pending(f, st, fe.Index+1)) // recorded already
+		}
+		m.record(f, st, fe, res)
+		body, _ := json.Marshal(st)
+		if len(body) > MaxStateBytes {
+			st, _, err = m.load(ctx, ru.JobID)
+			if err != nil {
+				return err
+			}
+			es := &st.Events[fe.Index]
+			es.Status, es.Attempts = wire.StatusFailed, res.Attempts
+			m.fail(st, fe.Sequence, fe.Event, &wire.ErrorInfo{
+				Class:   wire.ClassPermanent,
+				Message: fmt.Sprintf("the feature run's recorded outputs would be %d bytes with this event's output, more than %d", len(body), MaxStateBytes),
+			})
+			body, _ = json.Marshal(st)
+		}
+		if _, err := m.o.KV.Update(ctx, ru.JobID, body, rev); err != nil {
+			if errors.Is(err, jetstream.ErrKeyExists) {
+				continue // changed meanwhile: look again
+			}
+			return err
+		}
+		if st.Status == wire.StatusFailed {
+			m.log.Error("feature run failed", "feature", f.Tag, "feature_run", st.ID, "sequence", fe.Sequence, "event", fe.Event, "error", st.Error.Message)
+		}
+		return m.publish(m.pending(f, st, fe.Index+1))
+	}
+	return fmt.Errorf("feature run %s: changed by others %d times in a row", ru.JobID, casAttempts)
+}
+
+// load reads a feature run's state and its revision.
+func (m *Manager) load(ctx context.Context, id string) (*wire.FeatureRun, uint64, error) {
+	e, err := m.o.KV.Get(ctx, id)
+	if err != nil {
+		return nil, 0, err
+	}
+	st := &wire.FeatureRun{}
+	if err := json.Unmarshal(e.Value(), st); err != nil {
+		return nil, 0, fmt.Errorf("feature run %s: unreadable state: %w", id, err)
+	}
+	return st, e.Revision(), nil
+}
+
+// publish publishes msgs and waits until every one is stored.
+func (m *Manager) publish(msgs []*nats.Msg) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	var (
+		mu    sync.Mutex
+		first error
+		wg    sync.WaitGroup
+	)
+	wg.Add(len(msgs))
+	for _, msg := range msgs {
+		m.o.Publisher.Publish(msg, func(err error) {
+			if err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+				}
+				mu.Unlock()
+			}
+			wg.Done()
+		})
+	}
+	wg.Wait()
+	return first
+}
+
+// runMessage is the run of event fe of feature run st, as the executor
+// takes it from JOBD_RUNS: the feature's input and the outputs so far.
+func runMessage(fe *catalog.FeatureEvent, st *wire.FeatureRun) *nats.Msg {
+	seq, _ := json.Marshal(st.Sequence)
+	rec := run.Record{
+		RunID: st.Events[fe.Index].RunID, JobID: st.ID, Event: fe.Event, Step: fe.Job.Step, Attempt: 1,
+		Subject: st.Subject, ReceivedAt: st.ReceivedAt, Input: st.Input, Sequence: seq,
+	}
+	body, _ := json.Marshal(&rec)
+	msg := nats.NewMsg(streams.RunsSubjectPrefix + fe.Event)
+	msg.Data = body
+	msg.Header.Set(nats.MsgIdHdr, rec.RunID+"/1")
+	return msg
+}
