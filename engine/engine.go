@@ -215,11 +215,16 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	})
 	e.exec.SetRecords(e.jobs)
 	e.started_(e.exec)
+	features, err := e.startFeatures(ctx)
+	if err != nil {
+		return err
+	}
 	e.ingest = ingest.New(ingest.Options{
 		JS:            e.js,
 		Catalog:       e.cat,
 		Exec:          e.exec,
 		Jobs:          e.jobs,
+		Features:      features,
 		MaxEventBytes: e.cfg.Server.MaxEventBytes,
 		AckWait:       e.cfg.Server.AckWait.D(),
 		Logger:        e.log,
@@ -251,7 +256,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	}
 	e.started_(sweeper)
 	e.ready.Store(true)
-	e.log.Info("jobd ready", "jobs", len(e.cat.Jobs()), "subjects", strings.Join(e.cat.Subjects(), " "), "http", e.httpAddr)
+	e.log.Info("jobd ready", "jobs", len(e.cat.Jobs()), "features", len(e.cat.Features()), "subjects", strings.Join(e.cat.Subjects(), " "), "http", e.httpAddr)
 	return nil
 }
 

@@ -1,0 +1,46 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/jobd-dev/jobd/engine/internal/catalog"
+	"github.com/jobd-dev/jobd/engine/internal/feature"
+	"github.com/jobd-dev/jobd/engine/internal/ingest"
+	"github.com/jobd-dev/jobd/sdk/wire"
+)
+
+// startFeatures opens the feature runs' bucket (JOBD_FEATURES) and builds
+// the feature manager, the executor's step keeper; nil when no feature is
+// configured. A feature run's state is kept server.results_max_age after
+// its last change.
+func (e *Engine) startFeatures(ctx context.Context) (ingest.Features, error) {
+	if len(e.cat.Features()) == 0 {
+		return nil, nil
+	}
+	kv, err := e.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      wire.BucketFeatures,
+		Description: "jobd feature runs: input, each event's status, the outputs so far",
+		History:     1,
+		TTL:         e.cfg.Server.ResultsMaxAge.D(),
+		Storage:     jetstream.FileStorage,
+		Replicas:    e.cfg.NATS.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bucket %s: %w", wire.BucketFeatures, err)
+	}
+	m := feature.New(feature.Options{
+		Catalog:   e.cat,
+		KV:        kv,
+		Publisher: e.pub,
+		Secret:    e.secrets.Lookup,
+		Variables: catalog.Variables(e.cfg),
+		Constants: e.cfg.Constants,
+		Logger:    e.log,
+		Clock:     e.opts.Clock,
+	})
+	e.exec.SetSteps(m)
+	return m, nil
+}
