@@ -15,6 +15,8 @@ package feature
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -107,30 +109,56 @@ func (m *Manager) FromEvent(d run.Delivery, f *catalog.Feature, id, subject stri
 		d.Settle(m.publish(m.pending(f, st, 0)) == nil)
 		return
 	}
-	m.advance(f, st, 0)
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	body, _ := json.Marshal(st)
-	if _, err := m.o.KV.Create(ctx, id, body); err != nil {
-		if !errors.Is(err, jetstream.ErrKeyExists) {
-			log.Error("could not store the feature run; the event will be redelivered", "error", err)
-			d.Settle(false)
-			return
-		}
-		// Delivered again: the run exists; start what it says is next.
-		e, err := m.o.KV.Get(ctx, id)
-		if err != nil || json.Unmarshal(e.Value(), st) != nil {
-			log.Error("could not read the feature run; the event will be redelivered", "error", err)
-			d.Settle(false)
-			return
-		}
-	}
-	if err := m.publish(m.pending(f, st, 0)); err != nil {
-		log.Error("could not start the feature run's next event; the event will be redelivered", "error", err)
+	if err := m.begin(f, st); err != nil {
+		log.Error("could not start the feature run; the event will be redelivered", "error", err)
 		d.Settle(false)
 		return
 	}
 	d.Settle(true)
+}
+
+// begin stores a new feature run, moved to its first step, and publishes
+// that step's run. When the run is stored already (its event was delivered
+// again) it publishes what the stored run says comes next.
+func (m *Manager) begin(f *catalog.Feature, st *wire.FeatureRun) error {
+	m.advance(f, st, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	body, _ := json.Marshal(st)
+	if _, err := m.o.KV.Create(ctx, st.ID, body); err != nil {
+		if !errors.Is(err, jetstream.ErrKeyExists) {
+			return err
+		}
+		stored, _, err := m.load(ctx, st.ID)
+		if err != nil {
+			return err
+		}
+		st = stored
+	}
+	return m.publish(m.pending(f, st, 0))
+}
+
+// Dispatch starts a run of the feature tagged tag with ev as its trigger
+// (a dispatch request's input and sequence) and returns the run's id. An
+// input the feature's input template cannot use is an error wrapping
+// run.ErrInvalidEvent.
+func (m *Manager) Dispatch(_ context.Context, tag string, ev *run.Event) (string, error) {
+	f := m.o.Catalog.Feature(tag)
+	if f == nil {
+		return "", fmt.Errorf("%w: no feature %q", run.ErrInvalidEvent, tag)
+	}
+	in, err := m.input(f, ev)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", run.ErrInvalidEvent, err)
+	}
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	st := newState(f, "f"+hex.EncodeToString(b[:]), wire.DispatchSubject, m.o.Clock.Now())
+	st.Input = in
+	if err := m.begin(f, st); err != nil {
+		return "", fmt.Errorf("feature %q: %w", tag, err)
+	}
+	return st.ID, nil
 }
 
 // input builds a feature run's $Input from its event.
