@@ -40,7 +40,8 @@ func newJobID() string {
 // (data, never a template) and schedule, and stores its first run.
 func (r *Manager) Dispatch(ctx context.Context, req *wire.DispatchRequest) (*wire.DispatchReply, error) {
 	j := r.o.Catalog.Job(req.Event)
-	if j == nil {
+	feature := j == nil && r.o.Features != nil && r.o.Catalog.Feature(req.Event) != nil
+	if j == nil && !feature {
 		return nil, badRequest("no job with event %q; configured: %s", req.Event, strings.Join(r.events(), ", "))
 	}
 	if len(req.Input) == 0 {
@@ -58,6 +59,9 @@ func (r *Manager) Dispatch(ctx context.Context, req *wire.DispatchRequest) (*wir
 	}
 	if req.Retries != nil && *req.Retries < 0 {
 		return nil, badRequest("retries must be 0 or more, got %d", *req.Retries)
+	}
+	if feature {
+		return r.dispatchFeature(ctx, req, ev)
 	}
 	now := r.o.Clock.Now()
 	var spec *schedule.Spec
@@ -95,10 +99,32 @@ func (r *Manager) Dispatch(ctx context.Context, req *wire.DispatchRequest) (*wir
 	return &wire.DispatchReply{JobID: rec.ID, Status: rec.Status, ScheduledAt: rec.ScheduledAt, Recurring: rec.Recurring, NextRunAt: rec.NextRunAt}, nil
 }
 
+// dispatchFeature starts a run of a feature for a dispatch request. A
+// feature's events have their own retries and allow_fail, and it has no
+// schedule: a request that sets them is refused.
+func (r *Manager) dispatchFeature(ctx context.Context, req *wire.DispatchRequest, ev *run.Event) (*wire.DispatchReply, error) {
+	if req.Retries != nil || req.AllowFail != nil || req.Schedule != nil {
+		return nil, badRequest("%q is a feature: its events have their own retries and allow_fail, and a dispatched feature runs now (no schedule)", req.Event)
+	}
+	id, err := r.o.Features.Dispatch(ctx, req.Event, ev)
+	if err != nil {
+		if errors.Is(err, run.ErrInvalidEvent) {
+			return nil, badRequest("%v", err)
+		}
+		return nil, err
+	}
+	return &wire.DispatchReply{JobID: id, Status: wire.StatusRunning, ScheduledAt: r.o.Clock.Now()}, nil
+}
+
 func (r *Manager) events() []string {
 	var out []string
 	for _, j := range r.o.Catalog.Jobs() {
 		out = append(out, j.Event)
+	}
+	if r.o.Features != nil {
+		for _, f := range r.o.Catalog.Features() {
+			out = append(out, f.Tag)
+		}
 	}
 	sort.Strings(out)
 	return out
