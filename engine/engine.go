@@ -202,7 +202,12 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		Metrics:       e.metrics,
 		Clock:         e.opts.Clock,
 	})
+	features, featureStarter, err := e.startFeatures(ctx)
+	if err != nil {
+		return err
+	}
 	e.jobs = jobs.New(jobs.Options{
+		Features:  featureStarter,
 		Catalog:   e.cat,
 		Store:     e.store,
 		Timers:    e.timers,
@@ -215,10 +220,6 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	})
 	e.exec.SetRecords(e.jobs)
 	e.started_(e.exec)
-	features, err := e.startFeatures(ctx)
-	if err != nil {
-		return err
-	}
 	e.ingest = ingest.New(ingest.Options{
 		JS:            e.js,
 		Catalog:       e.cat,

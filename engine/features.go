@@ -9,16 +9,18 @@ import (
 	"github.com/jobd-dev/jobd/engine/internal/catalog"
 	"github.com/jobd-dev/jobd/engine/internal/feature"
 	"github.com/jobd-dev/jobd/engine/internal/ingest"
+	"github.com/jobd-dev/jobd/engine/internal/jobs"
 	"github.com/jobd-dev/jobd/sdk/wire"
 )
 
 // startFeatures opens the feature runs' bucket (JOBD_FEATURES) and builds
-// the feature manager, the executor's step keeper; nil when no feature is
-// configured. A feature run's state is kept server.results_max_age after
-// its last change.
-func (e *Engine) startFeatures(ctx context.Context) (ingest.Features, error) {
+// the feature manager: the executor's step keeper, ingest's and dispatch's
+// way to start feature runs. Both are nil when no feature is configured.
+// A feature run's state is kept server.results_max_age after its last
+// change.
+func (e *Engine) startFeatures(ctx context.Context) (ingest.Features, jobs.FeatureStarter, error) {
 	if len(e.cat.Features()) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	kv, err := e.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      wire.BucketFeatures,
@@ -29,7 +31,7 @@ func (e *Engine) startFeatures(ctx context.Context) (ingest.Features, error) {
 		Replicas:    e.cfg.NATS.Replicas,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("bucket %s: %w", wire.BucketFeatures, err)
+		return nil, nil, fmt.Errorf("bucket %s: %w", wire.BucketFeatures, err)
 	}
 	m := feature.New(feature.Options{
 		Catalog:   e.cat,
@@ -42,5 +44,5 @@ func (e *Engine) startFeatures(ctx context.Context) (ingest.Features, error) {
 		Clock:     e.opts.Clock,
 	})
 	e.exec.SetSteps(m)
-	return m, nil
+	return m, m, nil
 }

@@ -344,3 +344,47 @@ input = { mode = "ok", text = "Hello $Input{name} from $Input{from}" }
 		t.Errorf("text = %v", got)
 	}
 }
+
+// jobd dispatch <feature> (a request on jobd.dispatch) starts a feature
+// run now and answers with its id.
+func TestFeatureDispatch(t *testing.T) {
+	en := newEnv(t, `
+[[features]]
+tag = "hello"
+[[features.sequence]]
+tag = "s"
+[[features.sequence.events]]
+type = "test"
+event = "greet"
+input = { mode = "ok", text = "Hello $Input{name}" }
+`)
+	ask := func(req string) (*wire.DispatchReply, string, string) {
+		t.Helper()
+		msg, err := en.nc.Request(wire.DispatchSubject, []byte(req), 30*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code := msg.Header.Get(wire.ErrorCodeHeader); code != "" {
+			return nil, code, msg.Header.Get(wire.ErrorHeader)
+		}
+		var reply wire.DispatchReply
+		if err := json.Unmarshal(msg.Data, &reply); err != nil {
+			t.Fatalf("reply %s: %v", msg.Data, err)
+		}
+		return &reply, "", ""
+	}
+	reply, code, why := ask(`{"event": "hello", "input": {"name": "Grace"}}`)
+	if reply == nil {
+		t.Fatalf("refused: %s %s", code, why)
+	}
+	r := en.featureResults("hello", 1, 30*time.Second)[0]
+	if r.ID != reply.JobID || r.Status != wire.StatusCompleted || r.Subject != wire.DispatchSubject {
+		t.Fatalf("reply %+v, result %s %s on %s", reply, r.ID, r.Status, r.Subject)
+	}
+	if got := inputOf(t, en.waitEventCalls("greet", 1, 10*time.Second)[0])["text"]; got != "Hello Grace" {
+		t.Errorf("text = %v", got)
+	}
+	if _, code, why := ask(`{"event": "hello", "schedule": {"delay": "1h"}}`); code != "400" || !strings.Contains(why, "is a feature") {
+		t.Errorf("a scheduled feature dispatch: %s %s", code, why)
+	}
+}
