@@ -93,6 +93,12 @@ func (c *Catalog) compileFeatures(cfg *config.Config, ps *config.Problems, opts 
 			// The feature's input reads the triggering event: its $Sequence
 			// is the envelope's (the outputs a calling feature passed on).
 			f.Input = t
+			if t != nil && t.UsesSecrets() {
+				// The input is stored with the feature run and published
+				// in its result.
+				ps.Add(path+".input", "a feature's input is stored with its run and published in its result, so it cannot read $Secret or $Auth; read them in the events' inputs")
+				ok = false
+			}
 		}
 		// before holds the events that ran before the one being compiled:
 		// sequence -> event -> void.
