@@ -113,7 +113,7 @@ func (r *Manager) dispatchFeature(ctx context.Context, req *wire.DispatchRequest
 		}
 		return nil, err
 	}
-	return &wire.DispatchReply{JobID: id, Status: wire.StatusRunning, ScheduledAt: r.o.Clock.Now()}, nil
+	return &wire.DispatchReply{JobID: id, Status: wire.StatusQueued, ScheduledAt: r.o.Clock.Now()}, nil
 }
 
 func (r *Manager) events() []string {
