@@ -189,7 +189,7 @@ func (m *Manager) BeforeStep(ru *run.Run) bool {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	st, _, err := m.load(ctx, ru.JobID)
+	st, rev, err := m.load(ctx, ru.JobID)
 	switch {
 	case errors.Is(err, jetstream.ErrKeyNotFound):
 		m.log.Warn("feature run not found (expired or removed); its step is dropped", "feature_run", ru.JobID, "run_id", ru.RunID)
@@ -198,6 +198,10 @@ func (m *Manager) BeforeStep(ru *run.Run) bool {
 	case err != nil:
 		m.log.Error("could not read the feature run; the step will be redelivered", "feature_run", ru.JobID, "error", err)
 		ru.D.Settle(false)
+		return false
+	}
+	if !sameEvents(fe.Feature, st) {
+		ru.D.Settle(m.abandon(ctx, fe.Feature, st, rev) == nil)
 		return false
 	}
 	if st.Status == wire.StatusRunning && st.Position == fe.Index {
@@ -230,6 +234,9 @@ func (m *Manager) FinishStep(ru *run.Run, res *wire.Result) error {
 		if err != nil {
 			return err
 		}
+		if !sameEvents(f, st) {
+			return m.abandon(ctx, f, st, rev)
+		}
 		if st.Status != wire.StatusRunning || st.Position != fe.Index {
 			return m.publish(m.pending(f, st, fe.Index+1)) // recorded already
 		}
@@ -260,6 +267,36 @@ func (m *Manager) FinishStep(ru *run.Run, res *wire.Result) error {
 		return m.publish(m.pending(f, st, fe.Index+1))
 	}
 	return fmt.Errorf("feature run %s: changed by others %d times in a row", ru.JobID, casAttempts)
+}
+
+// sameEvents reports whether st was made for f's events as configured now:
+// a configuration that changed while the run was in flight may have moved,
+// added or removed events.
+func sameEvents(f *catalog.Feature, st *wire.FeatureRun) bool {
+	if len(st.Events) != len(f.Events) {
+		return false
+	}
+	for i, fe := range f.Events {
+		if st.Events[i].Sequence != fe.Sequence || st.Events[i].Event != fe.Event {
+			return false
+		}
+	}
+	return true
+}
+
+// abandon fails a running feature run whose feature's events changed
+// since it started, and publishes its result.
+func (m *Manager) abandon(ctx context.Context, f *catalog.Feature, st *wire.FeatureRun, rev uint64) error {
+	if st.Status == wire.StatusRunning {
+		m.fail(st, "", "", &wire.ErrorInfo{Class: wire.ClassPermanent,
+			Message: fmt.Sprintf("the events of feature %q changed in the configuration while this run was in flight; start it again", f.Tag)})
+		body, _ := json.Marshal(st)
+		if _, err := m.o.KV.Update(ctx, st.ID, body, rev); err != nil {
+			return err
+		}
+		m.log.Error("feature run abandoned", "feature", f.Tag, "feature_run", st.ID, "error", st.Error.Message)
+	}
+	return m.publish(m.pending(f, st, len(f.Events)))
 }
 
 // load reads a feature run's state and its revision.

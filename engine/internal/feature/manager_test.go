@@ -304,3 +304,28 @@ func TestFailuresEndTheRun(t *testing.T) {
 		}
 	})
 }
+
+// A run whose feature's events changed in the configuration while it was in
+// flight fails with that reason instead of running the wrong event.
+func TestChangedFeatureAbandonsRun(t *testing.T) {
+	m, cat, kv, pub := setup(t)
+	start(t, m, cat, `{"when": true}`)
+	pub.take()
+	st := kv.state(t, "r1")
+	st.Events = st.Events[:2] // as stored by a configuration with two events
+	b, _ := json.Marshal(st)
+	kv.vals["r1"] = b
+	a := step(cat, "a")
+	if m.BeforeStep(a) {
+		t.Fatal("attempted a step of a changed feature")
+	}
+	if got := strings.Join(pub.take(), ","); got != "jobd.feature.result.f r1/result,jobd.feature.failed.f r1/failed" {
+		t.Fatalf("published %s", got)
+	}
+	if st := kv.state(t, "r1"); st.Status != wire.StatusFailed || !strings.Contains(st.Error.Message, "changed in the configuration") {
+		t.Fatalf("state %s %+v", st.Status, st.Error)
+	}
+	if err := m.FinishStep(a, &wire.Result{Status: wire.StatusCompleted}); err != nil {
+		t.Fatal(err)
+	}
+}
