@@ -48,6 +48,9 @@ type FeatureRun struct {
 	Sequence map[string]map[string]json.RawMessage `json:"sequence"`
 	// Error is why the run failed; nil otherwise.
 	Error *FeatureError `json:"error,omitempty"`
+	// Replays counts the replays of a failed event (jobd dlq replay) that
+	// resumed the run.
+	Replays int `json:"replays,omitempty"`
 }
 
 // FeatureResult is what jobd publishes when a feature run ends.
