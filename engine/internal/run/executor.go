@@ -271,7 +271,7 @@ func (r *Executor) finish(ru *Run, dec policy.Decision, res host.Result, info *w
 	msgs := []*nats.Msg{newMsg(streams.ResultSubjectPrefix+j.Event, body, ru.RunID+"/result")}
 	if dec.Action == policy.Fail {
 		msgs = append(msgs, newMsg(streams.FailedSubjectPrefix+j.Event, body, ru.RunID+"/failed"))
-		dl := wire.DeadLetter{Result: result, Trigger: r.trigger(ru)}
+		dl := wire.DeadLetter{Result: result, Trigger: r.trigger(ru), Step: j.Step}
 		if result.Error != nil {
 			dl.Reason = result.Error.Message
 		}
