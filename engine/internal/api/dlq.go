@@ -81,6 +81,7 @@ func (s *Server) dlqReplay(ctx context.Context, r *wire.Request) (any, error) {
 		"run_id": runID, "job_id": e.JobID, "event": e.Event, "attempt": 1,
 		"subject": e.Trigger.Subject, "received_at": time.Now().UTC(),
 		"input": e.Trigger.Data, "sequence": e.Sequence,
+		"step": e.Step, // a feature's event: the feature run resumes there
 	}
 	body, _ := json.Marshal(rec)
 	msg := nats.NewMsg(streams.RunsSubjectPrefix + e.Event)
