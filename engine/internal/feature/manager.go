@@ -207,6 +207,22 @@ func (m *Manager) BeforeStep(ru *run.Run) bool {
 	if st.Status == wire.StatusRunning && st.Position == fe.Index {
 		return true
 	}
+	if replay(fe, st, ru.RunID) {
+		// jobd dlq replay of the event that failed the run: it resumes
+		// here, with the outputs recorded before.
+		st.Status, st.Error, st.FinishedAt = wire.StatusRunning, nil, nil
+		st.Replays++
+		es := &st.Events[fe.Index]
+		es.Status, es.Error, es.Attempts, es.RunID, es.FinishedAt = wire.StatusRunning, nil, 0, ru.RunID, nil
+		body, _ := json.Marshal(st)
+		if _, err := m.o.KV.Update(ctx, st.ID, body, rev); err != nil {
+			m.log.Warn("could not resume the feature run; the replay will be redelivered", "feature_run", st.ID, "error", err)
+			ru.D.Settle(false)
+			return false
+		}
+		m.log.Info("feature run resumed at its failed event", "feature", fe.Feature.Tag, "feature_run", st.ID, "sequence", fe.Sequence, "event", fe.Event, "run_id", ru.RunID)
+		return true
+	}
 	// Its output is recorded already (or the run ended): only what comes
 	// next is published again.
 	ru.D.Settle(m.publish(m.pending(fe.Feature, st, fe.Index+1)) == nil)
@@ -267,6 +283,13 @@ func (m *Manager) FinishStep(ru *run.Run, res *wire.Result) error {
 		return m.publish(m.pending(f, st, fe.Index+1))
 	}
 	return fmt.Errorf("feature run %s: changed by others %d times in a row", ru.JobID, casAttempts)
+}
+
+// replay reports whether runID is a replay of the event that failed st:
+// a run of that event under another run id (the dead letter's replay).
+func replay(fe *catalog.FeatureEvent, st *wire.FeatureRun, runID string) bool {
+	return st.Status == wire.StatusFailed && st.Error != nil && st.Position == fe.Index &&
+		st.Error.Sequence == fe.Sequence && st.Error.Event == fe.Event && runID != st.Events[fe.Index].RunID
 }
 
 // sameEvents reports whether st was made for f's events as configured now:

@@ -2,6 +2,8 @@ package feature
 
 import (
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	json "github.com/segmentio/encoding/json"
@@ -10,7 +12,6 @@ import (
 	"github.com/jobd-dev/jobd/engine/internal/piping"
 	"github.com/jobd-dev/jobd/engine/internal/streams"
 	"github.com/jobd-dev/jobd/sdk/wire"
-	"time"
 )
 
 // newState returns the state of a new run of f, every event pending.
@@ -153,9 +154,13 @@ func (m *Manager) pending(f *catalog.Feature, st *wire.FeatureRun, from int) []*
 	}
 	if st.Status != wire.StatusRunning {
 		body, _ := json.Marshal(st)
-		msgs = append(msgs, newMsg(streams.FeatureResultSubjectPrefix+f.Tag, body, st.ID+"/result"))
+		id := st.ID
+		if st.Replays > 0 {
+			id += "/replay" + strconv.Itoa(st.Replays) // a resumed run ends again
+		}
+		msgs = append(msgs, newMsg(streams.FeatureResultSubjectPrefix+f.Tag, body, id+"/result"))
 		if st.Status == wire.StatusFailed {
-			msgs = append(msgs, newMsg(streams.FeatureFailedSubjectPrefix+f.Tag, body, st.ID+"/failed"))
+			msgs = append(msgs, newMsg(streams.FeatureFailedSubjectPrefix+f.Tag, body, id+"/failed"))
 		}
 	}
 	return msgs
