@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -386,5 +387,60 @@ input = { mode = "ok", text = "Hello $Input{name}" }
 	}
 	if _, code, why := ask(`{"event": "hello", "schedule": {"delay": "1h"}}`); code != "400" || !strings.Contains(why, "is a feature") {
 		t.Errorf("a scheduled feature dispatch: %s %s", code, why)
+	}
+}
+
+// jobd dlq replay of the step that failed a feature run resumes the run at
+// that step, with the outputs recorded before it; earlier steps do not run
+// again.
+func TestFeatureReplayResumesAtTheFailedEvent(t *testing.T) {
+	en := newEnv(t, `
+[[features]]
+tag = "replayable"
+on = ["events.replayable"]
+[[features.sequence]]
+tag = "s"
+[[features.sequence.events]]
+type = "test"
+event = "first"
+input = { mode = "ok", v = "$Input{v}" }
+[[features.sequence.events]]
+type = "test"
+event = "second"
+input = { mode = "permanent", prev = "$Sequence{s}{first}{echo}{v}" }
+[[features.sequence.events]]
+type = "test"
+event = "third"
+input = { mode = "ok" }
+`)
+	en.publish("events.replayable", `{"v": "kept"}`)
+	r := en.featureResults("replayable", 1, 30*time.Second)[0]
+	if r.Status != wire.StatusFailed || r.Error.Event != "second" {
+		t.Fatalf("%s: %s", r.Status, statuses(r))
+	}
+	st, err := en.js.Stream(context.Background(), streams.DLQ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dl, err := st.GetLastMsgForSubject(context.Background(), streams.DLQSubjectPrefix+"second")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := json.Marshal(wire.Request{Seq: dl.Sequence})
+	msg, err := en.nc.Request(wire.APISubject("dlq.replay"), req, 30*time.Second)
+	if err != nil || msg.Header.Get(wire.ErrorCodeHeader) != "" {
+		t.Fatalf("replay: %v %s", err, msg.Header.Get(wire.ErrorHeader))
+	}
+	rs := en.featureResults("replayable", 2, 30*time.Second)
+	again := rs[1]
+	if again.ID != r.ID || again.Replays != 1 || again.Status != wire.StatusFailed || statuses(again) != "first=completed second=failed third=pending" {
+		t.Fatalf("after the replay: %s %s replays %d: %s", again.ID, again.Status, again.Replays, statuses(again))
+	}
+	calls := en.callsOf("second")
+	if len(calls) != 2 || !strings.HasPrefix(calls[1].RunID, r.ID+"/s/second-replay") || inputOf(t, calls[1])["prev"] != "kept" {
+		t.Fatalf("second's calls: %+v", calls)
+	}
+	if n := len(en.callsOf("first")); n != 1 {
+		t.Errorf("first ran %d times", n)
 	}
 }
