@@ -30,9 +30,44 @@ type Feature struct {
 	// Input is a template that builds the feature's $Input from the
 	// triggering event. Defaults to the event's data as it is.
 	Input map[string]any `koanf:"input"`
+	// Schedule runs the feature on a schedule (the [jobs.schedule]
+	// vocabulary): jobd adds a job of kind feature with the feature's tag
+	// as its event, which starts the feature at each occurrence through the
+	// feature plugin. With on, each event schedules its own run(s).
+	// Defaults to none.
+	Schedule *Schedule `koanf:"schedule"`
 	// Sequence lists the sequences, run in order.
 	Sequence []Sequence `koanf:"sequence"`
 }
+
+// ScheduleJob returns the job that runs a feature with a schedule: kind
+// feature, event the feature's tag, the feature's on subjects, and as its
+// input the triggering event's data (the feature plugin's wrapped form).
+// Nil without a schedule.
+func (f *Feature) ScheduleJob() *Job {
+	if f.Schedule == nil {
+		return nil
+	}
+	retries := ScheduleJobRetries
+	jitter := BackoffJitterDefault
+	input := map[string]any{}
+	if len(f.On) > 0 {
+		input["input"] = "$Input"
+	}
+	return &Job{
+		Event: f.Tag, Kind: FeaturePluginKind, On: f.On, Input: input, Retries: &retries,
+		Timeout: Duration(TimeoutDefault), Schedule: f.Schedule,
+		Backoff: Backoff{Initial: Duration(BackoffInitialDefault), Max: Duration(BackoffMaxDefault), Multiplier: BackoffMultiplier, Jitter: &jitter},
+	}
+}
+
+// FeaturePluginKind is the plugin kind that starts features: scheduled
+// features need it.
+const FeaturePluginKind = "feature"
+
+// ScheduleJobRetries is how often the job of a scheduled feature retries
+// handing the feature its event.
+const ScheduleJobRetries = 3
 
 // Sequence is one ordered list of events of a feature.
 type Sequence struct {
@@ -129,6 +164,9 @@ func (c *Config) featureDefaults(base string) {
 		f := &c.Features[fi]
 		if f.Type == "" {
 			f.Type = "feature"
+		}
+		if _, ok := c.Plugins.Kinds[FeaturePluginKind]; !ok && f.Schedule != nil {
+			c.Plugins.Kinds[FeaturePluginKind] = c.pluginDefaults(base, FeaturePluginKind, Plugin{})
 		}
 		for si := range f.Sequence {
 			for ei := range f.Sequence[si].Events {

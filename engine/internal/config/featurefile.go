@@ -16,6 +16,7 @@ type featureFile struct {
 	Tag      string         `json:"tag"`
 	On       any            `json:"on"`
 	Input    map[string]any `json:"input"`
+	Schedule *Schedule      `json:"schedule"`
 	Sequence []struct {
 		Tag    string            `json:"tag"`
 		Events []json.RawMessage `json:"events"`
@@ -55,7 +56,7 @@ func decodeFeatureFile(raw json.RawMessage, file, where string) (Feature, []Prob
 	if err := strictJSON(raw, &ff); err != nil {
 		return Feature{}, []Problem{{File: file, Path: where, Msg: err.Error()}}
 	}
-	f := Feature{Type: ff.Type, Tag: ff.Tag, Input: ff.Input}
+	f := Feature{Type: ff.Type, Tag: ff.Tag, Input: ff.Input, Schedule: ff.Schedule}
 	if f.Input != nil {
 		f.Input = numbers(f.Input).(map[string]any)
 	}
