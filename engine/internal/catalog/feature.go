@@ -121,6 +121,21 @@ func (c *Catalog) compileFeatures(cfg *config.Config, ps *config.Problems, opts 
 				}
 			}
 		}
+		if cf.Schedule != nil {
+			// A job of kind feature starts the feature at each occurrence,
+			// so the schedule is the jobs' (records, misfire, management);
+			// the feature itself then hears only features.<tag>.
+			if first, dup := c.byEvent[cf.Tag]; dup {
+				ps.Add(path+".schedule", "a scheduled feature is run by a job of kind feature with event %q, and job %q (kind %s) has that tag already", cf.Tag, first.Event, first.Kind)
+				ok = false
+			} else if j := compileScheduleJob(ps, path, cf, opts); j != nil {
+				c.jobs = append(c.jobs, j)
+				c.byEvent[j.Event] = j
+				f.On = f.On[:1]
+			} else {
+				ok = false
+			}
+		}
 		if !ok {
 			continue
 		}
@@ -129,6 +144,31 @@ func (c *Catalog) compileFeatures(cfg *config.Config, ps *config.Problems, opts 
 		for _, fe := range f.Events {
 			c.steps[fe.Job.Step] = fe
 		}
+	}
+}
+
+// compileScheduleJob compiles the job that runs a scheduled feature.
+func compileScheduleJob(ps *config.Problems, path string, cf *config.Feature, opts piping.Options) *Job {
+	cj := cf.ScheduleJob()
+	o := opts
+	o.Path = "input"
+	tmpl, err := piping.Compile(cj.Input, o)
+	if err != nil {
+		addPipingProblems(ps, path, err)
+		return nil
+	}
+	spec, startAt := compileSchedule(ps, path, cj, opts)
+	if spec == nil {
+		return nil // compileSchedule said why
+	}
+	return &Job{
+		Event: cj.Event, Kind: cj.Kind, On: cj.On, Input: tmpl, MaxAttempts: cj.MaxAttempts(),
+		Timeout: cj.Timeout.D(),
+		Backoff: policy.Backoff{
+			Initial: cj.Backoff.Initial.D(), Max: cj.Backoff.Max.D(),
+			Multiplier: cj.Backoff.Multiplier, Jitter: *cj.Backoff.Jitter,
+		},
+		Schedule: spec, StartAt: startAt, Config: cj,
 	}
 }
 

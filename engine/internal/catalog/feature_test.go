@@ -139,3 +139,50 @@ func TestFeatureFileErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestScheduledFeatureIsAJobOfKindFeature(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "config.toml")
+	os.WriteFile(p, []byte(`
+[[features]]
+tag = "nightly"
+schedule = { cron = "0 3 * * *", tz = "Europe/Berlin" }
+[[features.sequence]]
+tag = "s"
+[[features.sequence.events]]
+type = "db_action"
+event = "app:clean"
+
+[[features]]
+tag = "later"
+on = ["events.later"]
+schedule = { delay = "24h" }
+[[features.sequence]]
+tag = "s"
+[[features.sequence.events]]
+type = "action"
+event = "crm:ping"
+`), 0o644)
+	cat, err := load(t, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := cat.Job("nightly")
+	if j == nil || j.Kind != "feature" || j.Schedule == nil || len(j.On) != 0 || j.MaxAttempts != 4 {
+		t.Fatalf("nightly's job = %+v", j)
+	}
+	if f := cat.Feature("nightly"); strings.Join(f.On, " ") != "features.nightly" {
+		t.Errorf("nightly listens on %v", f.On)
+	}
+	l := cat.Job("later")
+	if l == nil || strings.Join(l.On, " ") != "events.later" || l.Config.Input["input"] != "$Input" {
+		t.Fatalf("later's job = %+v", l)
+	}
+	// The event schedules the feature; it does not start it at once.
+	if m := cat.MatchFeatures("events.later"); len(m) != 0 {
+		t.Errorf("events.later starts %d features at once", len(m))
+	}
+	if got := strings.Join(cat.Kinds(), " "); got != "action db_action feature" {
+		t.Errorf("kinds = %s", got)
+	}
+}
