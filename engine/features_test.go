@@ -3,7 +3,10 @@ package engine_test
 import (
 	"context"
 	"encoding/json"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -442,5 +445,62 @@ input = { mode = "ok" }
 	}
 	if n := len(en.callsOf("first")); n != 1 {
 		t.Errorf("first ran %d times", n)
+	}
+}
+
+var buildFeaturePlugin sync.Once
+
+// withFeaturePlugin builds the feature plugin into the plugins folder.
+func withFeaturePlugin(t *testing.T) {
+	t.Helper()
+	var err error
+	var out []byte
+	buildFeaturePlugin.Do(func() {
+		out, err = exec.Command("go", "build", "-o", filepath.Join(pluginDir, "jobd-feature"), "github.com/jobd-dev/jobd/plugins/feature").CombinedOutput()
+	})
+	if err != nil {
+		t.Fatalf("build the feature plugin: %v\n%s", err, out)
+	}
+}
+
+// A feature with a schedule runs at each occurrence: a job of kind feature
+// (the real feature plugin) hands it its event on features.<tag>.
+func TestFeatureSchedule(t *testing.T) {
+	withFeaturePlugin(t)
+	en := newEnv(t, `
+[[features]]
+tag = "ticker"
+schedule = { every = "1s", limit = 2 }
+[[features.sequence]]
+tag = "s"
+[[features.sequence.events]]
+type = "test"
+event = "tick"
+input = { mode = "ok" }
+
+[[features]]
+tag = "delayed"
+on = ["events.delayed"]
+schedule = { delay = "1s" }
+[[features.sequence]]
+tag = "s"
+[[features.sequence.events]]
+type = "test"
+event = "late"
+input = { mode = "ok", who = "$Input{who}" }
+`)
+	en.publish("events.delayed", `{"who": "Ada"}`)
+	rs := en.featureResults("ticker", 2, 60*time.Second)
+	for _, r := range rs {
+		if r.Status != wire.StatusCompleted || r.Subject != "features.ticker" {
+			t.Errorf("ticker run: %s on %s", r.Status, r.Subject)
+		}
+	}
+	r := en.featureResults("delayed", 1, 60*time.Second)[0]
+	if r.Status != wire.StatusCompleted || string(r.Input) != `{"who":"Ada"}` {
+		t.Errorf("delayed run: %s with %s", r.Status, r.Input)
+	}
+	if len(en.callsOf("tick")) != 2 || len(en.callsOf("late")) != 1 {
+		t.Errorf("%d ticks, %d late calls", len(en.callsOf("tick")), len(en.callsOf("late")))
 	}
 }
