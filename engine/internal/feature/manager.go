@@ -65,6 +65,9 @@ type Options struct {
 	Logger    *slog.Logger
 	// Clock is $Now's time source. Defaults to the real clock.
 	Clock clockwork.Clock
+	// Ended is told of every feature run that ends (completed or
+	// failed), once per run and outcome, for metrics. Optional.
+	Ended func(feature, status string)
 }
 
 // Manager runs features (see the package doc).
@@ -106,6 +109,7 @@ func (m *Manager) FromEvent(d run.Delivery, f *catalog.Feature, id, subject stri
 		st.Input = json.RawMessage("{}")
 		m.fail(st, "", "", &wire.ErrorInfo{Message: perr.Error(), Class: class})
 		log.Error("feature run failed at start", "error", perr)
+		m.ended(st)
 		d.Settle(m.publish(m.pending(f, st, 0)) == nil)
 		return
 	}
@@ -134,6 +138,8 @@ func (m *Manager) begin(f *catalog.Feature, st *wire.FeatureRun) error {
 			return err
 		}
 		st = stored
+	} else {
+		m.ended(st) // every event skipped, or a when failed
 	}
 	return m.publish(m.pending(f, st, 0))
 }
@@ -280,6 +286,7 @@ func (m *Manager) FinishStep(ru *run.Run, res *wire.Result) error {
 		if st.Status == wire.StatusFailed {
 			m.log.Error("feature run failed", "feature", f.Tag, "feature_run", st.ID, "sequence", fe.Sequence, "event", fe.Event, "error", st.Error.Message)
 		}
+		m.ended(st)
 		return m.publish(m.pending(f, st, fe.Index+1))
 	}
 	return fmt.Errorf("feature run %s: changed by others %d times in a row", ru.JobID, casAttempts)
@@ -318,8 +325,16 @@ func (m *Manager) abandon(ctx context.Context, f *catalog.Feature, st *wire.Feat
 			return err
 		}
 		m.log.Error("feature run abandoned", "feature", f.Tag, "feature_run", st.ID, "error", st.Error.Message)
+		m.ended(st)
 	}
 	return m.publish(m.pending(f, st, len(f.Events)))
+}
+
+// ended tells Options.Ended of a run that has just ended.
+func (m *Manager) ended(st *wire.FeatureRun) {
+	if m.o.Ended != nil && st.Status != wire.StatusRunning {
+		m.o.Ended(st.Feature, st.Status)
+	}
 }
 
 // load reads a feature run's state and its revision.
