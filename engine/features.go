@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/jobd-dev/jobd/engine/internal/catalog"
 	"github.com/jobd-dev/jobd/engine/internal/feature"
@@ -33,7 +34,14 @@ func (e *Engine) startFeatures(ctx context.Context) (ingest.Features, jobs.Featu
 	if err != nil {
 		return nil, nil, fmt.Errorf("bucket %s: %w", wire.BucketFeatures, err)
 	}
+	runs := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "jobd_feature_runs_total", Help: "Feature runs that ended, by feature and status (completed, failed).",
+	}, []string{"feature", "status"})
+	if err := e.metrics.Registry.Register(runs); err != nil {
+		return nil, nil, err
+	}
 	m := feature.New(feature.Options{
+		Ended:     func(f, status string) { runs.WithLabelValues(f, status).Inc() },
 		Catalog:   e.cat,
 		KV:        kv,
 		Publisher: e.pub,

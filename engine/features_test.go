@@ -3,6 +3,8 @@ package engine_test
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -146,6 +148,15 @@ func TestFeatureThreeSteps(t *testing.T) {
 	}
 	if rs := en.results("mail", 1, 30*time.Second); rs[0].Status != wire.StatusCompleted || rs[0].JobID != r.ID {
 		t.Errorf("the job's result: %+v", rs[0])
+	}
+	resp, err := http.Get("http://" + en.e.HTTPAddr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if want := `jobd_feature_runs_total{feature="report",status="completed"} 1`; !strings.Contains(string(body), want) {
+		t.Errorf("/metrics does not say %s", want)
 	}
 }
 
