@@ -26,7 +26,8 @@ type FeatureRun struct {
 	ID string `json:"id"`
 	// Feature is the feature's tag.
 	Feature string `json:"feature"`
-	// Status is StatusRunning, StatusCompleted or StatusFailed.
+	// Status is StatusRunning, StatusCompleted, StatusFailed or
+	// StatusCancelled.
 	Status string `json:"status"`
 	// Subject is the subject of the event that started the run.
 	Subject string `json:"subject,omitempty"`
@@ -86,3 +87,19 @@ type FeatureError struct {
 	Event    string `json:"event,omitempty"`
 	ErrorInfo
 }
+
+// Management endpoints of feature runs (see the Endpoint constants in
+// subjects.go). Each takes a Request.
+const (
+	// EndpointFeaturesList answers the feature runs, newest first,
+	// []FeatureRun; Request.Event keeps one feature's, Request.Status
+	// those with that status, Request.Limit bounds them (100 by default).
+	EndpointFeaturesList = "features.list"
+	// EndpointFeaturesGet answers one feature run (Request.ID), FeatureRun.
+	EndpointFeaturesGet = "features.get"
+	// EndpointFeaturesCancel cancels a running feature run (Request.ID):
+	// no event starts after it (the step in flight finishes), and its
+	// result is published with status StatusCancelled. It answers the
+	// FeatureRun.
+	EndpointFeaturesCancel = "features.cancel"
+)
