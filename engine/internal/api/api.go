@@ -18,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
 
+	"github.com/jobd-dev/jobd/engine/internal/feature"
 	"github.com/jobd-dev/jobd/engine/internal/jobs"
 	"github.com/jobd-dev/jobd/engine/internal/jobstore"
 	"github.com/jobd-dev/jobd/engine/internal/streams"
@@ -39,6 +40,8 @@ type Options struct {
 	// Jobs serves dispatch and the job operations.
 	Jobs  *jobs.Manager
 	Store *jobstore.Store
+	// Features serves the feature-run endpoints; nil without features.
+	Features Features
 	// Version is reported by the service (a semantic version, or
 	// 0.0.0-dev).
 	Version string
@@ -56,6 +59,8 @@ type Server struct {
 
 	mu  sync.Mutex
 	svc micro.Service
+
+	features Features
 }
 
 // New returns a server; Start registers it.
@@ -63,7 +68,7 @@ func New(o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Server{nc: o.NC, js: o.JS, run: o.Jobs, store: o.Store, log: o.Logger, ver: o.Version}
+	return &Server{nc: o.NC, js: o.JS, run: o.Jobs, store: o.Store, features: o.Features, log: o.Logger, ver: o.Version}
 }
 
 // Start registers the service on the connection; every replica serves it
@@ -104,6 +109,9 @@ func (s *Server) Start(context.Context) error {
 		"dlq.get":      s.dlqGet,
 		"dlq.replay":   s.dlqReplay,
 		"dlq.purge":    s.dlqPurge,
+	}
+	for name, fn := range s.featureEndpoints() {
+		endpoints[name] = fn
 	}
 	for name, fn := range endpoints {
 		fn := fn
@@ -168,8 +176,10 @@ func respondError(req micro.Request, err error) {
 	switch {
 	case errors.Is(err, jobs.ErrBadRequest):
 		code = "400"
-	case errors.Is(err, jobstore.ErrNotFound), errors.Is(err, jetstream.ErrMsgNotFound):
+	case errors.Is(err, jobstore.ErrNotFound), errors.Is(err, jetstream.ErrMsgNotFound), errors.Is(err, feature.ErrNotFound):
 		code = "404"
+	case errors.Is(err, feature.ErrEnded):
+		code = "400"
 	}
 	body, _ := json.Marshal(map[string]string{"error": err.Error()})
 	_ = req.Error(code, err.Error(), body)
