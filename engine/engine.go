@@ -24,6 +24,7 @@ import (
 	"github.com/jobd-dev/jobd/engine/internal/catalog"
 	"github.com/jobd-dev/jobd/engine/internal/config"
 	"github.com/jobd-dev/jobd/engine/internal/dispatch"
+	"github.com/jobd-dev/jobd/engine/internal/feature"
 	"github.com/jobd-dev/jobd/engine/internal/gogc"
 	"github.com/jobd-dev/jobd/engine/internal/ingest"
 	"github.com/jobd-dev/jobd/engine/internal/jobs"
@@ -70,6 +71,7 @@ type Engine struct {
 	timers   *timers.Store
 	store    *jobstore.Store
 	api      *api.Server
+	features *feature.Manager // nil without features
 	metrics  *metrics.Metrics
 	http     *http.Server
 	httpAddr string
@@ -241,7 +243,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	if err := e.jobs.EnsureConfigJobs(ctx); err != nil {
 		return err
 	}
-	e.api = api.New(api.Options{NC: e.nc, JS: e.js, Jobs: e.jobs, Store: e.store, Version: e.opts.Version, Logger: e.log})
+	e.api = api.New(api.Options{NC: e.nc, JS: e.js, Jobs: e.jobs, Store: e.store, Features: e.featureAPI(), Version: e.opts.Version, Logger: e.log})
 	if err := e.api.Start(ctx); err != nil {
 		return err
 	}

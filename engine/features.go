@@ -7,6 +7,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/jobd-dev/jobd/engine/internal/api"
 	"github.com/jobd-dev/jobd/engine/internal/catalog"
 	"github.com/jobd-dev/jobd/engine/internal/feature"
 	"github.com/jobd-dev/jobd/engine/internal/ingest"
@@ -16,7 +17,8 @@ import (
 
 // startFeatures opens the feature runs' bucket (JOBD_FEATURES) and builds
 // the feature manager: the executor's step keeper, ingest's and dispatch's
-// way to start feature runs. Both are nil when no feature is configured.
+// way to start feature runs, the management service's view of them (kept
+// in e.features). All are nil when no feature is configured.
 // A feature run's state is kept server.results_max_age after its last
 // change.
 func (e *Engine) startFeatures(ctx context.Context) (ingest.Features, jobs.FeatureStarter, error) {
@@ -52,5 +54,15 @@ func (e *Engine) startFeatures(ctx context.Context) (ingest.Features, jobs.Featu
 		Clock:     e.opts.Clock,
 	})
 	e.exec.SetSteps(m)
+	e.features = m
 	return m, m, nil
+}
+
+// featureAPI returns the management service's view of feature runs, nil
+// without features.
+func (e *Engine) featureAPI() api.Features {
+	if e.features == nil {
+		return nil
+	}
+	return e.features
 }
