@@ -55,7 +55,7 @@ func execute(args []string) int {
 	}
 	root.PersistentFlags().StringVarP(&g.configFile, "config", "c", "config.toml", "configuration file (environment overrides: JOBD_<SECTION>__<KEY>)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })
-	root.AddCommand(runCmd(g), validateCmd(g), publishCmd(g), evalCmd(g), pluginsCmd(g), dispatchCmd(g), jobsCmd(g), dlqCmd(g), versionCmd())
+	root.AddCommand(runCmd(g), validateCmd(g), publishCmd(g), evalCmd(g), pluginsCmd(g), dispatchCmd(g), jobsCmd(g), featuresCmd(g), dlqCmd(g), versionCmd())
 	root.SetArgs(args)
 	err := root.Execute()
 	if err == nil {
