@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os/exec"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jobd-dev/jobd/engine/internal/streams"
+	"github.com/jobd-dev/jobd/sdk/client"
 	"github.com/jobd-dev/jobd/sdk/wire"
 )
 
@@ -513,5 +515,66 @@ input = { mode = "ok", who = "$Input{who}" }
 	}
 	if len(en.callsOf("tick")) != 2 || len(en.callsOf("late")) != 1 {
 		t.Errorf("%d ticks, %d late calls", len(en.callsOf("tick")), len(en.callsOf("late")))
+	}
+}
+
+// The management service lists, shows and cancels feature runs; after a
+// cancel no event starts.
+func TestFeatureRunsManagement(t *testing.T) {
+	en := newEnv(t, `
+[[features]]
+tag = "slow"
+on = ["events.slow"]
+[[features.sequence]]
+tag = "s"
+[[features.sequence.events]]
+type = "test"
+event = "wait"
+input = { mode = "ok", sleep_ms = 1500 }
+[[features.sequence.events]]
+type = "test"
+event = "never"
+input = { mode = "ok" }
+`)
+	cl, err := client.New(en.nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	en.publish("events.slow", `{"n": 1}`)
+	en.waitEventCalls("wait", 1, 30*time.Second)
+	runs, err := cl.FeatureRuns(ctx, wire.Request{Event: "slow", Status: wire.StatusRunning})
+	if err != nil || len(runs) != 1 || runs[0].Position != 0 || runs[0].Events[0].Status != wire.StatusRunning {
+		t.Fatalf("list: %v %+v", err, runs)
+	}
+	id := runs[0].ID
+	got, err := cl.CancelFeatureRun(ctx, id)
+	if err != nil || got.Status != wire.StatusCancelled {
+		t.Fatalf("cancel: %v %+v", err, got)
+	}
+	r := en.featureResults("slow", 1, 30*time.Second)[0]
+	if r.ID != id || r.Status != wire.StatusCancelled || statuses(r) != "wait=cancelled never=pending" {
+		t.Fatalf("result: %s %s: %s", r.ID, r.Status, statuses(r))
+	}
+	// The step in flight finishes and nothing starts after it: a later run,
+	// published after that, completes with the only call of "never".
+	en.results("wait", 1, 30*time.Second)
+	en.publish("events.slow", `{"n": 2}`)
+	rs := en.featureResults("slow", 2, 60*time.Second)
+	if rs[1].Status != wire.StatusCompleted {
+		t.Fatalf("the later run: %s", rs[1].Status)
+	}
+	if calls := en.callsOf("never"); len(calls) != 1 || !strings.HasPrefix(calls[0].RunID, rs[1].ID+"/") {
+		t.Errorf("never's calls: %+v (the cancelled run is %s)", calls, id)
+	}
+	if st, err := cl.FeatureRun(ctx, id); err != nil || st.Status != wire.StatusCancelled {
+		t.Errorf("get: %v %+v", err, st)
+	}
+	var apiErr *client.APIError
+	if _, err := cl.CancelFeatureRun(ctx, id); !errors.As(err, &apiErr) || apiErr.Code != 400 {
+		t.Errorf("cancelling an ended run: %v", err)
+	}
+	if _, err := cl.FeatureRun(ctx, "nope"); !errors.As(err, &apiErr) || apiErr.Code != 404 {
+		t.Errorf("an unknown run: %v", err)
 	}
 }
