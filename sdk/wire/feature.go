@@ -52,6 +52,19 @@ type FeatureRun struct {
 	// Replays counts the replays of a failed event (jobd dlq replay) that
 	// resumed the run.
 	Replays int `json:"replays,omitempty"`
+	// Parent is set on a nested run: the run of a feature step of another
+	// feature run, which waits for it.
+	Parent *FeatureParent `json:"parent,omitempty"`
+}
+
+// FeatureParent is the step a nested feature run was started for.
+type FeatureParent struct {
+	// ID is the parent feature run's id.
+	ID string `json:"id"`
+	// Step is the step's key, <feature>/<sequence>/<event>.
+	Step string `json:"step"`
+	// RunID is the step's run id.
+	RunID string `json:"run_id"`
 }
 
 // FeatureResult is what jobd publishes when a feature run ends.
