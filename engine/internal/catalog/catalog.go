@@ -166,7 +166,9 @@ func (c *Catalog) Kinds() []string {
 		set[j.Kind] = true
 	}
 	for _, fe := range c.steps {
-		set[fe.Job.Kind] = true
+		if fe.Nested == nil { // jobd runs nested features itself
+			set[fe.Job.Kind] = true
+		}
 	}
 	out := make([]string, 0, len(set))
 	for k := range set {

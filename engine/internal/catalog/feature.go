@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/jobd-dev/jobd/engine/internal/config"
 	"github.com/jobd-dev/jobd/engine/internal/piping"
@@ -40,6 +41,11 @@ type FeatureEvent struct {
 	// Job runs the event through the executor like any job; its Step is
 	// the event's key.
 	Job *Job
+	// Nested is the configured feature a step of type feature runs and
+	// waits for (its event is that feature's tag); nil otherwise. A step of
+	// type feature naming no configured feature goes to the feature
+	// plugin, which publishes features.<tag> and does not wait.
+	Nested *Feature
 }
 
 // StepKey is the key of a feature's event: "<feature>/<sequence>/<event>".
@@ -145,6 +151,78 @@ func (c *Catalog) compileFeatures(cfg *config.Config, ps *config.Problems, opts 
 			c.steps[fe.Job.Step] = fe
 		}
 	}
+	c.linkNested(ps)
+}
+
+// linkNested points every step of type feature at the configured feature it
+// names, and refuses a feature that would start itself through them.
+func (c *Catalog) linkNested(ps *config.Problems) {
+	for fi, f := range c.features {
+		for _, fe := range f.Events {
+			if fe.Void || fe.Job.Kind != config.FeaturePluginKind {
+				continue
+			}
+			fe.Nested = c.byFeature[fe.Event]
+			if fe.Nested != nil && fe.Job.Input.UsesSecrets() {
+				ps.Add(nestedPath(fi, f, fe)+".input", "the input of a feature step is the nested feature's input, stored with its run and published in its result, so it cannot read $Secret or $Auth")
+			}
+		}
+	}
+	for fi, f := range c.features {
+		if path := cycle(f, f, []string{f.Tag}); path != nil {
+			for _, fe := range f.Events {
+				if fe.Nested != nil && cycle(fe.Nested, f, []string{f.Tag, fe.Nested.Tag}) != nil || fe.Nested == f {
+					ps.Add(nestedPath(fi, f, fe), "feature %q starts itself through nested features (%s); a feature step waits for its feature, so this would never end", f.Tag, strings.Join(path, " → "))
+					break
+				}
+			}
+		}
+	}
+}
+
+// cycle returns the tags from f's nested features back to target, or nil.
+func cycle(f, target *Feature, path []string) []string {
+	for _, fe := range f.Events {
+		n := fe.Nested
+		if n == nil {
+			continue
+		}
+		if n == target {
+			return append(path, n.Tag)
+		}
+		if len(path) > 32 || contains(path[1:], n.Tag) {
+			continue
+		}
+		if p := cycle(n, target, append(path, n.Tag)); p != nil {
+			return p
+		}
+	}
+	return nil
+}
+
+func contains(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// nestedPath names a feature event in problem paths.
+func nestedPath(fi int, f *Feature, fe *FeatureEvent) string {
+	path := config.FeaturePath(fi, f.Tag)
+	for si, cs := range f.Config.Sequence {
+		if cs.Tag == fe.Sequence {
+			path = config.SequencePath(path, si, cs.Tag)
+			for ei, ce := range cs.Events {
+				if ce.Event == fe.Event {
+					return config.EventPath(path, ei, ce.Event)
+				}
+			}
+		}
+	}
+	return path
 }
 
 // compileScheduleJob compiles the job that runs a scheduled feature.
