@@ -95,7 +95,7 @@ func (m *Manager) Cancel(ctx context.Context, id string) (*wire.FeatureRun, erro
 		m.log.Info("feature run cancelled", "feature", st.Feature, "feature_run", id)
 		m.ended(st)
 		if f != nil {
-			if err := m.publish(m.pending(f, st, len(f.Events))); err != nil {
+			if err := m.follow(ctx, f, st, len(f.Events)); err != nil {
 				return nil, err
 			}
 		}

@@ -16,6 +16,7 @@ package feature
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -29,6 +30,7 @@ import (
 	json "github.com/segmentio/encoding/json"
 
 	"github.com/jobd-dev/jobd/engine/internal/catalog"
+	"github.com/jobd-dev/jobd/engine/internal/config"
 	"github.com/jobd-dev/jobd/engine/internal/piping"
 	"github.com/jobd-dev/jobd/engine/internal/run"
 	"github.com/jobd-dev/jobd/engine/internal/streams"
@@ -110,7 +112,7 @@ func (m *Manager) FromEvent(d run.Delivery, f *catalog.Feature, id, subject stri
 		m.fail(st, "", "", &wire.ErrorInfo{Message: perr.Error(), Class: class})
 		log.Error("feature run failed at start", "error", perr)
 		m.ended(st)
-		d.Settle(m.publish(m.pending(f, st, 0)) == nil)
+		d.Settle(m.publish(m.pending(f, st, 0)) == nil) // never nested: no parent
 		return
 	}
 	if err := m.begin(f, st); err != nil {
@@ -141,7 +143,7 @@ func (m *Manager) begin(f *catalog.Feature, st *wire.FeatureRun) error {
 	} else {
 		m.ended(st) // every event skipped, or a when failed
 	}
-	return m.publish(m.pending(f, st, 0))
+	return m.follow(ctx, f, st, 0)
 }
 
 // Dispatch starts a run of the feature tagged tag with ev as its trigger
@@ -211,7 +213,7 @@ func (m *Manager) BeforeStep(ru *run.Run) bool {
 		return false
 	}
 	if st.Status == wire.StatusRunning && st.Position == fe.Index {
-		return true
+		return m.attempt(ctx, fe, st, ru)
 	}
 	if replay(fe, st, ru.RunID) {
 		// jobd dlq replay of the event that failed the run: it resumes
@@ -227,12 +229,91 @@ func (m *Manager) BeforeStep(ru *run.Run) bool {
 			return false
 		}
 		m.log.Info("feature run resumed at its failed event", "feature", fe.Feature.Tag, "feature_run", st.ID, "sequence", fe.Sequence, "event", fe.Event, "run_id", ru.RunID)
-		return true
+		return m.attempt(ctx, fe, st, ru)
 	}
 	// Its output is recorded already (or the run ended): only what comes
 	// next is published again.
-	ru.D.Settle(m.publish(m.pending(fe.Feature, st, fe.Index+1)) == nil)
+	ru.D.Settle(m.follow(ctx, fe.Feature, st, fe.Index+1) == nil)
 	return false
+}
+
+// attempt says the step ru is to run: by the executor (true), or, for a
+// step of a configured feature, by starting the nested feature run, which
+// finishes the step when it ends (false; ru is settled once it started).
+func (m *Manager) attempt(ctx context.Context, fe *catalog.FeatureEvent, st *wire.FeatureRun, ru *run.Run) bool {
+	if fe.Nested == nil {
+		return true
+	}
+	v, err := fe.Job.Input.Eval(&piping.Env{
+		Input: ru.Ev.Input, Sequence: ru.Ev.Sequence, Variable: m.o.Variables, Constant: m.o.Constants,
+		Now: m.o.Clock.Now(), Job: piping.JobInfo{Event: fe.Event, Attempt: 1, Execution: 1},
+	})
+	if err != nil {
+		res := stepFailure(fe, &wire.ErrorInfo{Message: fmt.Sprintf("job %q: %v", fe.Event, err), Class: wire.ClassPiping})
+		ru.D.Settle(m.finish(ctx, st.ID, fe, res) == nil)
+		return false
+	}
+	child := newState(fe.Nested, nestedID(ru.RunID), config.FeatureSubjectPrefix+fe.Nested.Tag, m.o.Clock.Now())
+	child.Input, _ = json.Marshal(v)
+	child.Parent = &wire.FeatureParent{ID: st.ID, Step: fe.Job.Step, RunID: ru.RunID}
+	if err := m.begin(fe.Nested, child); err != nil {
+		m.log.Error("could not start the nested feature run; the step will be redelivered", "feature_run", st.ID, "run_id", ru.RunID, "error", err)
+		ru.D.Settle(false)
+		return false
+	}
+	ru.D.Settle(true)
+	return false
+}
+
+// nestedID is the id of the nested feature run a step's run starts: the
+// same for every delivery of the run.
+func nestedID(stepRunID string) string {
+	sum := sha256.Sum256([]byte("nested\x00" + stepRunID))
+	return "n" + hex.EncodeToString(sum[:16])
+}
+
+// stepFailure is the outcome of a step that failed without an attempt,
+// under its allow_fail.
+func stepFailure(fe *catalog.FeatureEvent, info *wire.ErrorInfo) *wire.Result {
+	status := wire.StatusFailed
+	if fe.Job.AllowFail {
+		status = wire.StatusFailedAllowed
+	}
+	return &wire.Result{Status: status, Attempts: 1, Error: info}
+}
+
+// follow publishes what follows from st from event from on (see pending)
+// and, once a nested run has ended, finishes its parent's step.
+func (m *Manager) follow(ctx context.Context, f *catalog.Feature, st *wire.FeatureRun, from int) error {
+	if err := m.publish(m.pending(f, st, from)); err != nil {
+		return err
+	}
+	if st.Status == wire.StatusRunning || st.Parent == nil {
+		return nil
+	}
+	pfe := m.o.Catalog.Step(st.Parent.Step)
+	if pfe == nil {
+		m.log.Warn("the parent step of a nested feature run is no longer configured", "feature_run", st.ID, "step", st.Parent.Step)
+		return nil
+	}
+	var res *wire.Result
+	switch st.Status {
+	case wire.StatusCompleted:
+		out, _ := json.Marshal(st.Sequence)
+		res = &wire.Result{Status: wire.StatusCompleted, Attempts: 1, Output: out}
+	default:
+		info := wire.ErrorInfo{Message: st.Status, Class: wire.ClassPermanent}
+		where := ""
+		if st.Error != nil {
+			info = st.Error.ErrorInfo
+			if st.Error.Event != "" {
+				where = " at " + st.Error.Sequence + "/" + st.Error.Event
+			}
+		}
+		info.Message = fmt.Sprintf("nested feature %q (run %s) %s%s: %s", f.Tag, st.ID, st.Status, where, info.Message)
+		res = stepFailure(pfe, &info)
+	}
+	return m.finish(ctx, st.Parent.ID, pfe, res)
 }
 
 // FinishStep records a step's outcome in its feature run (compare-and-set)
@@ -244,13 +325,19 @@ func (m *Manager) FinishStep(ru *run.Run, res *wire.Result) error {
 	if fe == nil || fe.Void {
 		return nil
 	}
-	f := fe.Feature
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
+	return m.finish(ctx, ru.JobID, fe, res)
+}
+
+// finish records the outcome of step fe in feature run id and starts what
+// comes next.
+func (m *Manager) finish(ctx context.Context, id string, fe *catalog.FeatureEvent, res *wire.Result) error {
+	f := fe.Feature
 	for range casAttempts {
-		st, rev, err := m.load(ctx, ru.JobID)
+		st, rev, err := m.load(ctx, id)
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			m.log.Warn("feature run not found (expired or removed); the step's outcome is dropped", "feature_run", ru.JobID, "run_id", ru.RunID)
+			m.log.Warn("feature run not found (expired or removed); the step's outcome is dropped", "feature_run", id, "step", fe.Job.Step)
 			return nil
 		}
 		if err != nil {
@@ -260,12 +347,12 @@ func (m *Manager) FinishStep(ru *run.Run, res *wire.Result) error {
 			return m.abandon(ctx, f, st, rev)
 		}
 		if st.Status != wire.StatusRunning || st.Position != fe.Index {
-			return m.publish(m.pending(f, st, fe.Index+1)) // recorded already
+			return m.follow(ctx, f, st, fe.Index+1) // recorded already
 		}
 		m.record(f, st, fe, res)
 		body, _ := json.Marshal(st)
 		if len(body) > MaxStateBytes {
-			st, _, err = m.load(ctx, ru.JobID)
+			st, _, err = m.load(ctx, id)
 			if err != nil {
 				return err
 			}
@@ -277,7 +364,7 @@ func (m *Manager) FinishStep(ru *run.Run, res *wire.Result) error {
 			})
 			body, _ = json.Marshal(st)
 		}
-		if _, err := m.o.KV.Update(ctx, ru.JobID, body, rev); err != nil {
+		if _, err := m.o.KV.Update(ctx, id, body, rev); err != nil {
 			if errors.Is(err, jetstream.ErrKeyExists) {
 				continue // changed meanwhile: look again
 			}
@@ -287,9 +374,9 @@ func (m *Manager) FinishStep(ru *run.Run, res *wire.Result) error {
 			m.log.Error("feature run failed", "feature", f.Tag, "feature_run", st.ID, "sequence", fe.Sequence, "event", fe.Event, "error", st.Error.Message)
 		}
 		m.ended(st)
-		return m.publish(m.pending(f, st, fe.Index+1))
+		return m.follow(ctx, f, st, fe.Index+1)
 	}
-	return fmt.Errorf("feature run %s: changed by others %d times in a row", ru.JobID, casAttempts)
+	return fmt.Errorf("feature run %s: changed by others %d times in a row", id, casAttempts)
 }
 
 // replay reports whether runID is a replay of the event that failed st:
@@ -327,7 +414,7 @@ func (m *Manager) abandon(ctx context.Context, f *catalog.Feature, st *wire.Feat
 		m.log.Error("feature run abandoned", "feature", f.Tag, "feature_run", st.ID, "error", st.Error.Message)
 		m.ended(st)
 	}
-	return m.publish(m.pending(f, st, len(f.Events)))
+	return m.follow(ctx, f, st, len(f.Events))
 }
 
 // ended tells Options.Ended of a run that has just ended.
