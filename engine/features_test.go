@@ -578,3 +578,77 @@ input = { mode = "ok" }
 		t.Errorf("an unknown run: %v", err)
 	}
 }
+
+// A step of type feature naming a configured feature runs it and waits for
+// it: its output is the nested run's outputs; a nested failure is the
+// step's failure, under the step's allow_fail.
+func TestFeatureNested(t *testing.T) {
+	en := newEnv(t, `
+[[features]]
+tag = "outer"
+on = ["events.outer"]
+[[features.sequence]]
+tag = "o"
+[[features.sequence.events]]
+type = "test"
+event = "prep"
+input = { mode = "ok", v = "$Input{v}" }
+[[features.sequence.events]]
+type = "feature"
+event = "inner"
+input = { x = "$Sequence{o}{prep}{echo}{v}", mode = "$Input{inner_mode}" }
+allow_fail = true
+[[features.sequence.events]]
+type = "test"
+event = "after"
+input = { mode = "ok", got = "$Sequence{o}{inner}" }
+
+[[features]]
+tag = "inner"
+[[features.sequence]]
+tag = "i"
+[[features.sequence.events]]
+type = "test"
+event = "work"
+input = { mode = "$Input{mode}", x = "$Input{x}" }
+`)
+	en.publish("events.outer", `{"v": "deep", "inner_mode": "ok"}`, "Nats-Msg-Id", "ok")
+	en.publish("events.outer", `{"v": "deep", "inner_mode": "permanent"}`, "Nats-Msg-Id", "bad")
+	outer := en.featureResults("outer", 2, 60*time.Second)
+	inner := en.featureResults("inner", 2, 60*time.Second)
+	for _, r := range inner {
+		if r.Parent == nil || r.Parent.Step != "outer/o/inner" || r.Subject != "features.inner" {
+			t.Errorf("inner run %s: parent %+v", r.ID, r.Parent)
+		}
+	}
+	got := map[string]string{}
+	for _, r := range outer {
+		got[string(r.Input)] = r.Status + ": " + statuses(r)
+	}
+	if g := got[`{"v":"deep","inner_mode":"ok"}`]; g != "completed: prep=completed inner=completed after=completed" {
+		t.Errorf("ok: %s", g)
+	}
+	if g := got[`{"v":"deep","inner_mode":"permanent"}`]; g != "completed: prep=completed inner=failed_allowed after=completed" {
+		t.Errorf("permanent: %s", g)
+	}
+	var sawOutputs, sawFailure bool
+	for _, c := range en.waitEventCalls("after", 2, 30*time.Second) {
+		g, _ := inputOf(t, c)["got"].(map[string]any)
+		if i, _ := g["i"].(map[string]any); i != nil {
+			work, _ := i["work"].(map[string]any)
+			echo, _ := work["echo"].(map[string]any)
+			sawOutputs = echo["x"] == "deep"
+		}
+		if g["status"] == "failed_allowed" {
+			e, _ := g["error"].(map[string]any)
+			msg, _ := e["message"].(string)
+			sawFailure = strings.Contains(msg, `nested feature "inner"`) && strings.Contains(msg, "at i/work")
+		}
+	}
+	if !sawOutputs || !sawFailure {
+		t.Errorf("after read the nested outputs: %v; the nested failure: %v", sawOutputs, sawFailure)
+	}
+	if n := len(en.callsOf("work")); n != 2 {
+		t.Errorf("work ran %d times", n)
+	}
+}
