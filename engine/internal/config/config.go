@@ -14,6 +14,7 @@ const (
 	LogLevelDefault        = "info"
 	LogFormatDefault       = "text"
 	MaxEventBytesDefault   = 1 << 20
+	MaxOutputBytesDefault  = 512 << 10
 	ListenDefault          = "127.0.0.1:4222"
 	ReplicasDefault        = 1
 	PluginsDirDefault      = "bin/plugins"
@@ -70,6 +71,12 @@ type Server struct {
 	// MaxEventBytes is the largest event body jobd runs jobs for; a larger
 	// one is dead-lettered. Defaults to 1 MiB.
 	MaxEventBytes int `koanf:"max_event_bytes"`
+	// MaxOutputBytes is the largest output of one event of a feature that
+	// jobd records for later events to read; a larger one fails the
+	// feature run. A run's recorded outputs are one NATS message, at most
+	// 1 MiB by default, so the limit keeps room for the others. Defaults
+	// to 512 KiB.
+	MaxOutputBytes int `koanf:"max_output_bytes"`
 	// ShutdownTimeout bounds the drain of in-flight runs on SIGTERM.
 	// Defaults to 30s.
 	ShutdownTimeout Duration `koanf:"shutdown_timeout"`

@@ -25,6 +25,9 @@ func (c *Config) setDefaults(base string) {
 	if s.MaxEventBytes == 0 {
 		s.MaxEventBytes = MaxEventBytesDefault
 	}
+	if s.MaxOutputBytes == 0 {
+		s.MaxOutputBytes = MaxOutputBytesDefault
+	}
 	if s.ShutdownTimeout == 0 {
 		s.ShutdownTimeout = Duration(ShutdownTimeoutDefault)
 	}
