@@ -43,15 +43,16 @@ func (e *Engine) startFeatures(ctx context.Context) (ingest.Features, jobs.Featu
 		return nil, nil, err
 	}
 	m := feature.New(feature.Options{
-		Ended:     func(f, status string) { runs.WithLabelValues(f, status).Inc() },
-		Catalog:   e.cat,
-		KV:        kv,
-		Publisher: e.pub,
-		Secret:    e.secrets.Lookup,
-		Variables: catalog.Variables(e.cfg),
-		Constants: e.cfg.Constants,
-		Logger:    e.log,
-		Clock:     e.opts.Clock,
+		Ended:          func(f, status string) { runs.WithLabelValues(f, status).Inc() },
+		MaxOutputBytes: e.cfg.Server.MaxOutputBytes,
+		Catalog:        e.cat,
+		KV:             kv,
+		Publisher:      e.pub,
+		Secret:         e.secrets.Lookup,
+		Variables:      catalog.Variables(e.cfg),
+		Constants:      e.cfg.Constants,
+		Logger:         e.log,
+		Clock:          e.opts.Clock,
 	})
 	e.exec.SetSteps(m)
 	e.features = m

@@ -70,6 +70,10 @@ type Options struct {
 	// Ended is told of every feature run that ends (completed or
 	// failed), once per run and outcome, for metrics. Optional.
 	Ended func(feature, status string)
+	// MaxOutputBytes is the largest output of one event recorded; a
+	// larger one fails the run (server.max_output_bytes). 0: no limit but
+	// MaxStateBytes.
+	MaxOutputBytes int
 }
 
 // Manager runs features (see the package doc).
@@ -348,6 +352,12 @@ func (m *Manager) finish(ctx context.Context, id string, fe *catalog.FeatureEven
 		}
 		if st.Status != wire.StatusRunning || st.Position != fe.Index {
 			return m.follow(ctx, f, st, fe.Index+1) // recorded already
+		}
+		if max := m.o.MaxOutputBytes; max > 0 && len(res.Output) > max && res.Status == wire.StatusCompleted {
+			res = &wire.Result{Status: wire.StatusFailed, Attempts: res.Attempts, Error: &wire.ErrorInfo{
+				Class:   wire.ClassPermanent,
+				Message: fmt.Sprintf("the output of %s/%s is %d bytes, more than server.max_output_bytes (%d)", fe.Sequence, fe.Event, len(res.Output), max),
+			}}
 		}
 		m.record(f, st, fe, res)
 		body, _ := json.Marshal(st)

@@ -329,3 +329,17 @@ func TestChangedFeatureAbandonsRun(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestOutputPastMaxOutputBytesFailsTheRun(t *testing.T) {
+	m, cat, kv, pub := setup(t)
+	m.o.MaxOutputBytes = 10
+	start(t, m, cat, `{"when": true}`)
+	pub.take()
+	if err := m.FinishStep(step(cat, "a"), &wire.Result{Status: wire.StatusCompleted, Attempts: 1, Output: json.RawMessage(`"0123456789"`)}); err != nil {
+		t.Fatal(err)
+	}
+	st := kv.state(t, "r1")
+	if st.Status != wire.StatusFailed || st.Error.Event != "a" || !strings.Contains(st.Error.Message, "12 bytes, more than server.max_output_bytes (10)") {
+		t.Fatalf("state %s %+v", st.Status, st.Error)
+	}
+}
