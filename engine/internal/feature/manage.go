@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	json "github.com/segmentio/encoding/json"
 
+	"github.com/jobd-dev/jobd/engine/internal/catalog"
 	"github.com/jobd-dev/jobd/sdk/wire"
 )
 
@@ -102,4 +103,32 @@ func (m *Manager) Cancel(ctx context.Context, id string) (*wire.FeatureRun, erro
 		return st, nil
 	}
 	return nil, fmt.Errorf("feature run %s: changed by others %d times in a row", id, casAttempts)
+}
+
+// Orphaned ends a running feature run whose event step (a key that is no
+// longer in the configuration) was due: the feature or its events changed
+// while the run was in flight. Failures are logged: the step's own run
+// is dead-lettered all the same.
+func (m *Manager) Orphaned(id, step string) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	st, rev, err := m.load(ctx, id)
+	if err != nil || st.Status != wire.StatusRunning {
+		return
+	}
+	if f := m.o.Catalog.Feature(st.Feature); f != nil {
+		err = m.abandon(ctx, f, st, rev)
+	} else {
+		m.fail(st, "", "", &wire.ErrorInfo{Class: wire.ClassPermanent,
+			Message: fmt.Sprintf("feature %q is no longer configured (event %s was due)", st.Feature, step)})
+		body, _ := json.Marshal(st)
+		if _, err = m.o.KV.Update(ctx, id, body, rev); err == nil {
+			m.ended(st)
+			result := &catalog.Feature{Tag: st.Feature}
+			err = m.publish(m.pending(result, st, 0))
+		}
+	}
+	if err != nil {
+		m.log.Warn("could not end a feature run whose event left the configuration", "feature_run", id, "step", step, "error", err)
+	}
 }

@@ -343,3 +343,27 @@ func TestOutputPastMaxOutputBytesFailsTheRun(t *testing.T) {
 		t.Fatalf("state %s %+v", st.Status, st.Error)
 	}
 }
+
+// A due event that left the configuration ends its feature run.
+func TestOrphanedStepEndsTheRun(t *testing.T) {
+	m, cat, kv, pub := setup(t)
+	start(t, m, cat, `{"when": true}`)
+	pub.take()
+	m.Orphaned("r1", "f/main/gone")
+	if st := kv.state(t, "r1"); st.Status != wire.StatusFailed {
+		t.Fatalf("feature still configured: %s", st.Status)
+	}
+	// A run of a feature that is gone altogether.
+	st := newState(cat.Feature("f"), "r2", "x", time.Now())
+	st.Feature = "removed"
+	b, _ := json.Marshal(st)
+	kv.vals["r2"], kv.revs["r2"] = b, 1
+	pub.take()
+	m.Orphaned("r2", "removed/s/e")
+	if st := kv.state(t, "r2"); st.Status != wire.StatusFailed || !strings.Contains(st.Error.Message, `feature "removed" is no longer configured`) {
+		t.Fatalf("feature gone: %s %+v", st.Status, st.Error)
+	}
+	if got := strings.Join(pub.take(), ","); got != "jobd.feature.result.removed r2/result,jobd.feature.failed.removed r2/failed" {
+		t.Errorf("published %s", got)
+	}
+}
