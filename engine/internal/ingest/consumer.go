@@ -55,6 +55,9 @@ type Features interface {
 	// when the feature run has moved past it (a redelivery after its output
 	// was recorded) or ended; it then settles the run itself.
 	BeforeStep(ru *run.Run) bool
+	// Orphaned ends the feature run id, whose event step is no longer
+	// configured, as failed.
+	Orphaned(id, step string)
 }
 
 // Options configure a Consumer.

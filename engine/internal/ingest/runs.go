@@ -91,6 +91,10 @@ func (r *Consumer) onRun(msg jetstream.Msg) {
 			j = fe.Job
 		}
 	}
+	if j == nil && rec.Step != "" && r.o.Features != nil {
+		// A feature's event left the configuration: its run ends too.
+		r.o.Features.Orphaned(rec.JobID, rec.Step)
+	}
 	if j == nil {
 		// The job left the configuration while its run waited.
 		run.New(ru, &catalog.Job{Event: rec.Event, Kind: "unknown", MaxAttempts: rec.Attempt}, rec.Overrides)
