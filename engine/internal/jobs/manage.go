@@ -39,8 +39,10 @@ func newJobID() string {
 // Dispatch creates a job for a configured event with the request's input
 // (data, never a template) and schedule, and stores its first run.
 func (r *Manager) Dispatch(ctx context.Context, req *wire.DispatchRequest) (*wire.DispatchReply, error) {
+	// A feature's tag names the feature, also when a schedule gave it a
+	// job of kind feature with that tag: a dispatch runs the feature now.
+	feature := r.o.Features != nil && r.o.Catalog.Feature(req.Event) != nil
 	j := r.o.Catalog.Job(req.Event)
-	feature := j == nil && r.o.Features != nil && r.o.Catalog.Feature(req.Event) != nil
 	if j == nil && !feature {
 		return nil, badRequest("no job with event %q; configured: %s", req.Event, strings.Join(r.events(), ", "))
 	}
