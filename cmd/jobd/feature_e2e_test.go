@@ -5,9 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -119,32 +123,9 @@ input = { mode = "ok", sleep_ms = 150, n = "$Sequence{s}{two}{echo}{n}" }
 		d = s.start()
 	}
 
-	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", s.natsPort))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	results := map[string]wire.FeatureResult{}
+	var results map[string]wire.FeatureResult
 	waitFor(t, 120*time.Second, fmt.Sprintf("%d feature results", runs), func() bool {
-		st, err := js.Stream(context.Background(), wire.StreamResults)
-		if err != nil {
-			return false
-		}
-		info, err := st.Info(context.Background())
-		if err != nil {
-			return false
-		}
-		for seq := info.State.FirstSeq; seq <= info.State.LastSeq && seq > 0; seq++ {
-			m, err := st.GetMsg(context.Background(), seq)
-			if err != nil || !strings.HasPrefix(m.Subject, wire.FeatureResultSubjectPrefix) {
-				continue
-			}
-			var r wire.FeatureResult
-			if json.Unmarshal(m.Data, &r) == nil {
-				results[r.ID] = r
-			}
-		}
+		results = featureResults(t, s, "three")
 		return len(results) >= runs
 	})
 	if len(results) != runs {
@@ -178,5 +159,112 @@ input = { mode = "ok", sleep_ms = 150, n = "$Sequence{s}{two}{echo}{n}" }
 	}
 	t.Logf("killed twice, with %d and %d steps finished before; %d of %d steps ran again (in flight at a kill)",
 		len(kills[0].done), len(kills[1].done), twice, len(calls))
+	d.stop(t)
+}
+
+// featureResults reads the results of feature tag stored so far, by run id
+// (the last one of each run).
+func featureResults(t *testing.T, s *site, tag string) map[string]wire.FeatureResult {
+	t.Helper()
+	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", s.natsPort))
+	if err != nil {
+		return nil
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	out := map[string]wire.FeatureResult{}
+	st, err := js.Stream(context.Background(), wire.StreamResults)
+	if err != nil {
+		return out
+	}
+	info, err := st.Info(context.Background())
+	if err != nil {
+		return out
+	}
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && seq > 0; seq++ {
+		m, err := st.GetMsg(context.Background(), seq)
+		if err != nil || m.Subject != wire.FeatureResultSubjectPrefix+tag {
+			continue
+		}
+		var r wire.FeatureResult
+		if json.Unmarshal(m.Data, &r) == nil {
+			out[r.ID] = r
+		}
+	}
+	return out
+}
+
+// exampleSite runs a configuration under examples/ as its README says, with
+// environment overrides for ports, the data folder, the plugins and env.
+func exampleSite(t *testing.T, config string, env ...string) *site {
+	t.Helper()
+	path, err := filepath.Abs(filepath.Join("../../examples", config))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &site{t: t, dir: t.TempDir(), config: path, natsPort: freePort(t), httpPort: freePort(t)}
+	s.env = append([]string{
+		fmt.Sprintf("JOBD_NATS__LISTEN=127.0.0.1:%d", s.natsPort),
+		fmt.Sprintf("JOBD_SERVER__HTTP=127.0.0.1:%d", s.httpPort),
+		"JOBD_SERVER__DATA_DIR=" + filepath.Join(s.dir, "data"),
+		"JOBD_PLUGINS__DIR=" + filepath.Join(bin, "plugins"),
+	}, env...)
+	return s
+}
+
+// examples/features/cleanup-report: the first run deletes the two old demo
+// rows and posts the count to the webhook; the second deletes nothing and
+// skips the report.
+func TestExampleCleanupReport(t *testing.T) {
+	var (
+		mu     sync.Mutex
+		bodies []string
+	)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		bodies = append(bodies, r.URL.Path+" "+string(b))
+		mu.Unlock()
+	}))
+	defer hook.Close()
+	s := exampleSite(t, "features/cleanup-report/config.toml", "JOBD_PLUGINS__NOTIFICATION__CONFIG__CALLBACK__URL="+hook.URL+"/hooks/chat")
+	d := s.start()
+	dispatch := func() {
+		t.Helper()
+		if out, e, code := s.jobd("dispatch", "cleanup_report"); code != 0 {
+			t.Fatalf("dispatch: %s %s", out, e)
+		}
+	}
+	dispatch()
+	var results map[string]wire.FeatureResult
+	waitFor(t, 60*time.Second, "the first report", func() bool {
+		results = featureResults(t, s, "cleanup_report")
+		return len(results) == 1
+	})
+	dispatch()
+	waitFor(t, 60*time.Second, "the second run", func() bool {
+		results = featureResults(t, s, "cleanup_report")
+		return len(results) == 2
+	})
+	got := map[string]int{}
+	for _, r := range results {
+		var sts []string
+		for _, e := range r.Events {
+			sts = append(sts, e.Status)
+		}
+		got[r.Status+": "+strings.Join(sts, " ")]++
+	}
+	if got["completed: completed completed"] != 1 || got["completed: completed skipped"] != 1 {
+		t.Errorf("runs: %v", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(bodies) != 1 || bodies[0] != `/hooks/chat {"text":"Deleted 2 audit_log rows older than 30 days."}` {
+		t.Errorf("webhook got %q", bodies)
+	}
+	out, _, code := s.jobd("features", "ls", "--feature", "cleanup_report")
+	if code != 0 || strings.Count(out, "completed") != 2 {
+		t.Errorf("jobd features ls:\n%s", out)
+	}
 	d.stop(t)
 }
