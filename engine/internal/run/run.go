@@ -56,6 +56,9 @@ type Run struct {
 	JobRecord *wire.Record
 	JobRev    uint64
 	Overrides Overrides
+	// StepState is the step keeper's own note on a feature step (the
+	// feature run as read before the attempt); the executor never reads it.
+	StepState any
 
 	startedAt time.Time
 	input     json.RawMessage // resolved input as sent, secrets redacted
