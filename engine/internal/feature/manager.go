@@ -217,6 +217,7 @@ func (m *Manager) BeforeStep(ru *run.Run) bool {
 		return false
 	}
 	if st.Status == wire.StatusRunning && st.Position == fe.Index {
+		ru.StepState = &seen{st: st, rev: rev}
 		return m.attempt(ctx, fe, st, ru)
 	}
 	if replay(fe, st, ru.RunID) {
@@ -331,15 +332,39 @@ func (m *Manager) FinishStep(ru *run.Run, res *wire.Result) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	return m.finish(ctx, ru.JobID, fe, res)
+	s, _ := ru.StepState.(*seen)
+	ru.StepState = nil
+	return m.finishFrom(ctx, ru.JobID, fe, res, s)
+}
+
+// seen is a feature run as BeforeStep read it: FinishStep writes its
+// outcome against that revision first, and reads again only when the run
+// changed meanwhile, so a step costs one read fewer.
+type seen struct {
+	st  *wire.FeatureRun
+	rev uint64
 }
 
 // finish records the outcome of step fe in feature run id and starts what
 // comes next.
 func (m *Manager) finish(ctx context.Context, id string, fe *catalog.FeatureEvent, res *wire.Result) error {
+	return m.finishFrom(ctx, id, fe, res, nil)
+}
+
+// finishFrom is finish starting from the state s when it is not nil.
+func (m *Manager) finishFrom(ctx context.Context, id string, fe *catalog.FeatureEvent, res *wire.Result, s *seen) error {
 	f := fe.Feature
 	for range casAttempts {
-		st, rev, err := m.load(ctx, id)
+		var (
+			st  *wire.FeatureRun
+			rev uint64
+			err error
+		)
+		if s != nil {
+			st, rev, s = s.st, s.rev, nil
+		} else {
+			st, rev, err = m.load(ctx, id)
+		}
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
 			m.log.Warn("feature run not found (expired or removed); the step's outcome is dropped", "feature_run", id, "step", fe.Job.Step)
 			return nil
