@@ -5,6 +5,8 @@ GO       ?= go
 BIN      := bin
 # folder:kind of each built-in plugin; bin/plugins/jobd-<kind> is built from plugins/<folder>.
 PLUGINS  := notification:notification dbaction:db_action action:action feature:feature
+SOAK_FOR  ?= 10m
+SOAK_RATE ?= 5000
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 
@@ -42,6 +44,10 @@ bench: ## Benchmarks: Go micro-benchmarks, the floor and the engine side by side
 	cd sdk && $(GO) test -p 1 -run '^$$' -bench . -benchtime 1s -count 1 ./host
 	$(GO) run ./engine/internal/bench $(BENCHFLAGS)
 	$(GO) run ./engine/internal/bench -sched -json bench-sched.json $(BENCHFLAGS)
+
+.PHONY: soak
+soak: ## Soak: a steady SOAK_RATE events/s (5000) for SOAK_FOR (10m); memory, disk and latency every 5 s into soak.json and soak.png
+	$(GO) run ./engine/internal/bench -soak $(SOAK_FOR) -rate $(SOAK_RATE) $(BENCHFLAGS)
 
 .PHONY: lint
 lint: ## gofmt and go vet (the main module and the SDK module)

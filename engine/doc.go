@@ -20,6 +20,12 @@
 //   - jobstore: job records and history
 //   - api: the management service on jobd.dispatch and jobd.api.*
 //   - publish, metrics: the asynchronous publisher, Prometheus metrics
+//   - streamread: reading a stream once (direct gets, or a consumer
+//     deleted when the read ends)
+//   - transient, lograte: which JetStream errors pass by themselves and
+//     are retried; one log line per cause per interval
+//   - natstest: an in-process NATS server, or a three-node cluster, for
+//     tests
 //
 // Embedding jobd in another Go program:
 //

@@ -29,11 +29,13 @@ import (
 	"github.com/jobd-dev/jobd/engine/internal/ingest"
 	"github.com/jobd-dev/jobd/engine/internal/jobs"
 	"github.com/jobd-dev/jobd/engine/internal/jobstore"
+	"github.com/jobd-dev/jobd/engine/internal/lograte"
 	"github.com/jobd-dev/jobd/engine/internal/metrics"
 	"github.com/jobd-dev/jobd/engine/internal/publish"
 	"github.com/jobd-dev/jobd/engine/internal/run"
 	"github.com/jobd-dev/jobd/engine/internal/streams"
 	"github.com/jobd-dev/jobd/engine/internal/timers"
+	"github.com/jobd-dev/jobd/engine/internal/transient"
 	"github.com/jobd-dev/jobd/sdk/host"
 )
 
@@ -79,6 +81,12 @@ type Engine struct {
 	secrets *Secrets
 	ready   atomic.Bool
 
+	// startedAt and startLog serve start-up's waits (waitFor).
+	startedAt time.Time
+	startLog  *lograte.Limiter
+	// jsCheck caches /readyz's JetStream check.
+	jsCheck jetStreamCheck
+
 	// started holds every part started so far, in order; Stop stops them
 	// in reverse.
 	started  []part
@@ -87,9 +95,22 @@ type Engine struct {
 
 // part is the lifecycle every long-lived piece of the engine shares:
 // Stop(ctx) stops it, waits for the goroutines it started (or ctx), and
-// is safe to call more than once.
+// is safe to call more than once or without a Start.
 type part interface {
 	Stop(ctx context.Context)
+}
+
+// service is a part that Start starts.
+type service interface {
+	part
+	Start(ctx context.Context) error
+}
+
+// start starts s and records it as started, so Stop stops it (also when
+// Start failed half-way).
+func (e *Engine) start(ctx context.Context, s service) error {
+	e.deferStop(s)
+	return s.Start(ctx)
 }
 
 // partFunc adapts a function to part.
@@ -97,8 +118,8 @@ type partFunc func(ctx context.Context)
 
 func (f partFunc) Stop(ctx context.Context) { f(ctx) }
 
-// started records p as started: Stop stops it.
-func (e *Engine) started_(p part) { e.started = append(e.started, p) }
+// deferStop records p as started: Stop stops it, last started first.
+func (e *Engine) deferStop(p part) { e.started = append(e.started, p) }
 
 // New returns an engine for a loaded configuration; Start runs it.
 func New(cfg *config.Config, cat *catalog.Catalog, opts Options) *Engine {
@@ -123,6 +144,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 			e.shutdown(context.Background())
 		}
 	}()
+	e.startedAt, e.startLog = time.Now(), startLimiter()
 	gogc.Apply(e.cfg.Server.GOGC, e.log)
 	secrets, err := LoadSecrets(e.opts.Environ, e.cfg.Secrets.File)
 	if err != nil {
@@ -134,15 +156,23 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		if e.embedded, err = broker.StartEmbedded(e.cfg, e.log); err != nil {
 			return err
 		}
-		e.started_(e.embedded)
+		e.deferStop(e.embedded)
 		url = e.embedded.ClientURL()
 		e.log.Info("embedded NATS server started", "listen", url, "store", e.cfg.Server.DataDir)
 	}
-	closed := make(chan struct{})
-	if e.nc, err = broker.Connect(e.cfg, url, "jobd", nats.ClosedHandler(func(*nats.Conn) { close(closed) })); err != nil {
+	var closed chan struct{}
+	err = e.waitFor(ctx, "connect", transient.NotProcessed, func(context.Context) (err error) {
+		// A channel per attempt: one closed by an attempt that failed is
+		// not the connection's.
+		ch, once := make(chan struct{}), new(sync.Once)
+		e.nc, err = broker.Connect(e.cfg, url, "jobd", nats.ClosedHandler(func(*nats.Conn) { once.Do(func() { close(ch) }) }))
+		closed = ch
+		return err
+	})
+	if err != nil {
 		return err
 	}
-	e.started_(partFunc(func(ctx context.Context) {
+	e.deferStop(partFunc(func(ctx context.Context) {
 		// Drain sends what is buffered and closes the connection.
 		if e.nc.Drain() != nil {
 			e.nc.Close()
@@ -156,25 +186,29 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	if e.js, err = jetstream.New(e.nc, jetstream.WithPublishAsyncMaxPending(8192), jetstream.WithPublishAsyncTimeout(10*time.Second)); err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
-	err = streams.Ensure(ctx, e.js, streams.Options{
-		Subjects:      e.cat.Subjects(),
-		Replicas:      e.cfg.NATS.Replicas,
-		ResultsMaxAge: e.cfg.Server.ResultsMaxAge.D(),
-		AckWait:       e.cfg.Server.AckWait.D(),
-		DedupeWindow:  e.cfg.Server.DedupeWindow.D(),
+	err = e.waitFor(ctx, "streams", nil, func(ctx context.Context) error {
+		return streams.Ensure(ctx, e.js, e.streamOptions())
 	})
 	if err != nil {
 		return err
 	}
-	e.store, err = jobstore.Open(ctx, e.js, jobstore.Options{Replicas: e.cfg.NATS.Replicas, MaxAge: e.cfg.Server.ResultsMaxAge.D()})
+	err = e.waitFor(ctx, "job store", nil, func(ctx context.Context) (err error) {
+		e.store, err = jobstore.Open(ctx, e.js, jobstore.Options{Replicas: e.cfg.NATS.Replicas, MaxAge: e.cfg.Server.ResultsMaxAge.D(), Logger: e.log})
+		return err
+	})
 	if err != nil {
 		return err
 	}
 	e.metrics = metrics.New(e.inFlight, e.healthGauge)
+	// Every pool exists before the HTTP endpoint serves: /readyz and
+	// /metrics read the map of pools, which is not written after this.
+	if err := e.newPools(); err != nil {
+		return err
+	}
 	if err := e.startHTTP(); err != nil {
 		return err
 	}
-	e.started_(partFunc(e.stopPlugins))
+	e.deferStop(partFunc(e.stopPlugins))
 	if err := e.startPlugins(ctx); err != nil {
 		return err
 	}
@@ -186,10 +220,10 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		JS: e.js, Stream: streams.Timers, Prefix: streams.TimersSubjectPrefix,
 		Slot: e.cfg.Server.TimerSlot.D(), Horizon: e.cfg.Server.TimerHorizon.D(), Logger: e.log, Clock: e.opts.Clock,
 	})
-	if e.pub, err = publish.New(e.nc, publish.Options{Timeout: run.PublishTimeout}); err != nil {
+	e.pub = publish.New(e.nc, publish.Options{Timeout: run.PublishTimeout})
+	if err := e.start(ctx, e.pub); err != nil {
 		return err
 	}
-	e.started_(e.pub)
 	variables := catalog.Variables(e.cfg)
 	e.exec = run.NewExecutor(run.Options{
 		Catalog:       e.cat,
@@ -197,9 +231,11 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		Publisher:     e.pub,
 		Timers:        e.timers,
 		Secret:        secrets.Lookup,
+		PluginSecrets: e.pluginSecrets(),
 		Variables:     variables,
 		Constants:     e.cfg.Constants,
 		MaxEventBytes: e.cfg.Server.MaxEventBytes,
+		MaxEventDepth: e.cfg.Server.MaxEventDepth,
 		Logger:        e.log,
 		Metrics:       e.metrics,
 		Clock:         e.opts.Clock,
@@ -209,66 +245,81 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		return err
 	}
 	e.jobs = jobs.New(jobs.Options{
-		Features:  featureStarter,
-		Catalog:   e.cat,
-		Store:     e.store,
-		Timers:    e.timers,
-		Fail:      e.exec,
-		Secret:    secrets.Lookup,
-		Variables: variables,
-		Constants: e.cfg.Constants,
-		Logger:    e.log,
-		Clock:     e.opts.Clock,
+		Features:      featureStarter,
+		Catalog:       e.cat,
+		Store:         e.store,
+		Timers:        e.timers,
+		Fail:          e.exec,
+		Secret:        secrets.Lookup,
+		Variables:     variables,
+		Constants:     e.cfg.Constants,
+		MaxEventDepth: e.cfg.Server.MaxEventDepth,
+		Logger:        e.log,
+		Clock:         e.opts.Clock,
 	})
 	e.exec.SetRecords(e.jobs)
-	e.started_(e.exec)
-	e.ingest = ingest.New(ingest.Options{
-		JS:            e.js,
-		Catalog:       e.cat,
-		Exec:          e.exec,
-		Jobs:          e.jobs,
-		Features:      features,
-		MaxEventBytes: e.cfg.Server.MaxEventBytes,
-		AckWait:       e.cfg.Server.AckWait.D(),
-		Logger:        e.log,
+	if err := e.start(ctx, e.exec); err != nil {
+		return err
+	}
+	err = e.waitFor(ctx, "consumers", nil, func(ctx context.Context) error {
+		in := ingest.New(ingest.Options{
+			JS:            e.js,
+			Catalog:       e.cat,
+			Exec:          e.exec,
+			Jobs:          e.jobs,
+			Features:      features,
+			MaxEventBytes: e.cfg.Server.MaxEventBytes,
+			MaxEventDepth: e.cfg.Server.MaxEventDepth,
+			AckWait:       e.cfg.Server.AckWait.D(),
+			Logger:        e.log,
+		})
+		if err := in.Start(ctx); err != nil {
+			// Stop what it started of its consumers; the next attempt
+			// starts anew.
+			sctx, cancel := context.WithTimeout(context.Background(), e.cfg.Server.ShutdownTimeout.D())
+			defer cancel()
+			in.Stop(sctx)
+			return err
+		}
+		e.ingest = in
+		return nil
 	})
-	if err := e.ingest.Start(ctx); err != nil {
+	if err != nil {
 		return err
 	}
-	e.started_(e.ingest)
-	if err := e.timers.Start(ctx); err != nil {
+	e.deferStop(e.ingest)
+	if err := e.waitFor(ctx, "timers", nil, e.timers.Start); err != nil {
 		return err
 	}
-	e.started_(e.timers)
-	if err := e.jobs.EnsureConfigJobs(ctx); err != nil {
+	e.deferStop(e.timers)
+	if err := e.waitFor(ctx, "configured jobs", nil, e.jobs.EnsureConfigJobs); err != nil {
 		return err
 	}
 	e.api = api.New(api.Options{NC: e.nc, JS: e.js, Jobs: e.jobs, Store: e.store, Features: e.featureAPI(), Version: e.opts.Version, Logger: e.log})
-	if err := e.api.Start(ctx); err != nil {
+	if err := e.start(ctx, e.api); err != nil {
 		return err
 	}
-	e.started_(e.api)
 	// The service's subscriptions reach the server before jobd says it is
 	// ready: a request sent right after that finds a responder.
 	if err := e.nc.FlushTimeout(10 * time.Second); err != nil {
 		return fmt.Errorf("nats: %w", err)
 	}
 	sweeper := &jobstore.Sweeper{Store: e.store, MaxAge: e.cfg.Server.JobsMaxAge.D(), Logger: e.log}
-	if err := sweeper.Start(ctx); err != nil {
+	if err := e.start(ctx, sweeper); err != nil {
 		return err
 	}
-	e.started_(sweeper)
 	e.ready.Store(true)
+	if down := e.unhealthyPlugins(); len(down) > 0 {
+		e.log.Error("jobd running, but not ready: plugins are unhealthy", "plugins", strings.Join(down, "; "),
+			"jobs", len(e.cat.Jobs()), "http", e.httpAddr)
+		return nil
+	}
 	e.log.Info("jobd ready", "jobs", len(e.cat.Jobs()), "features", len(e.cat.Features()), "subjects", strings.Join(e.cat.Subjects(), " "), "http", e.httpAddr)
 	return nil
 }
 
-// startPlugins starts one pool per kind the jobs use. A plugin that does not
-// start is logged and retried when its jobs arrive; the other kinds run.
-func (e *Engine) startPlugins(ctx context.Context) error {
-	inputs := &config.Problems{File: e.cfg.File}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
+// newPools makes one pool per kind the jobs use; startPlugins starts them.
+func (e *Engine) newPools() error {
 	for _, kind := range e.cat.Kinds() {
 		pc := e.cfg.Plugins.Kinds[kind]
 		kind := kind
@@ -276,26 +327,44 @@ func (e *Engine) startPlugins(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		pool := dispatch.New(dispatch.Options{
+		e.pools[kind] = dispatch.New(dispatch.Options{
 			Plugin:      popts,
 			Concurrency: pc.Concurrency,
 			Logger:      e.log,
 			OnRestart:   func() { e.metrics.PluginRestarts.WithLabelValues(kind).Inc() },
 		})
-		mu.Lock()
-		e.pools[kind] = pool
-		mu.Unlock()
+	}
+	return nil
+}
+
+// startPlugins starts every pool. A plugin that does not start is logged
+// and retried when its jobs arrive; the other kinds run.
+func (e *Engine) startPlugins(ctx context.Context) error {
+	inputs := &config.Problems{File: e.cfg.File}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for kind, pool := range e.pools {
+		pc := e.cfg.Plugins.Kinds[kind]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			if err := pool.Start(ctx); err != nil {
-				e.log.Error("plugin did not start; its jobs will retry", "kind", kind, "error", err)
+				if dispatch.Refused(err) {
+					e.log.Error("plugin refused: its runs fail with class no_plugin until it is fixed", "kind", kind, "path", pc.Path, "error", err)
+				} else {
+					e.log.Error("plugin did not start; its jobs will retry", "kind", kind, "error", err)
+				}
 				return
 			}
 			info, _ := pool.Info()
 			e.log.Info("plugin started", "kind", kind, "version", info.Version, "path", pc.Path)
+			var jobs config.Problems
+			validateJobs(ctx, &jobs, e.cfg, kind, pool)
 			mu.Lock()
 			checkInputs(inputs, e.cfg, kind, info.InputSchema)
+			for _, p := range jobs.List() {
+				inputs.AddProblem(p)
+			}
 			mu.Unlock()
 		}()
 	}
@@ -434,7 +503,7 @@ func (e *Engine) startHTTP() error {
 	e.http = &http.Server{Handler: e.httpHandler(), ReadHeaderTimeout: 5 * time.Second}
 	served := make(chan struct{})
 	go func() { defer close(served); _ = e.http.Serve(ln) }()
-	e.started_(partFunc(func(ctx context.Context) {
+	e.deferStop(partFunc(func(ctx context.Context) {
 		if e.http.Shutdown(ctx) != nil {
 			_ = e.http.Close()
 		}
@@ -478,6 +547,24 @@ func (e *Engine) readiness() (bool, map[string]string) {
 		report["nats"] = "not connected"
 	} else {
 		report["nats"] = "ok"
+		if err := e.jetStreamReady(); err != nil {
+			ok = false
+			report["jetstream"] = err.Error()
+		} else {
+			report["jetstream"] = "ok"
+		}
 	}
 	return ok, report
+}
+
+// unhealthyPlugins returns "kind: reason" for each plugin that is down.
+func (e *Engine) unhealthyPlugins() []string {
+	var out []string
+	for kind, err := range e.PluginHealth() {
+		if err != nil {
+			out = append(out, kind+": "+err.Error())
+		}
+	}
+	sort.Strings(out)
+	return out
 }

@@ -453,7 +453,8 @@ input = { mode = "ok" }
 		t.Fatalf("after the replay: %s %s replays %d: %s", again.ID, again.Status, again.Replays, statuses(again))
 	}
 	calls := en.callsOf("second")
-	if len(calls) != 2 || !strings.HasPrefix(calls[1].RunID, r.ID+"/s/second-replay") || inputOf(t, calls[1])["prev"] != "kept" {
+	// A replay is the run's next attempt, with the same run id and key.
+	if len(calls) != 2 || calls[1].RunID != r.ID+"/s/second" || calls[1].Key != calls[0].Key || inputOf(t, calls[1])["prev"] != "kept" {
 		t.Fatalf("second's calls: %+v", calls)
 	}
 	if n := len(en.callsOf("first")); n != 1 {

@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -49,6 +51,8 @@ type env struct {
 	js      jetstream.JetStream
 	// clock is the engine's clock: nil for the real one.
 	clock clockwork.Clock
+	// logs keeps what the engine logged (WARN and above).
+	logs logSink
 }
 
 // header is the configuration every test shares; jobs are appended.
@@ -91,7 +95,7 @@ func (en *env) start() {
 	if err != nil {
 		t.Fatalf("load: %v", err)
 	}
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log := slog.New(slog.NewTextHandler(io.MultiWriter(testWriter{t}, &en.logs), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	en.e = engine.New(cfg, cat, engine.Options{Logger: log, Environ: []string{"JOBD_SECRET_TOKEN=s3cret"}, Clock: en.clock})
 	if err := en.e.Start(context.Background()); err != nil {
 		t.Fatalf("start: %v", err)
@@ -165,10 +169,16 @@ func subjectMatch(filter, subject string) (bool, error) {
 	return filter == subject, nil
 }
 
+// patience multiplies every deadline a test polls with: within is what an
+// idle machine needs, and a deadline only bounds a failure, so a machine
+// several times slower (shared CI, -race, parallel suites) still passes.
+const patience = 6
+
 // results waits until n results exist for event and returns them.
 func (en *env) results(event string, n int, within time.Duration) []wire.Result {
 	en.t.Helper()
 	var rs []wire.Result
+	within *= patience
 	deadline := time.Now().Add(within)
 	for {
 		rs = rs[:0]
@@ -239,4 +249,22 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
+}
+
+// logSink keeps log lines for a test to read.
+type logSink struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (l *logSink) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logSink) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }

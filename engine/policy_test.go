@@ -1,12 +1,15 @@
 package engine_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jobd-dev/jobd/engine/internal/streams"
 	"github.com/jonboulle/clockwork"
+
+	"github.com/jobd-dev/jobd/engine/internal/natstest"
+	"github.com/jobd-dev/jobd/engine/internal/streams"
 )
 
 func job(event, input string, extra string) string {
@@ -152,11 +155,21 @@ initial = "3s"
 jitter = 0.0
 `)
 	en.publish("events.later", `{}`)
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(patience * 10 * time.Second)
 	for len(en.calls("test")) < 1 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	time.Sleep(200 * time.Millisecond) // let the retry timer be stored
+	// The retry timer is stored and the event acknowledged before the
+	// restart (polled: a busy machine takes longer than an idle one).
+	for deadline := time.Now().Add(patience * 5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		info, err := en.js.Consumer(context.Background(), streams.Events, streams.EventsConsumer)
+		if err == nil && natstest.Msgs(t, en.js, streams.Timers) >= 1 && info.CachedInfo().NumAckPending == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the retry timer was not stored, or the event not acknowledged")
+		}
+	}
 	en.restart()
 	r := en.results("later", 1, 15*time.Second)[0]
 	if r.Status != "completed" || r.Attempts != 2 {
@@ -170,7 +183,7 @@ jitter = 0.0
 func TestDrainOnStop(t *testing.T) {
 	en := newEnv(t, job("slow", `{mode = "ok", sleep_ms = 1500}`, ""))
 	en.publish("events.slow", `{}`)
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(patience * 10 * time.Second)
 	for len(en.calls("test")) < 1 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -44,7 +44,7 @@ func (en *env) request(subject string, req any, out any) string {
 
 func (en *env) waitCalls(n int, within time.Duration) []call {
 	en.t.Helper()
-	deadline := time.Now().Add(within)
+	deadline := time.Now().Add(within * patience)
 	for {
 		c := en.calls("test")
 		if len(c) >= n || time.Now().After(deadline) {
@@ -234,8 +234,10 @@ func TestDispatchAndManage(t *testing.T) {
 			t.Errorf("dispatch %v accepted", bad)
 		}
 	}
-	// Later, then cancelled: never runs.
-	at := time.Now().Add(2 * time.Second).UTC().Format(time.RFC3339)
+	// Later, then cancelled: never runs. Later by enough that a slow
+	// machine cancels it before its time.
+	cancelledAt := time.Now().Add(5 * time.Second)
+	at := cancelledAt.UTC().Format(time.RFC3339)
 	if e := en.request(api.DispatchSubject, map[string]any{"event": "work", "input": map[string]any{"mode": "ok"}, "schedule": map[string]any{"start_at": at}}, &reply); e != "" {
 		t.Fatal(e)
 	}
@@ -251,7 +253,7 @@ func TestDispatchAndManage(t *testing.T) {
 		t.Fatal(e)
 	}
 	failedID := reply.JobID
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(patience * 10 * time.Second)
 	for time.Now().Before(deadline) {
 		en.request(api.Prefix+".jobs.get", wire.Request{ID: failedID}, &rec)
 		if rec.Status == wire.StatusFailed {
@@ -265,7 +267,8 @@ func TestDispatchAndManage(t *testing.T) {
 	if e := en.request(api.Prefix+".jobs.retry", wire.Request{ID: failedID}, &rec); e != "" {
 		t.Fatal(e)
 	}
-	time.Sleep(3 * time.Second)
+	en.waitCalls(3, 10*time.Second)
+	time.Sleep(time.Until(cancelledAt.Add(1500 * time.Millisecond))) // the cancelled one's time has passed
 	calls := en.calls("test")
 	if len(calls) != 3 {
 		t.Fatalf("%d calls, want 3 (now, the failing one, its retry; the cancelled one never)", len(calls))
@@ -287,7 +290,7 @@ func TestDispatchAndManage(t *testing.T) {
 	}
 	en.waitCalls(4, 10*time.Second)
 	// The replay's dead letter is written just after the plugin answers.
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(patience * 5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		en.request(api.Prefix+".dlq.list", wire.Request{}, &dead)
 		if len(dead) >= 2 || time.Now().After(deadline) {
 			break
@@ -350,7 +353,7 @@ func TestFinishedEventsArePurged(t *testing.T) {
 	events := func() uint64 { return natstest.Msgs(t, en.js, streams.Events) }
 	time.Sleep(500 * time.Millisecond) // the acks
 	en.restart()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(patience * 5 * time.Second)
 	for events() != 0 {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d finished events still stored", events())
@@ -366,14 +369,15 @@ func TestInFlightEventsAreNotPurged(t *testing.T) {
 event = "slow"
 kind = "test"
 on = ["events.slow"]
-input = {mode = "ok", sleep_ms = 7000}
+input = {mode = "ok", sleep_ms = 15000}
 `)
 	events := func() uint64 { return natstest.Msgs(t, en.js, streams.Events) }
 	en.publish("events.work", `{"mode":"ok"}`)
 	en.publish("events.slow", `{}`)
-	// Within one streams.PurgeEvery the finished first event goes; the second stays
-	// while its run sleeps.
-	deadline := time.Now().Add(streams.PurgeEvery + 1500*time.Millisecond)
+	// Within one streams.PurgeEvery the finished first event goes (an idle
+	// machine takes about 1.5 s, a busy one gets 10 s); the second stays
+	// while its run sleeps for 15 s.
+	deadline := time.Now().Add(10 * time.Second)
 	for events() != 1 {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d events stored, want 1 (the one in flight)", events())
@@ -408,7 +412,7 @@ func TestFinishedRunsArePurged(t *testing.T) {
 	}
 	time.Sleep(500 * time.Millisecond) // the acks
 	en.restart()                       // a purge runs at start, then every streams.PurgeEvery
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(patience * 5 * time.Second)
 	for runs() != 0 {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d finished runs still stored", runs())

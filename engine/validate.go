@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sort"
 	"sync"
 
 	"github.com/jobd-dev/jobd/engine/internal/catalog"
@@ -12,10 +13,14 @@ import (
 	"github.com/jobd-dev/jobd/sdk/host"
 )
 
-// CheckPlugins starts every plugin the jobs use, asks it to describe itself
-// and accept its configuration, and stops it again. The error is a
-// *config.Error naming, for each plugin that failed, the first job that
-// uses it and what went wrong.
+// CheckPlugins starts every plugin the jobs use, and every plugin with a
+// [plugins.<kind>] block that no job uses (so its configuration is checked
+// too: unknown keys are errors wherever they are), asks it to describe
+// itself, accept its configuration and check each of its jobs (their
+// targets and static input, when the plugin can), and stops it again; it
+// also checks that every secret the jobs read is set. The error is a
+// *config.Error naming each problem's file, job and what went wrong (for a
+// plugin that did not start, the first job that uses it, or its block).
 func CheckPlugins(ctx context.Context, cfg *config.Config, cat *catalog.Catalog, opts Options) error {
 	e := New(cfg, cat, opts)
 	secrets, err := LoadSecrets(e.opts.Environ, cfg.Secrets.File)
@@ -24,22 +29,27 @@ func CheckPlugins(ctx context.Context, cfg *config.Config, cat *catalog.Catalog,
 	}
 	e.secrets = secrets
 	ps := &config.Problems{File: cfg.File}
+	checkJobSecrets(ps, cfg, secrets)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for _, kind := range cat.Kinds() {
+	for _, kind := range checkedKinds(cfg, cat) {
 		wg.Add(1)
 		go func(kind string) {
 			defer wg.Done()
 			pc := cfg.Plugins.Kinds[kind]
 			popts, err := e.pluginOptions(kind, pc)
 			var info host.Info
+			var jobs config.Problems
 			if err == nil {
-				info, err = checkPlugin(ctx, popts)
+				info, err = checkPlugin(ctx, popts, func(p *host.Plugin) { validateJobs(ctx, &jobs, cfg, kind, p) })
 			}
 			mu.Lock()
 			defer mu.Unlock()
 			if err == nil {
 				checkInputs(ps, cfg, kind, info.InputSchema)
+				for _, p := range jobs.List() {
+					ps.AddProblem(p)
+				}
 				return
 			}
 			var ce *config.Error
@@ -53,14 +63,38 @@ func CheckPlugins(ctx context.Context, cfg *config.Config, cat *catalog.Catalog,
 				ps.Add("plugins."+kind+".config", "%v", err)
 				return
 			}
-			ps.Add(firstJobPath(cfg, kind)+".kind", "%v", err)
+			if path := firstJobPath(cfg, kind); path != "plugins."+kind {
+				ps.Add(path+".kind", "%v", err)
+			} else {
+				ps.Add(path, "%v (no job uses the plugin; its block is checked all the same)", err)
+			}
 		}(kind)
 	}
 	wg.Wait()
 	return ps.Err()
 }
 
-func checkPlugin(ctx context.Context, o host.Options) (host.Info, error) {
+// checkedKinds returns the kinds the jobs use, then, sorted, the kinds
+// with a [plugins.<kind>] block that no job uses.
+func checkedKinds(cfg *config.Config, cat *catalog.Catalog) []string {
+	kinds := append([]string(nil), cat.Kinds()...)
+	used := map[string]bool{}
+	for _, k := range kinds {
+		used[k] = true
+	}
+	var unused []string
+	for k := range cfg.Plugins.Kinds {
+		if !used[k] {
+			unused = append(unused, k)
+		}
+	}
+	sort.Strings(unused)
+	return append(kinds, unused...)
+}
+
+// checkPlugin starts a plugin, calls check with it when it started, and
+// stops it.
+func checkPlugin(ctx context.Context, o host.Options, check func(*host.Plugin)) (host.Info, error) {
 	if _, err := os.Stat(o.Path); errors.Is(err, os.ErrNotExist) {
 		return host.Info{}, fmt.Errorf("no plugin for kind %q: %s does not exist (build it, put a jobd-%s executable in plugins.dir, or set plugins.%s.path)", o.Kind, o.Path, o.Kind, o.Kind)
 	}
@@ -70,6 +104,9 @@ func checkPlugin(ctx context.Context, o host.Options) (host.Info, error) {
 		return host.Info{}, err
 	}
 	defer p.Kill()
+	if check != nil {
+		check(p)
+	}
 	return p.Info(), nil
 }
 

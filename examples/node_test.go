@@ -86,6 +86,10 @@ func TestNodePlugin(t *testing.T) {
 	if info := p.Info(); info.Name != "wordcount" || info.APIVersion != 1 || info.Version != "0.1.0" || !strings.Contains(info.SampleConfig, "[plugins.wordcount.config]") {
 		t.Fatalf("info = %+v", info)
 	}
+	// It does not implement ValidateJob: jobd skips the check.
+	if _, err := p.ValidateJob(context.Background(), "wordcount", "count", []byte(`{}`)); !errors.Is(err, host.ErrValidateUnsupported) {
+		t.Fatalf("ValidateJob of a plugin without it: %v, want ErrValidateUnsupported", err)
+	}
 
 	job := func(run, input string) host.Job {
 		return host.Job{JobID: run, RunID: run, Event: "count", Kind: "wordcount", Input: []byte(input),

@@ -2,16 +2,21 @@ package sdk
 
 import (
 	"bytes"
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 )
 
-var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+var (
+	unmarshalerType     = reflect.TypeFor[json.Unmarshaler]()
+	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
 
 // DecodeStrict decodes raw (a JSON object) into v, a pointer to a struct
 // with json tags, and reports every problem at once, each named by its key
@@ -70,31 +75,96 @@ func checkTree(path string, val any, t reflect.Type) []error {
 		}
 		return errs
 	}
-	if !ok || t.Kind() != reflect.Struct {
-		return nil // the full decode reports type mismatches
+	if got := mismatch(val, t); got != "" {
+		return []error{fmt.Errorf("%s: want %s, got %s", orRoot(path), t, got)}
 	}
-	fields := map[string]reflect.Type{}
+	if list, ok := val.([]any); ok && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+		var errs []error
+		for i, item := range list {
+			errs = append(errs, checkTree(fmt.Sprintf("%s[%d]", orRoot(path), i), item, t.Elem())...)
+		}
+		return errs
+	}
+	if !ok || t.Kind() != reflect.Struct {
+		return nil
+	}
+	type field struct {
+		t      reflect.Type
+		quoted bool // ",string": a number or bool written as a string
+	}
+	fields := map[string]field{}
 	for i := range t.NumField() {
 		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if !f.IsExported() || name == "-" {
 			continue
 		}
 		if name == "" {
 			name = f.Name
 		}
-		fields[name] = f.Type
+		fields[name] = field{t: f.Type, quoted: slices.Contains(strings.Split(opts, ","), "string")}
 	}
 	var errs []error
 	for _, k := range slices.Sorted(maps.Keys(obj)) {
-		ft, ok := fields[k]
-		if !ok {
+		f, ok := fields[k]
+		switch {
+		case !ok:
 			errs = append(errs, fmt.Errorf("%s: unknown key (known: %s)", joinPath(path, k), strings.Join(slices.Sorted(maps.Keys(fields)), ", ")))
-			continue
+		case f.quoted:
+			// encoding/json reads the quoted value; the full decode reports it.
+		default:
+			errs = append(errs, checkTree(joinPath(path, k), obj[k], f.t)...)
 		}
-		errs = append(errs, checkTree(joinPath(path, k), obj[k], ft)...)
 	}
 	return errs
+}
+
+// mismatch returns how encoding/json names val ("string", "number 2.5")
+// when it cannot decode into t, or "" when it can (or a field's own
+// unmarshaler decides).
+func mismatch(val any, t reflect.Type) string {
+	if t.Kind() == reflect.Interface || reflect.PointerTo(t).Implements(textUnmarshalerType) {
+		return ""
+	}
+	switch v := val.(type) {
+	case string:
+		if t.Kind() == reflect.String || t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 {
+			return ""
+		}
+		return "string"
+	case json.Number:
+		switch t.Kind() {
+		case reflect.Float32, reflect.Float64:
+			return ""
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+			if _, err := v.Int64(); err == nil {
+				return ""
+			}
+		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			if _, err := strconv.ParseUint(v.String(), 10, 64); err == nil {
+				return ""
+			}
+		default:
+			return "number"
+		}
+		return "number " + v.String()
+	case bool:
+		if t.Kind() == reflect.Bool {
+			return ""
+		}
+		return "bool"
+	case []any:
+		if t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
+			return ""
+		}
+		return "array"
+	case map[string]any:
+		if t.Kind() == reflect.Struct || t.Kind() == reflect.Map {
+			return ""
+		}
+		return "object"
+	}
+	return ""
 }
 
 func joinPath(prefix, key string) string {

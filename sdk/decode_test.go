@@ -44,6 +44,28 @@ func TestDecodeStrict(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "smtp.port: want int, got string") {
 		t.Errorf("type error = %v", err)
 	}
+	// Wrong types are reported with the unknown keys, every one at once,
+	// in lists too; a number for an int must be whole.
+	err = sdk.DecodeStrict("", json.RawMessage(`{"frm":"x","from":7,"smtp":{"port":2.5,"host":true},"apps":{"x":{"port":"1"}}}`), &c)
+	for _, want := range []string{
+		"frm: unknown key",
+		"from: want string, got number",
+		"smtp.port: want int, got number 2.5",
+		"smtp.host: want string, got bool",
+		"apps.x.port: want int, got string",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v lacks %q", err, want)
+		}
+	}
+	var l struct {
+		Ports  []int `json:"ports"`
+		Quoted int   `json:"quoted,string"`
+	}
+	err = sdk.DecodeStrict("", json.RawMessage(`{"ports":[1,"2"],"quoted":"3"}`), &l)
+	if err == nil || !strings.Contains(err.Error(), "ports[1]: want int, got string") || strings.Contains(err.Error(), "quoted") {
+		t.Errorf("list item and ,string field: %v", err)
+	}
 	if err := sdk.DecodeStrict("", json.RawMessage(`[1]`), &c); err == nil || !strings.Contains(err.Error(), "want an object, got a list") {
 		t.Errorf("list = %v", err)
 	}

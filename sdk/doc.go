@@ -10,6 +10,9 @@
 //
 //	func main() { sdk.Serve(&slack.Plugin{}) }
 //
+// The package's Example is a whole plugin, run offline through the real
+// protocol by package sdktest.
+//
 // Errors tell jobd what to do next: a plain error is retryable, [Permanent]
 // stops retrying at once, [RetryAfter] asks for a specific delay (a
 // rate-limited API's Retry-After).

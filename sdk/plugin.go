@@ -51,7 +51,9 @@ type ConfigureRequest struct {
 	Config json.RawMessage
 	// DataDir is a folder the plugin may write to, under jobd's data_dir.
 	DataDir string
-	// Host lets the plugin publish events and log through jobd.
+	// Host lets the plugin publish events through jobd (log through
+	// [Job.Log]); its methods return [ErrHostUnavailable] when jobd offers
+	// no host services.
 	Host Host
 }
 

@@ -15,7 +15,8 @@ import (
 // main. Started by hand (not by jobd), it prints a message and exits 1.
 //
 // Serve owns stdout (it carries the handshake line): write nothing there.
-// Log through [Job.Log] or [ConfigureRequest.Host].
+// Log through [Job.Log] (its lines reach jobd's log with the job's ids);
+// stderr reaches jobd's log too.
 //
 // Unless GOMAXPROCS is set in its environment, Serve runs the plugin with
 // half the CPUs Go would use (at least one): see [DefaultMaxProcs].

@@ -8,6 +8,7 @@ import (
 	"io"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -68,6 +69,28 @@ func (s *server) Configure(ctx context.Context, req *pluginpb.ConfigureRequest) 
 		return nil, err
 	}
 	return &pluginpb.ConfigureResponse{}, nil
+}
+
+// ValidateJob asks the plugin to check a job when it implements
+// JobValidator; else it answers Unimplemented, which jobd takes as "skip".
+func (s *server) ValidateJob(ctx context.Context, req *pluginpb.ValidateJobRequest) (*pluginpb.ValidateJobResponse, error) {
+	v, ok := s.p.(JobValidator)
+	if !ok {
+		return s.UnimplementedPluginServer.ValidateJob(ctx, req)
+	}
+	input := req.Input
+	if len(input) == 0 {
+		input = []byte("{}")
+	}
+	resp := &pluginpb.ValidateJobResponse{}
+	if err := v.ValidateJob(ctx, &ValidateJobRequest{Kind: req.Kind, Event: req.Event, Input: input}); err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			if line = strings.TrimSpace(line); line != "" {
+				resp.Problems = append(resp.Problems, line)
+			}
+		}
+	}
+	return resp, nil
 }
 
 func (s *server) hostClient() *hostClient {

@@ -12,8 +12,8 @@ import (
 
 // withClient connects to the jobd the configuration points at and calls fn
 // with a client of its management service. A refusal by jobd (a bad
-// request, a job or dead letter that does not exist) is a usage error with
-// jobd's reason.
+// request, a job or dead letter that does not exist) is an error with
+// jobd's reason: the operation failed.
 func withClient(g *globals, explicit bool, fn func(ctx context.Context, c *client.Client) error) error {
 	cfg, err := clientConfig(g, explicit)
 	if err != nil {
@@ -28,16 +28,14 @@ func withClient(g *globals, explicit bool, fn func(ctx context.Context, c *clien
 	if err != nil {
 		return err
 	}
+	// A refusal (no such job, no job with that event, a schedule jobd
+	// cannot use) is a failed operation, exit 1, as the README's exit codes
+	// say; exit 2 stays for what the command line itself gets wrong.
 	err = fn(context.Background(), c)
 	var apiErr *client.APIError
 	switch {
 	case errors.Is(err, client.ErrNoJobd):
 		return fmt.Errorf("%w (with the configuration %s)", err, g.configFile)
-	case errors.Is(err, client.ErrBadRequest), errors.Is(err, client.ErrNotFound):
-		if errors.As(err, &apiErr) {
-			return usage("%s", apiErr.Message)
-		}
-		return usage("%v", err)
 	case errors.As(err, &apiErr):
 		return errors.New(apiErr.Message)
 	}

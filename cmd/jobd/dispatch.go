@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/jobd-dev/jobd/sdk/client"
 	"github.com/jobd-dev/jobd/sdk/wire"
@@ -52,15 +53,24 @@ func dispatchCmd(g *globals) *cobra.Command {
 	var (
 		input, sequence string
 		retries         int
-		allowFail       bool
+		allowFail, now  bool
 		sf              scheduleFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "dispatch EVENT [--input JSON] [--start-at T] [--every D | --cron EXPR --tz ZONE] [--limit N] [--retries N] [--allow-fail]",
-		Short: "Ask the running jobd to run a configured job with this input and schedule; prints the job id",
-		Args:  cobra.ExactArgs(1),
+		Use:   "dispatch EVENT [--input JSON] [--sequence JSON] [--now | --start-at T | --delay D] [--every D | --cron EXPR --tz ZONE] [--limit N] [--end-date T] [--misfire M] [--retries N] [--allow-fail] [--json]",
+		Short: "Ask the running jobd to run a configured job with this input and schedule; prints the job id and when it runs",
+		Long: `Ask the running jobd to run a configured job with this input; prints the job id and when it runs.
+
+With no schedule flags the job follows its configured schedule (a piped start_at
+is evaluated against --input, as for an event; a cron job starts a series), or
+runs once, now, when it has none. --now runs it once, at once, whatever its
+schedule. Schedule flags replace the configured schedule.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			req := &wire.DispatchRequest{Event: args[0], Schedule: sf.schedule()}
+			req := &wire.DispatchRequest{Event: args[0], Schedule: sf.schedule(), Now: now}
+			if now && req.Schedule != nil {
+				return usage("--now runs the job once, at once: it takes no schedule flags")
+			}
 			if input != "" {
 				if !json.Valid([]byte(input)) {
 					return usage("--input is not JSON")
@@ -88,6 +98,8 @@ func dispatchCmd(g *globals) *cobra.Command {
 				return printJSON(cmd.OutOrStdout(), reply)
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), reply.JobID)
+			// stdout is the job id alone, for scripts; what happens next goes to stderr.
+			fmt.Fprintln(cmd.ErrOrStderr(), describeDispatch(reply))
 			return nil
 		},
 	}
@@ -95,7 +107,43 @@ func dispatchCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&sequence, "sequence", "", "earlier outputs ($Sequence) as JSON")
 	cmd.Flags().IntVar(&retries, "retries", 0, "override the job's retries")
 	cmd.Flags().BoolVar(&allowFail, "allow-fail", false, "override the job's allow_fail")
+	cmd.Flags().BoolVar(&now, "now", false, "run the job once, at once, whatever its configured schedule")
 	cmd.Flags().Bool("json", false, "print the whole reply as JSON")
 	sf.add(cmd)
 	return cmd
+}
+
+// describeDispatch says when a dispatched job runs: `queued, runs now`,
+// `scheduled at T`, or for a series `scheduled (cron "0 9 * * *"
+// Europe/Berlin), next run T`, naming the configured schedule when the job
+// follows it.
+func describeDispatch(r *wire.DispatchReply) string {
+	var what string
+	if s := r.Schedule; r.Recurring && s != nil {
+		switch {
+		case s.Cron != "":
+			tz := s.TZ
+			if tz == "" {
+				tz = "UTC"
+			}
+			what = fmt.Sprintf("cron %q %s", s.Cron, tz)
+		case s.Every != "":
+			what = "every " + s.Every
+		}
+		if s.Limit > 0 {
+			what += fmt.Sprintf(", limit %d", s.Limit)
+		}
+	}
+	origin := ""
+	if r.Configured {
+		origin = "the configured schedule: "
+	}
+	switch {
+	case what != "" && r.NextRunAt != nil:
+		return fmt.Sprintf("scheduled (%s%s), next run %s", origin, what, r.NextRunAt.Format(time.RFC3339))
+	case r.Status == wire.StatusQueued:
+		return "queued, runs now"
+	default:
+		return fmt.Sprintf("scheduled (%sonce), runs at %s", origin, r.ScheduledAt.Format(time.RFC3339))
+	}
 }

@@ -65,8 +65,9 @@ func dlqCmd(g *globals) *cobra.Command {
 			return printJSON(c.OutOrStdout(), out)
 		},
 	}
+	var newKey bool
 	replay := &cobra.Command{
-		Use: "replay SEQ", Short: "Run a dead job again with its event, and remove the dead letter", Args: cobra.ExactArgs(1),
+		Use: "replay SEQ [--new-key]", Short: "Run a dead job again with its event and its idempotency key, and remove the dead letter", Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			seq, err := seqArg(args[0])
 			if err != nil {
@@ -74,16 +75,21 @@ func dlqCmd(g *globals) *cobra.Command {
 			}
 			var out *wire.ReplayReply
 			err = withClient(g, c.Flags().Changed("config"), func(ctx context.Context, cl *client.Client) (err error) {
-				out, err = cl.ReplayDeadLetter(ctx, seq)
+				out, err = cl.ReplayDeadLetterRequest(ctx, wire.Request{Seq: seq, NewKey: newKey})
 				return err
 			})
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(c.OutOrStdout(), "replayed %d as run %s of %s\n", out.Seq, out.RunID, out.Event)
+			key := "the dead run's idempotency key"
+			if out.NewKey {
+				key = "a new idempotency key"
+			}
+			fmt.Fprintf(c.OutOrStdout(), "replayed %d as run %s of %s, with %s\n", out.Seq, out.RunID, out.Event, key)
 			return nil
 		},
 	}
+	replay.Flags().BoolVar(&newKey, "new-key", false, "give the replay a new run id and idempotency key (by default it keeps the dead run's, so a receiver that de-duplicates applies it once)")
 	var purgeEvent string
 	purge := &cobra.Command{
 		Use: "purge [SEQ]", Short: "Remove one dead letter, those of --event, or all", Args: cobra.MaximumNArgs(1),

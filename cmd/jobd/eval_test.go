@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// The examples of JOB-EVENTS.md §4 give exactly the stated results through
+// The piping examples of the job-event family (docs/job-events.md) give exactly the stated results through
 // `jobd eval`, and secrets stay hidden unless asked for.
 func TestEvalSpecExamples(t *testing.T) {
 	s := newSite(t, "")

@@ -145,17 +145,25 @@ input = {mode = "$Input{mode}"}
 			t.Fatalf("jobs %s: %s %s", op, out, errOut)
 		}
 	}
-	if _, errOut, code = s.jobd("jobs", "resume", rid); code != 2 || !strings.Contains(errOut, "cancelled") {
+	if _, errOut, code = s.jobd("jobs", "resume", rid); code != 1 || !strings.Contains(errOut, "cancelled") {
 		t.Fatalf("resume of a cancelled job: exit %d, %s", code, errOut)
 	}
-	// Bad requests are refused with the reason.
+	// Requests jobd refuses fail the operation (exit 1) with the reason.
 	_, errOut, code = s.jobd("dispatch", "work", "--cron", "61 * * * *")
-	if code != 2 || !strings.Contains(errOut, "cron") {
+	if code != 1 || !strings.Contains(errOut, "cron") {
 		t.Fatalf("bad cron: exit %d, %s", code, errOut)
 	}
 	_, errOut, code = s.jobd("dispatch", "nope")
-	if code != 2 || !strings.Contains(errOut, `no job with event "nope"`) {
+	if code != 1 || !strings.Contains(errOut, `no job with event "nope"`) {
 		t.Fatalf("unknown event: exit %d, %s", code, errOut)
+	}
+	_, errOut, code = s.jobd("jobs", "show", "no-such-job")
+	if code != 1 || !strings.Contains(errOut, "not found") {
+		t.Fatalf("a job that does not exist: exit %d, %s", code, errOut)
+	}
+	// What the command line gets wrong is bad usage (exit 2).
+	if _, errOut, code = s.jobd("dispatch", "work", "--input", "{"); code != 2 {
+		t.Fatalf("--input that is not JSON: exit %d, %s", code, errOut)
 	}
 	// A dead letter, listed and replayed.
 	if _, errOut, code = s.jobd("dispatch", "work", "--input", `{"mode":"permanent"}`); code != 0 {

@@ -98,3 +98,26 @@ func TestPluginsCommandListsBuiltIns(t *testing.T) {
 		}
 	}
 }
+
+// A plugin block that no job uses is checked all the same: its unknown
+// keys are errors, as everywhere else, and a block for a plugin that does
+// not exist is named.
+func TestValidateChecksUnusedPluginBlocks(t *testing.T) {
+	s := newSite(t, `
+[plugins.action.config.apps.crm]
+base_url = "https://crm.example.com"
+tokn = "typo"
+`)
+	_, errOut, code := s.jobd("validate")
+	if code != 2 || !strings.Contains(errOut, "plugins.action.config: ") || !strings.Contains(errOut, "tokn") {
+		t.Errorf("an unknown key in an unused block: exit %d: %s", code, errOut)
+	}
+	s = newSite(t, `
+[plugins.nosuch.config]
+x = 1
+`)
+	_, errOut, code = s.jobd("validate")
+	if code != 2 || !strings.Contains(errOut, "plugins.nosuch: ") || !strings.Contains(errOut, "no job uses the plugin") {
+		t.Errorf("a block for a missing plugin: exit %d: %s", code, errOut)
+	}
+}

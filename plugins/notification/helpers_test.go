@@ -30,7 +30,7 @@ import (
 // fixedNow is the clock of every test plugin.
 var fixedNow = time.Date(2025, 3, 14, 9, 30, 0, 0, time.UTC)
 
-// seedInput is JOB-EVENTS.md's canonical example, its pipes resolved.
+// seedInput is the job-event family's canonical example, its pipes resolved.
 const seedInput = `{
   "push_notification": { "title": "Reminder Alert",
     "body": "This is a reminder for your upcoming event.",

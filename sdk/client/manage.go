@@ -119,11 +119,18 @@ func (c *Client) DeadLetter(ctx context.Context, seq uint64) (*wire.DeadLetterEn
 // ReplayDeadLetter runs a dead job again, at once, with the event it came
 // from, and removes the dead letter.
 func (c *Client) ReplayDeadLetter(ctx context.Context, seq uint64) (*wire.ReplayReply, error) {
-	if seq == 0 {
+	return c.ReplayDeadLetterRequest(ctx, wire.Request{Seq: seq})
+}
+
+// ReplayDeadLetterRequest replays the dead letter at req.Seq; with
+// req.NewKey the replay gets a new run id and idempotency key instead of
+// the dead run's.
+func (c *Client) ReplayDeadLetterRequest(ctx context.Context, req wire.Request) (*wire.ReplayReply, error) {
+	if req.Seq == 0 {
 		return nil, errNoSeq(wire.EndpointDLQReplay)
 	}
 	var out wire.ReplayReply
-	if err := c.api(ctx, wire.EndpointDLQReplay, wire.Request{Seq: seq}, &out); err != nil {
+	if err := c.api(ctx, wire.EndpointDLQReplay, wire.Request{Seq: req.Seq, NewKey: req.NewKey}, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

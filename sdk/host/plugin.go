@@ -287,9 +287,9 @@ func crashResult(kind string, err error) Result {
 	return Result{Outcome: Retry, Crashed: true, Error: fmt.Sprintf("plugin %q unavailable: %s", kind, grpcMessage(err))}
 }
 
-// Close waits until the jobs in flight are answered or ctx ends, then stops
+// Stop waits until the jobs in flight are answered or ctx ends, then stops
 // the plugin process. It is safe to call more than once.
-func (p *Plugin) Close(ctx context.Context) {
+func (p *Plugin) Stop(ctx context.Context) {
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for p.InFlight() > 0 {

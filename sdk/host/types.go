@@ -98,6 +98,11 @@ type Result struct {
 	Output json.RawMessage
 	// Crashed is true when the plugin process failed rather than the job.
 	Crashed bool
+	// NoPlugin is true when no plugin could take the job: the plugin was
+	// refused at start (sha256 pin, API version, kind, missing executable;
+	// Error says which), so the job never reached one. Outcome is
+	// Permanent.
+	NoPlugin bool
 	// TimedOut is true when the plugin did not answer by the job's deadline
 	// (or its cancellation) plus the grace period, and the host answered for
 	// it: Outcome Retry.

@@ -8,7 +8,8 @@ type Request struct {
 	// ID is the job's id (jobs.get, jobs.cancel, jobs.pause, jobs.resume,
 	// jobs.retry, jobs.reschedule, jobs.history).
 	ID string `json:"id,omitempty"`
-	// Status keeps only jobs with this status (jobs.list).
+	// Status keeps only jobs, or runs, with this status (jobs.list,
+	// runs.list).
 	Status string `json:"status,omitempty"`
 	// Event keeps only jobs or dead letters of this event tag (jobs.list,
 	// dlq.list, dlq.purge).
@@ -23,6 +24,15 @@ type Request struct {
 	// Seq is a dead letter's stream sequence (dlq.get, dlq.replay,
 	// dlq.purge of one dead letter).
 	Seq uint64 `json:"seq,omitempty"`
+	// RunID is a run's id (runs.get, runs.cancel).
+	RunID string `json:"run_id,omitempty"`
+	// Job keeps only runs of this job, by event tag or job id (runs.list).
+	Job string `json:"job,omitempty"`
+	// Since keeps only runs received at or after it (runs.list).
+	Since *time.Time `json:"since,omitempty"`
+	// NewKey gives a replayed run a new run id and idempotency key
+	// (dlq.replay); by default a replay keeps the dead run's.
+	NewKey bool `json:"new_key,omitempty"`
 }
 
 // DeadLetterSummary is one dead letter in the reply of dlq.list (one line
@@ -54,15 +64,21 @@ type DeadLetterEntry struct {
 	DeadLetter
 }
 
-// ReplayReply answers dlq.replay: the dead run runs again at once, under a
-// new run id, and its dead letter is removed.
+// ReplayReply answers dlq.replay: the dead run runs again at once and its
+// dead letter is removed. The replay keeps the dead run's id and
+// idempotency key unless the request asked for NewKey.
 type ReplayReply struct {
 	// Seq is the replayed dead letter's sequence.
 	Seq uint64 `json:"seq"`
 	// Event is the job's event tag.
 	Event string `json:"event"`
-	// RunID is the new run's id.
+	// RunID is the replay's run id: the dead run's, or with NewKey
+	// "<run>-replay<seq>".
 	RunID string `json:"run_id"`
+	// IdempotencyKey is the key the plugin sees (the run id).
+	IdempotencyKey string `json:"idempotency_key"`
+	// NewKey is true when the replay got a new run id and key.
+	NewKey bool `json:"new_key,omitempty"`
 }
 
 // PurgeReply answers dlq.purge.

@@ -7,7 +7,7 @@ import (
 
 // DispatchRequest asks, on DispatchSubject, to run a job defined in jobd's
 // configuration with this input and schedule (field names as in
-// JOB-EVENTS.md). jobd refuses unknown fields.
+// docs/job-events.md). jobd refuses unknown fields.
 type DispatchRequest struct {
 	// Event is the tag of the configured job to run.
 	Event string `json:"event"`
@@ -21,9 +21,13 @@ type DispatchRequest struct {
 	Retries *int `json:"retries,omitempty"`
 	// AllowFail overrides the job's allow_fail when not nil.
 	AllowFail *bool `json:"allow_fail,omitempty"`
-	// Schedule overrides the job's schedule when not nil. Without either,
-	// the job runs once, now.
+	// Schedule overrides the job's schedule when not nil. Without it, the
+	// job follows its configured schedule (a piped start_at evaluated
+	// against Input, as for an event), or runs once, now, when it has none.
 	Schedule *Schedule `json:"schedule,omitempty"`
+	// Now runs the job once, at once, whatever its configured schedule.
+	// It excludes Schedule.
+	Now bool `json:"now,omitempty"`
 }
 
 // DispatchReply answers a DispatchRequest.
@@ -38,6 +42,11 @@ type DispatchReply struct {
 	Recurring bool `json:"recurring"`
 	// NextRunAt is when the next run is due; nil when none is.
 	NextRunAt *time.Time `json:"next_run_at,omitempty"`
+	// Schedule is the job's schedule as stored (empty for a run now).
+	Schedule *RecordSchedule `json:"schedule,omitempty"`
+	// Configured is true when the job follows the schedule in jobd's
+	// configuration (the request named none).
+	Configured bool `json:"configured,omitempty"`
 }
 
 // Schedule is a schedule as a user writes it: in a dispatch request, a

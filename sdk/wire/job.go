@@ -7,7 +7,7 @@ import (
 
 // Statuses. A job record's Status is one of StatusScheduled, StatusQueued,
 // StatusRunning, StatusCompleted, StatusFailed, StatusCancelled and
-// StatusPaused (JOB-EVENTS.md §2). A run's status, in a Result and a
+// StatusPaused (docs/job-events.md, Schedules). A run's status, in a Result and a
 // HistoryEntry, is StatusCompleted, StatusFailedAllowed or StatusFailed.
 const (
 	// StatusScheduled is a job waiting for its next run's time.
@@ -43,6 +43,9 @@ const (
 	// OriginConfig is a job created from a job's schedule in the
 	// configuration, with no trigger.
 	OriginConfig = "config"
+	// OriginRun is the record of one run of a series cancelled while it
+	// waited for a retry (`jobd runs cancel`): its id is the run's.
+	OriginRun = "run"
 )
 
 // Record is one job as jobd keeps it in the BucketJobs bucket and as the
@@ -56,6 +59,10 @@ type Record struct {
 	Kind string `json:"kind"`
 	// Status is one of the job statuses (StatusScheduled …).
 	Status string `json:"status"`
+	// Reason says why a cancelled job was cancelled ("removed from
+	// configuration", "schedule changed in the configuration", "cancelled
+	// through the management API").
+	Reason string `json:"reason,omitempty"`
 	// Origin is OriginEvent, OriginDispatch or OriginConfig.
 	Origin string `json:"origin"`
 	// Recurring is true when the schedule repeats.
@@ -158,4 +165,7 @@ type HistoryEntry struct {
 	DurationMS float64 `json:"duration_ms"`
 	// Error is why the run failed; nil when it succeeded.
 	Error *ErrorInfo `json:"error,omitempty"`
+	// Replay names the dead letter ("dlq <seq>") when the entry is a
+	// replay of a dead run.
+	Replay string `json:"replay,omitempty"`
 }

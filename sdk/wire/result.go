@@ -64,6 +64,38 @@ type Result struct {
 	Input json.RawMessage `json:"input,omitempty"`
 	// Output is the plugin's output.
 	Output json.RawMessage `json:"output,omitempty"`
+	// AttemptLog lists the run's attempts, oldest first, when it took more
+	// than one (or was replayed); a run of one attempt is described by the
+	// fields above alone.
+	AttemptLog []AttemptInfo `json:"attempt_log,omitempty"`
+}
+
+// AttemptInfo is one attempt of a run, in Result.AttemptLog.
+type AttemptInfo struct {
+	// Number is the attempt's number, from 1; a replay is the next
+	// attempt of the run it replays.
+	Number int `json:"number"`
+	// StartedAt is when the attempt went to the plugin; nil when it did
+	// not.
+	StartedAt *time.Time `json:"started_at,omitempty"`
+	// EndedAt is when the attempt ended.
+	EndedAt time.Time `json:"ended_at"`
+	// DurationMS is the attempt's duration in milliseconds.
+	DurationMS float64 `json:"duration_ms"`
+	// Error is why the attempt failed; nil when it succeeded.
+	Error *ErrorInfo `json:"error,omitempty"`
+	// Delay is the wait before the next attempt (a Go duration), empty
+	// for the last attempt.
+	Delay string `json:"delay,omitempty"`
+	// RetryAfter is the delay the plugin asked for (a Go duration), when
+	// it asked.
+	RetryAfter string `json:"retry_after,omitempty"`
+	// DelayCapped is true when the plugin asked for a longer delay than
+	// the job's backoff.max_retry_after, which Delay is then.
+	DelayCapped bool `json:"delay_capped,omitempty"`
+	// Replay names the dead letter a replay started from
+	// ("dlq <seq>"); a replay's first attempt carries it.
+	Replay string `json:"replay,omitempty"`
 }
 
 // ErrorInfo describes why a run failed.

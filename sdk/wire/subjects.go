@@ -44,6 +44,15 @@ const (
 	// EndpointDLQPurge removes dead letters (one by Request.Seq, an event's
 	// by Request.Event, or all) and answers PurgeReply.
 	EndpointDLQPurge = "dlq.purge"
+	// EndpointRunsList answers the latest runs that match Request.Job,
+	// Status and Since, newest first, []RunSummary: finished runs from the
+	// results stream and runs waiting for a retry.
+	EndpointRunsList = "runs.list"
+	// EndpointRunsGet answers one run by Request.RunID, RunInfo.
+	EndpointRunsGet = "runs.get"
+	// EndpointRunsCancel cancels a run waiting for a retry (Request.RunID)
+	// and answers RunCancelReply.
+	EndpointRunsCancel = "runs.cancel"
 )
 
 // APISubject returns the subject of a management endpoint, for example

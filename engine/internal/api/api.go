@@ -22,6 +22,7 @@ import (
 	"github.com/jobd-dev/jobd/engine/internal/jobs"
 	"github.com/jobd-dev/jobd/engine/internal/jobstore"
 	"github.com/jobd-dev/jobd/engine/internal/streams"
+	"github.com/jobd-dev/jobd/engine/internal/transient"
 	"github.com/jobd-dev/jobd/sdk/wire"
 )
 
@@ -109,13 +110,20 @@ func (s *Server) Start(context.Context) error {
 		"dlq.get":      s.dlqGet,
 		"dlq.replay":   s.dlqReplay,
 		"dlq.purge":    s.dlqPurge,
+		"runs.list":    s.runsList,
+		"runs.get":     s.runsGet,
+		"runs.cancel":  s.runsCancel,
 	}
 	for name, fn := range s.featureEndpoints() {
 		endpoints[name] = fn
 	}
 	for name, fn := range endpoints {
 		fn := fn
-		h := micro.HandlerFunc(func(req micro.Request) { s.serve(req, fn) })
+		retryable := transient.NotProcessed
+		if reads[name] {
+			retryable = transient.Is
+		}
+		h := micro.HandlerFunc(func(req micro.Request) { s.serve(req, retryable, fn) })
 		if err := svc.AddEndpoint(strings.ReplaceAll(name, ".", "_"), h, micro.WithEndpointSubject(Prefix+"."+name)); err != nil {
 			return err
 		}
@@ -133,7 +141,19 @@ func (s *Server) Stop(context.Context) {
 		_ = svc.Stop()
 	}
 }
-func (s *Server) serve(req micro.Request, fn func(context.Context, *wire.Request) (any, error)) {
+
+// reads are the endpoints that change nothing: they are repeated after
+// any transient error, a timeout included; the others only after one that
+// guarantees nothing was done (transient.NotProcessed).
+var reads = map[string]bool{
+	"jobs.list": true, "jobs.get": true, "jobs.history": true, "stats": true, "dlq.list": true, "dlq.get": true,
+}
+
+// serve answers a request with fn, repeated with backoff (within the
+// request's 30 s) while it fails with an error retryable accepts: a
+// JetStream leader election or a server restarting is no failure of the
+// request.
+func (s *Server) serve(req micro.Request, retryable func(error) bool, fn func(context.Context, *wire.Request) (any, error)) {
 	var r wire.Request
 	if len(req.Data()) > 0 {
 		if err := json.Unmarshal(req.Data(), &r); err != nil {
@@ -143,7 +163,13 @@ func (s *Server) serve(req micro.Request, fn func(context.Context, *wire.Request
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	out, err := fn(ctx, &r)
+	var out any
+	err := transient.Retry(ctx, retryable, func(ctx context.Context) (err error) {
+		out, err = fn(ctx, &r)
+		return err
+	}, func(err error, wait time.Duration) {
+		s.log.Debug("management request: transient error; retrying", "subject", req.Subject(), "error", err, "wait", wait)
+	})
 	if err != nil {
 		respondError(req, err)
 		return
@@ -161,7 +187,11 @@ func (s *Server) dispatch(req micro.Request) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	reply, err := s.run.Dispatch(ctx, &r)
+	var reply *wire.DispatchReply
+	err := transient.Retry(ctx, transient.NotProcessed, func(ctx context.Context) (err error) {
+		reply, err = s.run.Dispatch(ctx, &r)
+		return err
+	}, nil)
 	if err != nil {
 		respondError(req, err)
 		return
@@ -176,7 +206,7 @@ func respondError(req micro.Request, err error) {
 	switch {
 	case errors.Is(err, jobs.ErrBadRequest):
 		code = "400"
-	case errors.Is(err, jobstore.ErrNotFound), errors.Is(err, jetstream.ErrMsgNotFound), errors.Is(err, feature.ErrNotFound):
+	case errors.Is(err, jobstore.ErrNotFound), errors.Is(err, jetstream.ErrMsgNotFound), errors.Is(err, ErrRunNotFound), errors.Is(err, feature.ErrNotFound):
 		code = "404"
 	case errors.Is(err, feature.ErrEnded):
 		code = "400"

@@ -6,10 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
-	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/jobd-dev/jobd/engine/internal/jobs"
@@ -65,8 +62,9 @@ func (s *Server) dlqGet(ctx context.Context, r *wire.Request) (any, error) {
 	return e, nil
 }
 
-// dlqReplay runs a dead job again, at once, with the event it came from,
-// and removes the dead letter.
+// dlqReplay runs a dead job again, at once, with the event it came from
+// (keeping its run id and idempotency key unless asked for a new one), and
+// removes the dead letter.
 func (s *Server) dlqReplay(ctx context.Context, r *wire.Request) (any, error) {
 	got, err := s.dlqGet(ctx, r)
 	if err != nil {
@@ -76,18 +74,8 @@ func (s *Server) dlqReplay(ctx context.Context, r *wire.Request) (any, error) {
 	if e.Trigger == nil || len(e.Trigger.Data) == 0 || !json.Valid(e.Trigger.Data) || bytes.TrimSpace(e.Trigger.Data)[0] != '{' {
 		return nil, fmt.Errorf("%w: dead letter %d cannot be replayed: its event was not a JSON object (%s)", jobs.ErrBadRequest, r.Seq, e.Reason)
 	}
-	runID := e.RunID + "-replay" + strconv.FormatUint(r.Seq, 10)
-	rec := map[string]any{
-		"run_id": runID, "job_id": e.JobID, "event": e.Event, "attempt": 1,
-		"subject": e.Trigger.Subject, "received_at": time.Now().UTC(),
-		"input": e.Trigger.Data, "sequence": e.Sequence,
-		"step": e.Step, // a feature's event: the feature run resumes there
-	}
-	body, _ := json.Marshal(rec)
-	msg := nats.NewMsg(streams.RunsSubjectPrefix + e.Event)
-	msg.Data = body
-	msg.Header.Set(nats.MsgIdHdr, runID)
-	if _, err := s.js.PublishMsg(ctx, msg); err != nil {
+	reply, err := s.run.Replay(ctx, e, r.NewKey)
+	if err != nil {
 		return nil, err
 	}
 	st, err := s.js.Stream(ctx, streams.DLQ)
@@ -97,7 +85,7 @@ func (s *Server) dlqReplay(ctx context.Context, r *wire.Request) (any, error) {
 	if err := st.DeleteMsg(ctx, r.Seq); err != nil {
 		return nil, err
 	}
-	return wire.ReplayReply{Seq: r.Seq, Event: e.Event, RunID: runID}, nil
+	return reply, nil
 }
 
 func (s *Server) dlqPurge(ctx context.Context, r *wire.Request) (any, error) {

@@ -31,7 +31,7 @@ const (
 )
 
 // seedInput is the input of the seed job (config.toml [[jobs]]
-// send_notification, JOB-EVENTS.md §1), plus sent, which pipes the event's
+// send_notification, the README's seed job), plus sent, which pipes the event's
 // send time into the result so latency can be measured.
 const seedInput = `
   [jobs.input]

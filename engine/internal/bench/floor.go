@@ -199,7 +199,7 @@ func floorGRPC(ctx context.Context, b *bench, rep int) (grpcFloor, error) {
 	if err != nil {
 		return out, err
 	}
-	defer p.Close(ctx)
+	defer p.Stop(ctx)
 	job := host.Job{JobID: "j", RunID: "r", Event: "bench", Kind: "noop", Input: []byte(`{"email":{"to":"ada@example.com"}}`), Attempt: 1, MaxAttempts: 4, IdempotencyKey: "r"}
 
 	// Warm up the connection.
@@ -337,8 +337,8 @@ type pipeline struct {
 }
 
 func newPipeline(nc *nats.Conn, tmpl *piping.Template, target int) (*pipeline, error) {
-	pub, err := publish.New(nc, publish.Options{Timeout: engrun.PublishTimeout})
-	if err != nil {
+	pub := publish.New(nc, publish.Options{Timeout: engrun.PublishTimeout})
+	if err := pub.Start(context.Background()); err != nil {
 		return nil, err
 	}
 	return &pipeline{pub: pub, tmpl: tmpl, target: int64(target), done: make(chan struct{})}, nil

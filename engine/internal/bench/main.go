@@ -48,6 +48,7 @@ type bench struct {
 	trace         string // runtime/trace of the first engine latency repetition
 	verbose       bool
 	sched         *schedOptions // -sched: only the scheduled-run cases
+	soak          *soakOptions  // -soak: only the soak case
 
 	dir      string
 	noopPath string
@@ -115,6 +116,10 @@ func main() {
 		stFor    = flag.Duration("steady-for", 15*time.Second, "-sched: length of the steady case (-quick: 5s)")
 		memprof  = flag.String("memprofile", "", "-sched: write a heap profile of this process once the pending runs exist")
 		dispMax  = flag.Duration("dispatch-max", 10*time.Minute, "-sched: stop creating pending runs after this long and extrapolate (0: no limit)")
+		soak     = flag.Duration("soak", 0, "run only the soak case for this long at -rate events/s: memory, disk and latency sampled every -soak-every (see docs/PERFORMANCE.md)")
+		soakEach = flag.Duration("soak-every", 5*time.Second, "-soak: sample interval")
+		soakJSON = flag.String("soak-json", "soak.json", "-soak: write the samples to this file")
+		soakPNG  = flag.String("soak-png", "soak.png", "-soak: draw memory, disk and latency over time into this PNG file")
 	)
 	flag.Parse()
 	set := map[string]bool{}
@@ -159,6 +164,9 @@ func main() {
 			pending: *pending, burst: *burst, steadyRate: *stRate, steadyFor: *stFor,
 			horizon: 24 * time.Hour, minAhead: 30 * time.Minute, dispatchMax: *dispMax, memProfile: *memprof,
 		}
+	}
+	if *soak > 0 {
+		b.soak = &soakOptions{duration: *soak, rate: *rate, every: *soakEach, jsonOut: *soakJSON, pngOut: *soakPNG}
 	}
 	b.verbose = *verbose
 	var logOut io.Writer = io.Discard
@@ -232,6 +240,13 @@ func run(b *bench, jsonOut string) int {
 		rep.Settings = map[string]any{}
 		runSched(ctx, b, *b.sched, rep, fail)
 		return finishReport(b, rep, jsonOut, fail)
+	}
+	if b.soak != nil {
+		if err := runSoak(ctx, b, *b.soak); err != nil {
+			fmt.Fprintln(os.Stderr, "jobd-bench: soak:", err)
+			return 1
+		}
+		return 0
 	}
 
 	var (

@@ -32,12 +32,23 @@ var ErrServerVersion = errors.New("NATS server too old")
 
 // Embedded is a running embedded NATS server.
 type Embedded struct {
-	srv *server.Server
+	srv  *server.Server
+	lock *DirLock
 }
 
-// StartEmbedded starts a NATS server with JetStream stored under
-// <data_dir>/nats, listening on nats.listen.
-func StartEmbedded(cfg *config.Config, log *slog.Logger) (*Embedded, error) {
+// StartEmbedded locks server.data_dir (see LockDataDir) and starts a NATS
+// server with JetStream stored under <data_dir>/nats, listening on
+// nats.listen. Shutdown releases the lock.
+func StartEmbedded(cfg *config.Config, log *slog.Logger) (_ *Embedded, err error) {
+	lock, err := LockDataDir(cfg.Server.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			lock.Release()
+		}
+	}()
 	host, portStr, err := net.SplitHostPort(cfg.NATS.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("nats.listen %q: %w", cfg.NATS.Listen, err)
@@ -78,7 +89,7 @@ func StartEmbedded(cfg *config.Config, log *slog.Logger) (*Embedded, error) {
 		srv.Shutdown()
 		return nil, fmt.Errorf("embedded NATS server did not start listening on %s (is the port in use? set nats.listen)", cfg.NATS.Listen)
 	}
-	return &Embedded{srv: srv}, nil
+	return &Embedded{srv: srv, lock: lock}, nil
 }
 
 // ClientURL is where clients reach the embedded server.
@@ -92,6 +103,7 @@ func (e *Embedded) Stop(context.Context) {
 	}
 	e.srv.Shutdown()
 	e.srv.WaitForShutdown()
+	e.lock.Release()
 }
 
 // URL returns the server jobd's commands talk to: nats.url, or the embedded

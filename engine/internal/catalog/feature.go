@@ -245,6 +245,7 @@ func compileScheduleJob(ps *config.Problems, path string, cf *config.Feature, op
 		Backoff: policy.Backoff{
 			Initial: cj.Backoff.Initial.D(), Max: cj.Backoff.Max.D(),
 			Multiplier: cj.Backoff.Multiplier, Jitter: *cj.Backoff.Jitter,
+			MaxRetryAfter: cj.Backoff.MaxRetryAfter.D(),
 		},
 		Schedule: spec, StartAt: startAt, Config: cj,
 	}
@@ -289,6 +290,8 @@ func compileEvent(ps *config.Problems, path string, f *Feature, seq string, ce *
 				Max:        j.Backoff.Max.D(),
 				Multiplier: j.Backoff.Multiplier,
 				Jitter:     *j.Backoff.Jitter,
+				// A plugin's Retry-After is capped as for jobs.
+				MaxRetryAfter: j.Backoff.MaxRetryAfter.D(),
 			},
 			Step:   StepKey(f.Tag, seq, ce.Event),
 			Config: j,

@@ -14,6 +14,7 @@ const (
 	LogLevelDefault        = "info"
 	LogFormatDefault       = "text"
 	MaxEventBytesDefault   = 1 << 20
+	MaxEventDepthDefault   = 100
 	MaxOutputBytesDefault  = 512 << 10
 	ListenDefault          = "127.0.0.1:4222"
 	ReplicasDefault        = 1
@@ -21,6 +22,7 @@ const (
 	ConcurrencyDefault     = 64
 	TimeoutDefault         = 30 * time.Second
 	ShutdownTimeoutDefault = 30 * time.Second
+	StartTimeoutDefault    = 2 * time.Minute
 	ResultsMaxAgeDefault   = 7 * 24 * time.Hour
 	AckWaitDefault         = 30 * time.Second
 	DedupeWindowDefault    = 2 * time.Minute
@@ -30,7 +32,9 @@ const (
 	BackoffMaxDefault      = 5 * time.Minute
 	BackoffMultiplier      = 2.0
 	BackoffJitterDefault   = 0.2
-	GOGCDefault            = 75
+	// BackoffMaxRetryAfterDefault caps a plugin's requested delay.
+	BackoffMaxRetryAfterDefault = time.Hour
+	GOGCDefault                 = 75
 )
 
 // Config is the whole configuration.
@@ -44,7 +48,7 @@ type Config struct {
 	Constants map[string]map[string]any            `koanf:"constants"`
 	Variables map[string]map[string]map[string]any `koanf:"variables"`
 	Secrets   Secrets                              `koanf:"secrets"`
-	// JobsDir is a folder of JSON job files in the JOB-EVENTS shape,
+	// JobsDir is a folder of JSON job files in the job-event shape (docs/job-events.md),
 	// relative to the config file. Defaults to none.
 	JobsDir string `koanf:"jobs_dir"`
 	Jobs    []Job  `koanf:"jobs"`
@@ -71,6 +75,11 @@ type Server struct {
 	// MaxEventBytes is the largest event body jobd runs jobs for; a larger
 	// one is dead-lettered. Defaults to 1 MiB.
 	MaxEventBytes int `koanf:"max_event_bytes"`
+	// MaxEventDepth is how deeply an event's JSON may nest objects and
+	// arrays; a deeper one is dead-lettered as invalid_event before it is
+	// decoded. The same limit applies to dispatch inputs, envelope
+	// sequences and plugins' outputs. Defaults to 100.
+	MaxEventDepth int `koanf:"max_event_depth"`
 	// MaxOutputBytes is the largest output of one event of a feature that
 	// jobd records for later events to read; a larger one fails the
 	// feature run. A run's recorded outputs are one NATS message, at most
@@ -80,6 +89,11 @@ type Server struct {
 	// ShutdownTimeout bounds the drain of in-flight runs on SIGTERM.
 	// Defaults to 30s.
 	ShutdownTimeout Duration `koanf:"shutdown_timeout"`
+	// StartTimeout bounds how long start-up waits for NATS and JetStream
+	// while they fail with transient errors (no leader yet, a server
+	// restarting, no quorum); a configuration error fails at once.
+	// Defaults to 2m.
+	StartTimeout Duration `koanf:"start_timeout"`
 	// AckWait is how long a message handed to jobd may stay unacknowledged
 	// before NATS hands it out again; it bounds how soon the work of a
 	// crashed jobd is picked up. Runs in flight send progress acks, so a long
@@ -127,8 +141,11 @@ type NATS struct {
 	TLSCA    string `koanf:"tls_ca"`
 	TLSCert  string `koanf:"tls_cert"`
 	TLSKey   string `koanf:"tls_key"`
-	// Replicas of every jobd stream (1 on a single node, 3 in a cluster).
-	// Defaults to 1.
+	// Replicas of every jobd stream (1 on a single node, 3 in a cluster),
+	// for the streams jobd creates: a replica never changes the streams
+	// that exist (jobd streams apply does). Unset (0), jobd adopts the
+	// replicas of the streams that exist and creates missing ones with
+	// ReplicasDefault. Defaults to unset.
 	Replicas int `koanf:"replicas"`
 	// Sync is "always" to fsync every write of the embedded server, or ""
 	// for the server default (every two minutes).
@@ -167,7 +184,10 @@ type Secrets struct {
 
 // Job is one [[jobs]] entry.
 type Job struct {
-	// Type is "job" when given (JOB-EVENTS shape).
+	// Source is the file under jobs_dir the job came from; empty for a job
+	// in the configuration file itself. Problems with the job name it.
+	Source string `koanf:"-" json:"-"`
+	// Type is "job" when given (the job-event shape).
 	Type string `koanf:"type"`
 	// Event is the job's tag, unique.
 	Event string `koanf:"event"`
@@ -188,7 +208,7 @@ type Job struct {
 	Backoff  Backoff   `koanf:"backoff"`
 }
 
-// Schedule is when a job runs (see JOB-EVENTS.md §2); values are kept as
+// Schedule is when a job runs (see docs/job-events.md, Schedules); values are kept as
 // written and checked by package schedule when the jobs compile.
 type Schedule struct {
 	// StartAt is when to run first: Unix milliseconds, an RFC 3339 or
@@ -223,6 +243,10 @@ type Backoff struct {
 	Multiplier float64 `koanf:"multiplier"`
 	// Jitter as a fraction of the delay, 0 to 1. Defaults to 0.2.
 	Jitter *float64 `koanf:"jitter"`
+	// MaxRetryAfter caps the delay a plugin asks for (an API's
+	// Retry-After): a longer request waits this long, and the run's result
+	// says the delay was capped. Defaults to 1h.
+	MaxRetryAfter Duration `koanf:"max_retry_after"`
 }
 
 // MaxAttempts returns retries + 1.

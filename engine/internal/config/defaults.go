@@ -25,11 +25,17 @@ func (c *Config) setDefaults(base string) {
 	if s.MaxEventBytes == 0 {
 		s.MaxEventBytes = MaxEventBytesDefault
 	}
+	if s.MaxEventDepth == 0 {
+		s.MaxEventDepth = MaxEventDepthDefault
+	}
 	if s.MaxOutputBytes == 0 {
 		s.MaxOutputBytes = MaxOutputBytesDefault
 	}
 	if s.ShutdownTimeout == 0 {
 		s.ShutdownTimeout = Duration(ShutdownTimeoutDefault)
+	}
+	if s.StartTimeout == 0 {
+		s.StartTimeout = Duration(StartTimeoutDefault)
 	}
 	if s.AckWait == 0 {
 		s.AckWait = Duration(AckWaitDefault)
@@ -55,9 +61,6 @@ func (c *Config) setDefaults(base string) {
 	n := &c.NATS
 	if n.Listen == "" {
 		n.Listen = ListenDefault
-	}
-	if n.Replicas == 0 {
-		n.Replicas = ReplicasDefault
 	}
 	for _, p := range []*string{&n.Creds, &n.TLSCA, &n.TLSCert, &n.TLSKey} {
 		*p = resolve(base, *p)
@@ -90,6 +93,9 @@ func (c *Config) setDefaults(base string) {
 		}
 		if b.Max == 0 {
 			b.Max = Duration(BackoffMaxDefault)
+		}
+		if b.MaxRetryAfter == 0 {
+			b.MaxRetryAfter = Duration(BackoffMaxRetryAfterDefault)
 		}
 		if b.Multiplier == 0 {
 			b.Multiplier = BackoffMultiplier

@@ -9,7 +9,7 @@ import (
 )
 
 // Duration is a time.Duration written as a duration string ("90s", "24h")
-// or as a number of milliseconds, as JOB-EVENTS.md allows.
+// or as a number of milliseconds, as docs/job-events.md allows.
 type Duration time.Duration
 
 // D returns the value as a time.Duration.

@@ -59,6 +59,9 @@ func (ps *Problems) Add(path, format string, args ...any) {
 // AddProblem records a problem as it is.
 func (ps *Problems) AddProblem(p Problem) { ps.list = append(ps.list, p) }
 
+// List returns the problems recorded so far.
+func (ps *Problems) List() []Problem { return ps.list }
+
 // Err returns an *Error when problems were recorded, else nil.
 func (ps *Problems) Err() error {
 	if len(ps.list) == 0 {

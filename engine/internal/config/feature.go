@@ -57,7 +57,8 @@ func (f *Feature) ScheduleJob() *Job {
 	return &Job{
 		Event: f.Tag, Kind: FeaturePluginKind, On: f.On, Input: input, Retries: &retries,
 		Timeout: Duration(TimeoutDefault), Schedule: f.Schedule,
-		Backoff: Backoff{Initial: Duration(BackoffInitialDefault), Max: Duration(BackoffMaxDefault), Multiplier: BackoffMultiplier, Jitter: &jitter},
+		Backoff: Backoff{Initial: Duration(BackoffInitialDefault), Max: Duration(BackoffMaxDefault), Multiplier: BackoffMultiplier, Jitter: &jitter,
+			MaxRetryAfter: Duration(BackoffMaxRetryAfterDefault)},
 	}
 }
 
@@ -193,6 +194,9 @@ func (c *Config) featureDefaults(base string) {
 					v := BackoffJitterDefault
 					b.Jitter = &v
 				}
+				if b.MaxRetryAfter == 0 {
+					b.MaxRetryAfter = Duration(BackoffMaxRetryAfterDefault)
+				}
 				if e.Input == nil {
 					e.Input = map[string]any{}
 				}
@@ -298,5 +302,8 @@ func (e *FeatureEvent) validate(ps *Problems, path string) {
 	}
 	if b.Jitter != nil && (*b.Jitter < 0 || *b.Jitter > 1) {
 		ps.Add(path+".backoff.jitter", "must be between 0 and 1, got %v", *b.Jitter)
+	}
+	if b.MaxRetryAfter < 0 {
+		ps.Add(path+".backoff.max_retry_after", "must be positive, got %v", b.MaxRetryAfter.D())
 	}
 }

@@ -38,6 +38,8 @@ type eventFile struct {
 		Max        any      `json:"max"`
 		Multiplier float64  `json:"multiplier"`
 		Jitter     *float64 `json:"jitter"`
+		// MaxRetryAfter caps a plugin's requested delay.
+		MaxRetryAfter any `json:"max_retry_after"`
 	} `json:"backoff"`
 }
 
@@ -97,6 +99,9 @@ func decodeFeatureFile(raw json.RawMessage, file, where string) (Feature, []Prob
 				}
 				if e.Backoff.Max, err = jsonDuration(b.Max); err != nil {
 					add(epath+".backoff.max", "%v", err)
+				}
+				if e.Backoff.MaxRetryAfter, err = jsonDuration(b.MaxRetryAfter); err != nil {
+					add(epath+".backoff.max_retry_after", "%v", err)
 				}
 				e.Backoff.Multiplier, e.Backoff.Jitter = b.Multiplier, b.Jitter
 			}

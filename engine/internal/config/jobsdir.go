@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// jobFile is a job in the JSON shape of JOB-EVENTS.md (plus kind, on,
+// jobFile is a job in the JSON shape of docs/job-events.md (plus kind, on,
 // schedule, timeout and backoff).
 type jobFile struct {
 	Type      string         `json:"type"`
@@ -27,6 +27,8 @@ type jobFile struct {
 		Max        any      `json:"max"`
 		Multiplier float64  `json:"multiplier"`
 		Jitter     *float64 `json:"jitter"`
+		// MaxRetryAfter caps a plugin's requested delay.
+		MaxRetryAfter any `json:"max_retry_after"`
 	} `json:"backoff"`
 }
 
@@ -74,6 +76,7 @@ func loadJobsDir(dir string) ([]Job, []Feature, []Problem) {
 				problems = append(problems, Problem{File: f, Path: fmt.Sprintf("[%d]", i), Msg: err.Error()})
 				continue
 			}
+			j.Source = f
 			jobs = append(jobs, j)
 		}
 	}
@@ -114,6 +117,9 @@ func decodeJobFile(raw json.RawMessage) (Job, error) {
 		}
 		if j.Backoff.Max, err = jsonDuration(jf.Backoff.Max); err != nil {
 			return Job{}, fmt.Errorf("backoff.max: %w", err)
+		}
+		if j.Backoff.MaxRetryAfter, err = jsonDuration(jf.Backoff.MaxRetryAfter); err != nil {
+			return Job{}, fmt.Errorf("backoff.max_retry_after: %w", err)
 		}
 		j.Backoff.Multiplier = jf.Backoff.Multiplier
 		j.Backoff.Jitter = jf.Backoff.Jitter

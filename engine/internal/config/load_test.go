@@ -72,6 +72,12 @@ func TestDefaultsAndPaths(t *testing.T) {
 	if cfg.Server.HTTP != HTTPDefault || cfg.Plugins.Kinds["k"].Path != filepath.Join(dir, "bin/plugins/jobd-k") || cfg.Jobs[0].MaxAttempts() != 1 {
 		t.Errorf("defaults: http %q, path %q, attempts %d", cfg.Server.HTTP, cfg.Plugins.Kinds["k"].Path, cfg.Jobs[0].MaxAttempts())
 	}
+	if cfg.Server.MaxEventDepth != MaxEventDepthDefault {
+		t.Errorf("server.max_event_depth defaults to %d, want %d", cfg.Server.MaxEventDepth, MaxEventDepthDefault)
+	}
+	if _, err := Load(writeConfig(t, "[server]\nmax_event_depth = -1\n"+oneJob), []string{}); err == nil || !strings.Contains(err.Error(), "server.max_event_depth: must be positive") {
+		t.Errorf("max_event_depth = -1: %v", err)
+	}
 	p = writeConfig(t, "[server]\nhttp = \"\"\n"+oneJob)
 	if cfg, err = Load(p, []string{}); err != nil || cfg.Server.HTTP != "" {
 		t.Errorf("http = \"\" should turn the endpoint off: %q %v", cfg.Server.HTTP, err)

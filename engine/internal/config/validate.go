@@ -15,10 +15,15 @@ var (
 // validate checks what can be checked without plugins or templates.
 func (c *Config) validate(ps *Problems) {
 	s := c.Server
+	checkAddress(ps, "nats.listen", c.NATS.Listen, true)
+	checkAddress(ps, "server.http", s.HTTP, true)
 	oneOf(ps, "server.log_level", s.LogLevel, "debug", "info", "warn", "error")
 	oneOf(ps, "server.log_format", s.LogFormat, "text", "json")
 	if s.MaxEventBytes < 0 {
 		ps.Add("server.max_event_bytes", "must be positive, got %d", s.MaxEventBytes)
+	}
+	if s.MaxEventDepth < 0 {
+		ps.Add("server.max_event_depth", "must be positive, got %d", s.MaxEventDepth)
 	}
 	if s.MaxOutputBytes < 0 {
 		ps.Add("server.max_output_bytes", "must be positive, got %d", s.MaxOutputBytes)
@@ -42,8 +47,8 @@ func (c *Config) validate(ps *Problems) {
 		ps.Add("server.gogc", "must be at least 10 (percent of the live heap), got %d", s.GOGC)
 	}
 	oneOf(ps, "nats.sync", c.NATS.Sync, "", "always")
-	if c.NATS.Replicas < 1 || c.NATS.Replicas > 5 {
-		ps.Add("nats.replicas", "must be 1 to 5, got %d", c.NATS.Replicas)
+	if c.NATS.Replicas < 0 || c.NATS.Replicas > 5 {
+		ps.Add("nats.replicas", "must be 1 to 5 (or unset), got %d", c.NATS.Replicas)
 	}
 	for kind, p := range c.Plugins.Kinds {
 		path := "plugins." + kind
@@ -64,7 +69,7 @@ func (c *Config) validate(ps *Problems) {
 	}
 	seen := map[string]int{}
 	for i := range c.Jobs {
-		c.Jobs[i].validate(ps, i, seen)
+		c.Jobs[i].validate(ps, i, seen, c.Jobs)
 	}
 	if c.Variables != nil {
 		for app, envs := range c.Variables {
@@ -77,47 +82,67 @@ func (c *Config) validate(ps *Problems) {
 	}
 }
 
-func (j *Job) validate(ps *Problems, i int, seen map[string]int) {
+func (j *Job) validate(ps *Problems, i int, seen map[string]int, jobs []Job) {
 	path := JobPath(i, j.Event)
+	// A job from jobs_dir is blamed on its own file.
+	in := &Problems{File: ps.File}
+	if j.Source != "" {
+		in.File = j.Source
+	}
+	defer func() {
+		for _, p := range in.list {
+			ps.AddProblem(p)
+		}
+	}()
 	if j.Type != "" && j.Type != "job" {
-		ps.Add(path+".type", "must be \"job\" when given, got %q", j.Type)
+		in.Add(path+".type", "must be \"job\" when given, got %q", j.Type)
 	}
 	switch {
 	case j.Event == "":
-		ps.Add(path+".event", "required: the job's tag")
+		in.Add(path+".event", "required: the job's tag")
 	case !eventTag.MatchString(j.Event):
-		ps.Add(path+".event", "%q: use letters, digits, _, - and :", j.Event)
+		in.Add(path+".event", "%q: use letters, digits, _, - and :", j.Event)
 	default:
 		if first, dup := seen[j.Event]; dup {
-			ps.Add(path+".event", "duplicate tag: jobs[%d] has it too", first)
+			other := fmt.Sprintf("jobs[%d]", first)
+			if src := jobs[first].Source; src != j.Source { // in another file
+				if src == "" {
+					src = ps.File
+				}
+				other += " in " + src
+			}
+			in.Add(path+".event", "duplicate tag: %s has it too", other)
 		}
 		seen[j.Event] = i
 	}
 	if j.Kind == "" {
-		ps.Add(path+".kind", "required: the plugin kind that runs the job (notification, db_action, action, feature, or a third-party kind)")
+		in.Add(path+".kind", "required: the plugin kind that runs the job (notification, db_action, action, feature, or a third-party kind)")
 	}
 	// A job with neither on nor a schedule is valid: it runs only when
-	// dispatched (DESIGN.md: on is optional).
+	// dispatched (README: on is optional).
 	for k, subj := range j.On {
 		if err := checkSubject(subj); err != nil {
-			ps.Add(fmt.Sprintf("%s.on[%d]", path, k), "%v", err)
+			in.Add(fmt.Sprintf("%s.on[%d]", path, k), "%v", err)
 		}
 	}
 	if j.Retries != nil && *j.Retries < 0 {
-		ps.Add(path+".retries", "must be 0 or more, got %d", *j.Retries)
+		in.Add(path+".retries", "must be 0 or more, got %d", *j.Retries)
 	}
 	if j.Timeout < 0 {
-		ps.Add(path+".timeout", "must be positive")
+		in.Add(path+".timeout", "must be positive")
 	}
 	b := j.Backoff
 	if b.Initial < 0 || b.Max < 0 || b.Max < b.Initial {
-		ps.Add(path+".backoff", "need 0 < initial <= max, got initial %v, max %v", b.Initial.D(), b.Max.D())
+		in.Add(path+".backoff", "need 0 < initial <= max, got initial %v, max %v", b.Initial.D(), b.Max.D())
+	}
+	if b.MaxRetryAfter < 0 {
+		in.Add(path+".backoff.max_retry_after", "must be positive, got %v", b.MaxRetryAfter.D())
 	}
 	if b.Multiplier < 1 {
-		ps.Add(path+".backoff.multiplier", "must be at least 1, got %v", b.Multiplier)
+		in.Add(path+".backoff.multiplier", "must be at least 1, got %v", b.Multiplier)
 	}
 	if b.Jitter != nil && (*b.Jitter < 0 || *b.Jitter > 1) {
-		ps.Add(path+".backoff.jitter", "must be between 0 and 1, got %v", *b.Jitter)
+		in.Add(path+".backoff.jitter", "must be between 0 and 1, got %v", *b.Jitter)
 	}
 }
 

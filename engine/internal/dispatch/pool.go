@@ -7,7 +7,6 @@ package dispatch
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -58,9 +57,9 @@ type Plugin interface {
 	// Done is closed when the plugin has stopped; Err then says why.
 	Done() <-chan struct{}
 	Err() error
-	// Close stops the plugin gracefully, waiting for its jobs until ctx
+	// Stop stops the plugin gracefully, waiting for its jobs until ctx
 	// ends; Kill stops it at once.
-	Close(ctx context.Context)
+	Stop(ctx context.Context)
 	Kill()
 }
 
@@ -89,6 +88,12 @@ type Options struct {
 	Logger *slog.Logger
 	// OnRestart is called after the plugin was restarted (for metrics).
 	OnRestart func()
+	// RestartMin is the first wait before restarting a dead plugin, doubled
+	// for each further failure. Defaults to RestartMinDefault.
+	RestartMin time.Duration
+	// RestartMax caps the wait between restarts. Defaults to
+	// RestartMaxDefault.
+	RestartMax time.Duration
 }
 
 // Pool runs the jobs of one plugin kind.
@@ -108,6 +113,16 @@ type Pool struct {
 	healthy bool
 	fails   int         // consecutive failed starts
 	crashes []time.Time // recent exits of a started plugin
+	// refused is why the plugin was refused at its last start (refused.go).
+	refused   error
+	refusedAt time.Time
+
+	// Stop ends the wait before a restart (closing stopping) and a start in
+	// progress (cancelling startCtx), then waits for restarts to end.
+	stopping    chan struct{}
+	startCtx    context.Context
+	cancelStart context.CancelFunc
+	restarts    sync.WaitGroup
 
 	wg sync.WaitGroup
 }
@@ -126,11 +141,19 @@ func New(opts Options) *Pool {
 	if opts.Start == nil {
 		opts.Start = StartProcess
 	}
-	p := &Pool{
-		opts:  opts,
-		log:   opts.Logger.With("kind", opts.Plugin.Kind),
-		slots: make(chan struct{}, opts.Concurrency),
+	if opts.RestartMin <= 0 {
+		opts.RestartMin = RestartMinDefault
 	}
+	if opts.RestartMax <= 0 {
+		opts.RestartMax = RestartMaxDefault
+	}
+	p := &Pool{
+		opts:     opts,
+		log:      opts.Logger.With("kind", opts.Plugin.Kind),
+		slots:    make(chan struct{}, opts.Concurrency),
+		stopping: make(chan struct{}),
+	}
+	p.startCtx, p.cancelStart = context.WithCancel(context.Background())
 	p.cond = sync.NewCond(&p.mu)
 	return p
 }
@@ -138,14 +161,31 @@ func New(opts Options) *Pool {
 // Start starts the plugin and the sender. An error means the plugin did not
 // start; the pool stays usable and keeps trying in the background.
 func (p *Pool) Start(ctx context.Context) error {
-	pl, err := p.opts.Start(ctx, p.opts.Plugin)
 	p.mu.Lock()
+	if p.stopped {
+		p.mu.Unlock()
+		return ErrStopped
+	}
+	p.restarts.Add(1)
+	p.mu.Unlock()
+	pl, err := p.start(ctx)
+	p.mu.Lock()
+	if p.stopped { // Stop ran meanwhile, and waits for this start
+		p.mu.Unlock()
+		if pl != nil {
+			pl.Kill()
+		}
+		p.restarts.Done()
+		return ErrStopped
+	}
+	p.restarts.Done()
 	p.plugin, p.lastErr, p.healthy = pl, err, err == nil
 	if err != nil {
 		p.fails = 1
 	}
+	p.setRefused(err)
+	p.wg.Add(1) // under the lock: before Stop can wait for it
 	p.mu.Unlock()
-	p.wg.Add(1)
 	go p.send()
 	return err
 }
@@ -230,10 +270,20 @@ func (p *Pool) send() {
 		p.jobs, p.dones = p.jobs[:rest], p.dones[:rest]
 		p.mu.Unlock()
 
+		if err := p.stillRefused(); err != nil {
+			for _, done := range dones {
+				p.answer(done, noPlugin(p.opts.Plugin.Kind, err))
+			}
+			continue
+		}
 		pl, err := p.live()
 		if err != nil {
+			res := host.Result{Outcome: host.Retry, Crashed: true, Error: err.Error()}
+			if Refused(err) {
+				res = noPlugin(p.opts.Plugin.Kind, err)
+			}
 			for _, done := range dones {
-				p.answer(done, host.Result{Outcome: host.Retry, Crashed: true, Error: err.Error()})
+				p.answer(done, res)
 			}
 			continue
 		}
@@ -247,71 +297,6 @@ func (p *Pool) answer(done func(host.Result), r host.Result) {
 	done(r)
 }
 
-// live returns a running plugin, restarting a dead one after a backoff
-// that grows with consecutive failures.
-func (p *Pool) live() (Plugin, error) {
-	p.mu.Lock()
-	pl := p.plugin
-	p.mu.Unlock()
-	if pl != nil {
-		select {
-		case <-pl.Done():
-		default:
-			return pl, nil
-		}
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.plugin != nil && p.plugin == pl {
-		p.lastErr = pl.Err()
-		p.log.Warn("plugin exited; restarting", "error", p.lastErr)
-		pl.Kill()
-		p.plugin = nil
-		p.crashes = append(recent(p.crashes, time.Now()), time.Now())
-		if len(p.crashes) >= CrashLoopCount {
-			p.healthy = false
-		}
-	}
-	if p.stopped {
-		return nil, ErrStopped
-	}
-	// Back off on failed starts and on a plugin that keeps crashing.
-	n := p.fails
-	if len(p.crashes) > 1 {
-		n += len(p.crashes) - 1
-	}
-	wait := RestartMinDefault << min(n, 10)
-	if wait > RestartMaxDefault {
-		wait = RestartMaxDefault
-	}
-	if n > 0 {
-		p.mu.Unlock()
-		time.Sleep(wait)
-		p.mu.Lock()
-	}
-	np, err := p.opts.Start(context.Background(), p.opts.Plugin)
-	if err != nil {
-		p.fails++
-		p.healthy = false
-		p.lastErr = err
-		p.log.Error("plugin restart failed", "error", err, "failures", p.fails)
-		return nil, fmt.Errorf("plugin %q unavailable: %w", p.opts.Plugin.Kind, err)
-	}
-	p.plugin, p.fails = np, 0
-	p.crashes = recent(p.crashes, time.Now())
-	p.healthy = len(p.crashes) < CrashLoopCount
-	if p.healthy {
-		p.lastErr = nil
-	} else {
-		p.lastErr = fmt.Errorf("crash loop: exited %d times in %v; last: %v", len(p.crashes), CrashWindow, p.lastErr)
-	}
-	if p.opts.OnRestart != nil {
-		p.opts.OnRestart()
-	}
-	p.log.Info("plugin restarted")
-	return np, nil
-}
-
 // Stop waits for queued and in-flight jobs until ctx ends, then stops the
 // plugin. Safe to call more than once and without Start.
 func (p *Pool) Stop(ctx context.Context) {
@@ -323,16 +308,22 @@ func (p *Pool) Stop(ctx context.Context) {
 	p.stopped = true
 	p.cond.Broadcast()
 	p.mu.Unlock()
+	// A restart waiting or starting is interrupted: what waits for it is
+	// answered as not run, and redelivered later.
+	close(p.stopping)
+	p.cancelStart()
 	done := make(chan struct{})
 	go func() { p.wg.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-ctx.Done():
 	}
+	// Once a restart in progress has ended, no plugin starts any more.
+	p.restarts.Wait()
 	p.mu.Lock()
 	pl := p.plugin
 	p.mu.Unlock()
 	if pl != nil {
-		pl.Close(ctx)
+		pl.Stop(ctx)
 	}
 }

@@ -98,8 +98,8 @@ func (m *memPlugin) Submit(jobs []host.Job, done func(int, host.Result)) {
 func (m *memPlugin) Info() host.Info       { return host.Info{Name: "mem", Kinds: []string{"noop"}} }
 func (m *memPlugin) Done() <-chan struct{} { return m.done }
 func (m *memPlugin) Err() error            { return nil }
-func (m *memPlugin) Close(context.Context) { close(m.batches); <-m.done }
-func (m *memPlugin) Kill()                 { m.Close(context.Background()) }
+func (m *memPlugin) Stop(context.Context)  { close(m.batches); <-m.done }
+func (m *memPlugin) Kill()                 { m.Stop(context.Background()) }
 
 // memPool starts a Pool on an in-process plugin.
 func memPool(b *testing.B, concurrency int) *dispatch.Pool {

@@ -110,3 +110,21 @@ func TestCrashRestartsAndCrashLoopIsUnhealthy(t *testing.T) {
 		t.Fatalf("health after a crash loop = %v, %v", ok, err)
 	}
 }
+
+func TestRefusedPluginAnswersNoPlugin(t *testing.T) {
+	p := dispatch.New(dispatch.Options{
+		Plugin: host.Options{Kind: "test", Path: testPlugin, DataDir: t.TempDir(), SHA256: strings.Repeat("0", 64)},
+	})
+	err := p.Start(context.Background())
+	if !dispatch.Refused(err) {
+		t.Fatalf("start: %v, want a refusal", err)
+	}
+	t.Cleanup(func() { p.Stop(context.Background()) })
+	r := run(t, p, `{}`)
+	if r.Outcome != host.Permanent || !r.NoPlugin || r.Crashed || !strings.Contains(r.Error, "sha256 pin does not match") {
+		t.Fatalf("result %+v, want a permanent no-plugin answer naming the pin", r)
+	}
+	if ok, err := p.Health(); ok || err == nil {
+		t.Fatalf("health %v %v", ok, err)
+	}
+}

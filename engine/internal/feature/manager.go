@@ -220,13 +220,13 @@ func (m *Manager) BeforeStep(ru *run.Run) bool {
 		ru.StepState = &seen{st: st, rev: rev}
 		return m.attempt(ctx, fe, st, ru)
 	}
-	if replay(fe, st, ru.RunID) {
+	if replay(fe, st, ru) {
 		// jobd dlq replay of the event that failed the run: it resumes
 		// here, with the outputs recorded before.
 		st.Status, st.Error, st.FinishedAt = wire.StatusRunning, nil, nil
 		st.Replays++
 		es := &st.Events[fe.Index]
-		es.Status, es.Error, es.Attempts, es.RunID, es.FinishedAt = wire.StatusRunning, nil, 0, ru.RunID, nil
+		es.Status, es.Error, es.RunID, es.FinishedAt = wire.StatusRunning, nil, ru.RunID, nil
 		body, _ := json.Marshal(st)
 		if _, err := m.o.KV.Update(ctx, st.ID, body, rev); err != nil {
 			m.log.Warn("could not resume the feature run; the replay will be redelivered", "feature_run", st.ID, "error", err)
@@ -414,11 +414,12 @@ func (m *Manager) finishFrom(ctx context.Context, id string, fe *catalog.Feature
 	return fmt.Errorf("feature run %s: changed by others %d times in a row", id, casAttempts)
 }
 
-// replay reports whether runID is a replay of the event that failed st:
-// a run of that event under another run id (the dead letter's replay).
-func replay(fe *catalog.FeatureEvent, st *wire.FeatureRun, runID string) bool {
+// replay reports whether ru is a replay of the event that failed st (jobd
+// dlq replay): under the same run id and key, or a new one (--new-key).
+func replay(fe *catalog.FeatureEvent, st *wire.FeatureRun, ru *run.Run) bool {
 	return st.Status == wire.StatusFailed && st.Error != nil && st.Position == fe.Index &&
-		st.Error.Sequence == fe.Sequence && st.Error.Event == fe.Event && runID != st.Events[fe.Index].RunID
+		st.Error.Sequence == fe.Sequence && st.Error.Event == fe.Event &&
+		(ru.Replay != 0 || ru.RunID != st.Events[fe.Index].RunID)
 }
 
 // sameEvents reports whether st was made for f's events as configured now:

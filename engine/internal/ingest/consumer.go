@@ -19,6 +19,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/jobd-dev/jobd/engine/internal/catalog"
+	"github.com/jobd-dev/jobd/engine/internal/lograte"
 	"github.com/jobd-dev/jobd/engine/internal/run"
 	"github.com/jobd-dev/jobd/engine/internal/streams"
 )
@@ -43,6 +44,12 @@ type Jobs interface {
 	FromEvent(ru *run.Run)
 	Advance(ru *run.Run, rec *run.Record, delivered int) bool
 	Cancelled(jobID string) bool
+	// RunCancelled reports whether a run waiting for a retry, or its
+	// job, was cancelled.
+	RunCancelled(rec *run.Record) bool
+	// CancelRemovedJob cancels the job of a run whose event left the
+	// configuration; false when it has no record to cancel.
+	CancelRemovedJob(jobID string) bool
 }
 
 // Features runs features (a *feature.Manager).
@@ -72,6 +79,9 @@ type Options struct {
 	Features Features
 	// MaxEventBytes is the largest usable event body.
 	MaxEventBytes int
+	// MaxEventDepth is how deeply events, dispatch inputs and plugin outputs
+	// may nest; defaults to config.MaxEventDepthDefault.
+	MaxEventDepth int
 	// AckWait is the consumers' ack wait; progress acks are sent at a third.
 	AckWait time.Duration
 	// MaxDeliveries; defaults to MaxDeliveriesDefault.
@@ -84,6 +94,9 @@ type Consumer struct {
 	o       Options
 	log     *slog.Logger
 	tracker *tracker
+	// logLimit keeps transient failures (a server restarting) to one
+	// WARN per cause per interval.
+	logLimit lograte.Limiter
 
 	// epoch is the events stream's creation time: part of every run id, so
 	// a new data folder never reuses the run ids (and idempotency keys) of
@@ -173,7 +186,7 @@ func (r *Consumer) purgeLoop() {
 			err := p.Purge(ctx, r.o.JS, time.Now())
 			cancel()
 			if err != nil && r.ctx.Err() == nil {
-				r.log.Warn("purge finished messages", "stream", p.Stream, "error", err)
+				r.logLimit.Problem(r.log, slog.LevelWarn, "purge finished messages", err, "stream", p.Stream)
 			}
 		}
 		select {
@@ -189,7 +202,7 @@ func (r *Consumer) consumeError(_ jetstream.ConsumeContext, err error) {
 		r.log.Debug("consumer", "error", err)
 		return
 	}
-	r.log.Warn("consumer", "error", err)
+	r.logLimit.Problem(r.log, slog.LevelWarn, "consumer", err)
 }
 
 // heartbeat keeps long runs' messages from being redelivered.

@@ -10,7 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 )
 
-// benchEvent is the seed job's event (JOB-EVENTS.md §1) with the send time
+// benchEvent is the seed job's event (README) with the send time
 // jobd-bench adds to measure latency.
 var benchEvent = []byte(`{"event_id":"evt-42","device_token":"ExponentPushToken[xxxxxxxxxxxxxxxxxxxxxx]","email":"ada@example.com","date":"2026-12-24","sent_ns":"1780000000000000000"}`)
 

@@ -77,6 +77,7 @@ type manager struct {
 	advance   bool
 	cancelled bool
 	advanced  int
+	removed   []string
 }
 
 func (m *manager) FromEvent(ru *run.Run) { m.fromEvent = append(m.fromEvent, ru); ru.D.Settle(true) }
@@ -87,7 +88,12 @@ func (m *manager) Advance(ru *run.Run, _ *run.Record, _ int) bool {
 	}
 	return m.advance
 }
-func (m *manager) Cancelled(string) bool { return m.cancelled }
+func (m *manager) Cancelled(string) bool             { return m.cancelled }
+func (m *manager) RunCancelled(rec *run.Record) bool { return m.cancelled }
+func (m *manager) CancelRemovedJob(id string) bool {
+	m.removed = append(m.removed, id)
+	return true
+}
 
 // consumer is a Consumer over two jobs on events.booking.> and one with a
 // schedule, with fakes at its boundaries.
@@ -270,6 +276,14 @@ func TestDueRuns(t *testing.T) {
 		c.onRun(record(run.Record{RunID: "r", JobID: "r", Event: "renamed", Attempt: 1}))
 		if len(ex.failed) != 1 || !strings.Contains(ex.failed[0], wire.ClassNoPlugin+`: job "renamed" is no longer configured`) {
 			t.Fatalf("failed %v", ex.failed)
+		}
+	})
+	t.Run("a job with a record no longer configured is cancelled, not dead-lettered", func(t *testing.T) {
+		c, ex, jm := consumer(t)
+		m := record(run.Record{RunID: "j-2", JobID: "j", Event: "renamed", Attempt: 1, Occurrence: 2, Record: true})
+		c.onRun(m)
+		if len(ex.failed) != 0 || len(ex.runs) != 0 || len(jm.removed) != 1 || jm.removed[0] != "j" || m.acked() != "ack" {
+			t.Fatalf("failed %v, ran %d, cancelled %v, acked %q", ex.failed, len(ex.runs), jm.removed, m.acked())
 		}
 	})
 	t.Run("an unreadable record is terminated", func(t *testing.T) {

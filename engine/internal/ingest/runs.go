@@ -31,7 +31,7 @@ func (r *Consumer) onEvent(msg jetstream.Msg) {
 		return
 	}
 	d := r.tracker.add(msg, len(jobs)+len(features), time.Now()) // real time, as the server counts ack_wait
-	ev, perr := parseEvent(msg.Data(), msg.Headers(), r.o.MaxEventBytes)
+	ev, perr := r.parseEventLimited(msg.Data(), msg.Headers())
 	if perr == nil && int(meta.NumDelivered) > r.o.MaxDeliveries {
 		perr = fmt.Errorf("delivered %d times without finishing (jobd stopped or crashed during each); giving up", meta.NumDelivered)
 	}
@@ -83,6 +83,7 @@ func (r *Consumer) onRun(msg jetstream.Msg) {
 		Subject: rec.Subject, ReceivedAt: rec.ReceivedAt,
 		Execution: rec.Execution, HasRecord: rec.Record, ScheduledAt: rec.ScheduledAt,
 		FromRun: true, Ev: &run.Event{RawInput: rec.Input, RawSeq: rec.Sequence},
+		AttemptLog: rec.AttemptLog, Replay: rec.Replay,
 	}
 	j := r.o.Catalog.Job(rec.Event)
 	if rec.Step != "" {
@@ -96,7 +97,13 @@ func (r *Consumer) onRun(msg jetstream.Msg) {
 		r.o.Features.Orphaned(rec.JobID, rec.Step)
 	}
 	if j == nil {
-		// The job left the configuration while its run waited.
+		// The job left the configuration while its run waited. A job with
+		// a record is cancelled (start-up cancels them too); a retry of an
+		// event's run has nothing to cancel and fails.
+		if rec.Record && r.o.Jobs.CancelRemovedJob(rec.JobID) {
+			d.Settle(true)
+			return
+		}
 		run.New(ru, &catalog.Job{Event: rec.Event, Kind: "unknown", MaxAttempts: rec.Attempt}, rec.Overrides)
 		r.o.Exec.FailNow(ru, wire.ClassNoPlugin, "job %q is no longer configured", rec.Event)
 		return
@@ -113,8 +120,8 @@ func (r *Consumer) onRun(msg jetstream.Msg) {
 		r.o.Exec.FailNow(ru, wire.ClassRedelivered, "delivered %d times without finishing; giving up", meta.NumDelivered)
 		return
 	}
-	if rec.Record && rec.Attempt > 1 && r.o.Jobs.Cancelled(rec.JobID) {
-		ru.D.Settle(true) // a retry of a job cancelled since
+	if rec.Attempt > 1 && r.o.Jobs.RunCancelled(&rec) {
+		ru.D.Settle(true) // a retry of a run or job cancelled since
 		return
 	}
 	if rec.Step != "" && r.o.Features != nil && !r.o.Features.BeforeStep(ru) {

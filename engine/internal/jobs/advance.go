@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -30,7 +31,7 @@ func (r *Manager) Advance(ru *run.Run, rec *run.Record, delivered int) bool {
 			return false
 		}
 		if err != nil {
-			r.log.Error("read job record; will retry", "job_id", rec.JobID, "error", err)
+			r.logLimit.Problem(r.log, slog.LevelError, "read job record; will retry", err, "job_id", rec.JobID)
 			ru.D.Settle(false)
 			return false
 		}
@@ -66,7 +67,7 @@ func (r *Manager) Advance(ru *run.Run, rec *run.Record, delivered int) bool {
 			nrec := *rec
 			nrec.Occurrence, nrec.RunID, nrec.ScheduledAt = occ+1, jr.ID+"-"+strconv.Itoa(occ+1), next
 			if err := r.publishTimer(ctx, &nrec, next); err != nil {
-				r.log.Error("store next timer; will retry", "job_id", jr.ID, "error", err)
+				r.logLimit.Problem(r.log, slog.LevelError, "store next timer; will retry", err, "job_id", jr.ID)
 				ru.D.Settle(false)
 				return false
 			}
@@ -99,7 +100,7 @@ func (r *Manager) Advance(ru *run.Run, rec *run.Record, delivered int) bool {
 			continue // someone else advanced it: decide again from the new state
 		}
 		if err != nil {
-			r.log.Error("advance job record; will retry", "job_id", jr.ID, "error", err)
+			r.logLimit.Problem(r.log, slog.LevelError, "advance job record; will retry", err, "job_id", jr.ID)
 			ru.D.Settle(false)
 			return false
 		}
@@ -117,7 +118,7 @@ func (r *Manager) Advance(ru *run.Run, rec *run.Record, delivered int) bool {
 			extra.ScheduledAt = runs[k]
 			extra.Execution = count + k + 1
 			if err := r.publishTimer(ctx, &extra, now); err != nil {
-				r.log.Error("queue a missed occurrence", "job_id", jr.ID, "error", err)
+				r.logLimit.Problem(r.log, slog.LevelError, "queue a missed occurrence", err, "job_id", jr.ID)
 			}
 		}
 		ru.Execution = count + 1

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/jobd-dev/jobd/engine/internal/jobstore"
@@ -84,7 +85,7 @@ func (r *Manager) FromEvent(ru *run.Run) {
 		Subject: ru.Subject, Input: ru.Ev.RawInput, Sequence: ru.Ev.RawSeq,
 	}, &spec, misfire, now)
 	if err != nil {
-		r.log.Error("could not schedule the job; the event will be redelivered", "event", j.Event, "job_id", ru.JobID, "error", err)
+		r.logLimit.Problem(r.log, slog.LevelError, "could not schedule the job; the event will be redelivered", err, "event", j.Event, "job_id", ru.JobID)
 	}
 	ru.D.Settle(err == nil)
 }

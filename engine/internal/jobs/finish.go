@@ -3,6 +3,8 @@ package jobs
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"strconv"
 
 	"github.com/jobd-dev/jobd/engine/internal/jobstore"
 	"github.com/jobd-dev/jobd/engine/internal/run"
@@ -20,12 +22,18 @@ func (r *Manager) FinishRecord(ru *run.Run, res *wire.Result) {
 	if res.Error != nil {
 		entry.Error = &wire.ErrorInfo{Message: res.Error.Message, Class: res.Error.Class}
 	}
+	if ru.Replay > 0 {
+		entry.Replay = "dlq " + strconv.FormatUint(ru.Replay, 10)
+	}
 	// A job's only run is its history: it is kept in the record (one write
 	// fewer per one-shot run); a series or a job run again appends to the
 	// history stream.
 	toStream := false
 	_, _, err := r.o.Store.UpdateAt(ctx, ru.JobID, ru.JobRecord, ru.JobRev, func(x *wire.Record) error {
-		toStream = x.Recurring || entry.Number > 1 || x.ExecutionCount > 1
+		// A replay, or a run after another one (a replay under a new key),
+		// follows the earlier runs onto the history stream.
+		toStream = x.Recurring || entry.Number > 1 || x.ExecutionCount > 1 || entry.Replay != "" ||
+			x.LastRun != nil && x.LastRun.RunID != entry.RunID
 		e := entry
 		x.LastRun = &e
 		end := res.FinishedAt
@@ -48,10 +56,10 @@ func (r *Manager) FinishRecord(ru *run.Run, res *wire.Result) {
 	})
 	if toStream || err != nil {
 		if herr := r.o.Store.AppendHistory(ctx, ru.JobID, entry); herr != nil {
-			r.log.Warn("append history", "job_id", ru.JobID, "error", herr)
+			r.logLimit.Problem(r.log, slog.LevelWarn, "append history", herr, "job_id", ru.JobID)
 		}
 	}
 	if err != nil && !errors.Is(err, jobstore.ErrNotFound) {
-		r.log.Warn("update job record", "job_id", ru.JobID, "error", err)
+		r.logLimit.Problem(r.log, slog.LevelWarn, "update job record", err, "job_id", ru.JobID)
 	}
 }

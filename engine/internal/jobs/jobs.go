@@ -17,6 +17,7 @@ import (
 
 	"github.com/jobd-dev/jobd/engine/internal/catalog"
 	"github.com/jobd-dev/jobd/engine/internal/jobstore"
+	"github.com/jobd-dev/jobd/engine/internal/lograte"
 	"github.com/jobd-dev/jobd/engine/internal/run"
 	"github.com/jobd-dev/jobd/engine/internal/streams"
 	"github.com/jobd-dev/jobd/sdk/wire"
@@ -60,7 +61,10 @@ type Options struct {
 	Secret    func(string) (string, error)
 	Variables map[string]map[string]any
 	Constants map[string]map[string]any
-	Logger    *slog.Logger
+	// MaxEventDepth is how deeply a dispatch's input and sequence may nest;
+	// defaults to config.MaxEventDepthDefault.
+	MaxEventDepth int
+	Logger        *slog.Logger
 	// Clock is the time source of every decision that depends on time.
 	// Defaults to the real clock.
 	Clock clockwork.Clock
@@ -84,6 +88,10 @@ type FeatureStarter interface {
 type Manager struct {
 	o   Options
 	log *slog.Logger
+
+	// logLimit keeps transient failures (a server restarting) to one
+	// WARN per cause per interval.
+	logLimit lograte.Limiter
 }
 
 // New returns a manager.

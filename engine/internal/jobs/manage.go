@@ -16,6 +16,7 @@ import (
 	"github.com/jobd-dev/jobd/engine/internal/catalog"
 	"github.com/jobd-dev/jobd/engine/internal/config"
 	"github.com/jobd-dev/jobd/engine/internal/jobstore"
+	"github.com/jobd-dev/jobd/engine/internal/piping"
 	"github.com/jobd-dev/jobd/engine/internal/run"
 	"github.com/jobd-dev/jobd/engine/internal/schedule"
 	"github.com/jobd-dev/jobd/sdk/wire"
@@ -46,6 +47,9 @@ func (r *Manager) Dispatch(ctx context.Context, req *wire.DispatchRequest) (*wir
 	if j == nil && !feature {
 		return nil, badRequest("no job with event %q; configured: %s", req.Event, strings.Join(r.events(), ", "))
 	}
+	if err := r.checkDispatchDepth(req); err != nil {
+		return nil, err
+	}
 	if len(req.Input) == 0 {
 		req.Input = json.RawMessage("{}")
 	}
@@ -68,6 +72,9 @@ func (r *Manager) Dispatch(ctx context.Context, req *wire.DispatchRequest) (*wir
 	now := r.o.Clock.Now()
 	var spec *schedule.Spec
 	misfire := ""
+	if req.Now && req.Schedule != nil {
+		return nil, badRequest("now and schedule exclude each other: now runs the job once, at once")
+	}
 	switch {
 	case req.Schedule != nil:
 		if s, ok := req.Schedule.StartAt.(string); ok && strings.Contains(s, "$") {
@@ -78,9 +85,12 @@ func (r *Manager) Dispatch(ctx context.Context, req *wire.DispatchRequest) (*wir
 			return nil, badRequest("%v", err)
 		}
 		misfire = req.Schedule.Misfire
+	case req.Now:
+		spec = &schedule.Spec{}
 	case j.Schedule != nil:
-		s := *j.Schedule
-		spec = &s
+		if spec, err = r.configuredSpec(j, ev, now); err != nil {
+			return nil, err
+		}
 		if j.Config != nil && j.Config.Schedule != nil {
 			misfire = j.Config.Schedule.Misfire
 		}
@@ -98,7 +108,30 @@ func (r *Manager) Dispatch(ctx context.Context, req *wire.DispatchRequest) (*wir
 		}
 		return nil, err
 	}
-	return &wire.DispatchReply{JobID: rec.ID, Status: rec.Status, ScheduledAt: rec.ScheduledAt, Recurring: rec.Recurring, NextRunAt: rec.NextRunAt}, nil
+	return &wire.DispatchReply{JobID: rec.ID, Status: rec.Status, ScheduledAt: rec.ScheduledAt, Recurring: rec.Recurring, NextRunAt: rec.NextRunAt,
+		Schedule: rec.Schedule, Configured: req.Schedule == nil && !req.Now && j.Schedule != nil}, nil
+}
+
+// configuredSpec is the job's configured schedule for a dispatch, with a
+// piped start_at evaluated against the dispatched input, exactly as an
+// event's would be.
+func (r *Manager) configuredSpec(j *catalog.Job, ev *run.Event, now time.Time) (*schedule.Spec, error) {
+	spec := *j.Schedule
+	if j.StartAt == nil {
+		return &spec, nil
+	}
+	env := &piping.Env{Input: ev.Input, Sequence: ev.Sequence, Variable: r.o.Variables, Constant: r.o.Constants,
+		Secret: r.o.Secret, Now: now, Job: piping.JobInfo{Event: j.Event, Attempt: 1, Execution: 1}}
+	v, err := j.StartAt.Eval(env)
+	if err != nil {
+		return nil, badRequest("job %q: %v", j.Event, err)
+	}
+	t, err := schedule.ParseTime(v)
+	if err != nil {
+		return nil, badRequest("job %q: schedule.start_at: %v", j.Event, err)
+	}
+	spec.StartAt = t
+	return &spec, nil
 }
 
 // dispatchFeature starts a run of a feature for a dispatch request. A
@@ -135,15 +168,7 @@ func (r *Manager) events() []string {
 // Cancel stops a job: it never runs again (a pending timer finds the job
 // cancelled and is dropped). A run in flight finishes.
 func (r *Manager) Cancel(ctx context.Context, id string) (*wire.Record, error) {
-	rec, err := r.o.Store.Update(ctx, id, func(x *wire.Record) error {
-		if x.Final() {
-			return badRequest("job %s is %s already", id, x.Status)
-		}
-		x.Status = wire.StatusCancelled
-		x.NextRunAt = nil
-		return nil
-	})
-	return rec, err
+	return r.cancel(ctx, id, "cancelled through the management API")
 }
 
 // Pause stops a job's series until Resume; its next time is kept.
@@ -182,7 +207,12 @@ func (r *Manager) Resume(ctx context.Context, id string) (*wire.Record, error) {
 	return rec, r.publishTimer(ctx, r.occurrenceRecord(rec, rec.Occurrence, due), at)
 }
 
-// Reschedule replaces a job's schedule; the series goes on from now.
+// Reschedule replaces the schedule of a job that has runs ahead (or is
+// paused); the series goes on from now. A finished job is refused (Retry
+// runs it again). Nothing of the job's past is dropped: its execution count
+// goes on (a new schedule's limit counts the runs from the reschedule on),
+// and a first run kept only in the record is written to the history stream
+// before a later run replaces it.
 func (r *Manager) Reschedule(ctx context.Context, id string, s *wire.Schedule) (*wire.Record, error) {
 	if s == nil {
 		return nil, badRequest("reschedule needs a schedule")
@@ -196,21 +226,34 @@ func (r *Manager) Reschedule(ctx context.Context, id string, s *wire.Schedule) (
 	if !ok {
 		return nil, badRequest("schedule: %v", errNothingToRun)
 	}
+	onlyInRecord := false // the first run's entry lives in the record alone
 	rec, err := r.o.Store.Update(ctx, id, func(x *wire.Record) error {
-		if x.Status == wire.StatusCancelled {
+		onlyInRecord = x.LastRun != nil && !x.Recurring && x.LastRun.Number <= 1 && x.ExecutionCount <= 1
+		switch x.Status {
+		case wire.StatusCancelled:
 			return badRequest("job %s is cancelled", id)
+		case wire.StatusCompleted, wire.StatusFailed:
+			return badRequest("job %s is %s; use jobs retry to run it again", id, x.Status)
 		}
-		x.Schedule = storedSchedule(spec, s.Misfire)
+		stored := *spec
+		if stored.Limit > 0 {
+			stored.Limit += x.ExecutionCount
+		}
+		x.Schedule = storedSchedule(&stored, s.Misfire)
 		x.Recurring = spec.Recurring()
 		x.Occurrence = x.Fired + 1
 		x.ScheduledAt = first
 		x.NextRunAt = &first
-		x.ExecutionCount = 0
 		x.Status = wire.StatusScheduled
 		return nil
 	})
 	if err != nil {
 		return rec, err
+	}
+	if onlyInRecord {
+		if err := r.o.Store.AppendHistory(ctx, id, *rec.LastRun); err != nil {
+			return rec, err
+		}
 	}
 	return rec, r.publishTimer(ctx, r.occurrenceRecord(rec, rec.Occurrence, first), first)
 }
@@ -258,6 +301,9 @@ func (r *Manager) occurrenceRecord(rec *wire.Record, occ int, due time.Time) *ru
 // job id derives from the event and its schedule, so a changed schedule
 // starts a new series and the old one is cancelled.
 func (r *Manager) EnsureConfigJobs(ctx context.Context) error {
+	if err := r.CancelRemoved(ctx); err != nil {
+		return err
+	}
 	for _, j := range r.o.Catalog.Jobs() {
 		if len(j.On) > 0 || j.Schedule == nil {
 			continue
@@ -271,7 +317,7 @@ func (r *Manager) EnsureConfigJobs(ctx context.Context) error {
 		}
 		for _, old := range existing {
 			if old.Origin == "config" && old.ID != id && !old.Final() {
-				if _, err := r.Cancel(ctx, old.ID); err != nil && !errors.Is(err, ErrBadRequest) {
+				if _, err := r.cancel(ctx, old.ID, "schedule changed in the configuration"); err != nil && !errors.Is(err, ErrBadRequest) {
 					return err
 				}
 				r.log.Info("schedule changed: old series cancelled", "event", j.Event, "job_id", old.ID)

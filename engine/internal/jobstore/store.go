@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	json "github.com/segmentio/encoding/json"
 
 	"github.com/jobd-dev/jobd/engine/internal/streamread"
+	"github.com/jobd-dev/jobd/engine/internal/streams"
 	"github.com/jobd-dev/jobd/sdk/wire"
 )
 
@@ -44,24 +46,29 @@ type Store struct {
 
 // Options shape the bucket and stream.
 type Options struct {
+	// Replicas of the bucket and stream when Open creates them (0: those
+	// of jobd's streams that exist). Open never changes the replicas of
+	// what exists; Apply does, unless it is 0.
 	Replicas int
 	// MaxAge bounds how long history is kept.
 	MaxAge time.Duration
+	// Logger receives the settings that differ from what exists. Defaults
+	// to slog.Default().
+	Logger *slog.Logger
 }
 
-// Open creates or opens the bucket and the history stream.
-func Open(ctx context.Context, js jetstream.JetStream, o Options) (*Store, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+func (o Options) bucket() jetstream.KeyValueConfig {
+	return jetstream.KeyValueConfig{
 		Bucket:      Bucket,
 		Description: "jobd job records",
 		History:     1,
 		Storage:     jetstream.FileStorage,
 		Replicas:    o.Replicas,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("bucket %s: %w", Bucket, err)
 	}
-	_, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+}
+
+func (o Options) history() jetstream.StreamConfig {
+	return jetstream.StreamConfig{
 		Name:        HistoryStream,
 		Description: "jobd run history per job",
 		Subjects:    []string{HistorySubjectPrefix + ">"},
@@ -69,11 +76,92 @@ func Open(ctx context.Context, js jetstream.JetStream, o Options) (*Store, error
 		Replicas:    o.Replicas,
 		MaxAge:      o.MaxAge,
 		AllowDirect: true,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("stream %s: %w", HistoryStream, err)
 	}
+}
+
+// Open creates the bucket and the history stream when they are missing,
+// and opens them. What exists is kept as it is (see streams.Ensure): a
+// setting that differs from o is logged at WARN.
+func Open(ctx context.Context, js jetstream.JetStream, o Options) (*Store, error) {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	replicasSet := o.Replicas > 0
+	if !replicasSet {
+		r, err := streams.Adopt(ctx, js)
+		if err != nil {
+			return nil, err
+		}
+		o.Replicas = r
+	}
+	kv, err := js.KeyValue(ctx, Bucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		kv, err = js.CreateKeyValue(ctx, o.bucket())
+		if errors.Is(err, jetstream.ErrBucketExists) {
+			kv, err = js.KeyValue(ctx, Bucket) // another replica created it meanwhile
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bucket %s: %w", Bucket, err)
+	}
+	var diffs []streams.Difference
+	if replicasSet {
+		st, err := js.Stream(ctx, kvStream)
+		if err != nil {
+			return nil, fmt.Errorf("bucket %s: %w", Bucket, err)
+		}
+		if have := st.CachedInfo().Config.Replicas; have != o.Replicas {
+			diffs = append(diffs, streams.Difference{Name: kvStream, Setting: "nats.replicas", Existing: fmt.Sprint(have), Configured: fmt.Sprint(o.Replicas)})
+		}
+	}
+	d, err := streams.Declare(ctx, js, o.history(), replicasSet)
+	if err != nil {
+		return nil, err
+	}
+	streams.LogDifferences(o.Logger, append(diffs, d...))
 	return &Store{js: js, kv: kv}, nil
+}
+
+// Apply creates or updates the bucket and the history stream to o's
+// settings (with o.Replicas 0, each keeps its replicas), and returns what
+// it changed: what `jobd streams apply` does.
+func Apply(ctx context.Context, js jetstream.JetStream, o Options) ([]streams.Difference, error) {
+	var changed []streams.Difference
+	bucket := o.bucket()
+	if st, err := js.Stream(ctx, kvStream); err == nil {
+		have := st.CachedInfo().Config.Replicas
+		if o.Replicas <= 0 {
+			bucket.Replicas = have
+		} else if have != o.Replicas {
+			changed = append(changed, streams.Difference{Name: kvStream, Setting: "nats.replicas", Existing: fmt.Sprint(have), Configured: fmt.Sprint(o.Replicas)})
+		}
+	} else if !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil, fmt.Errorf("bucket %s: %w", Bucket, err)
+	}
+	if bucket.Replicas <= 0 {
+		bucket.Replicas = 1
+	}
+	if _, err := js.CreateOrUpdateKeyValue(ctx, bucket); err != nil {
+		return nil, fmt.Errorf("bucket %s: %w", Bucket, err)
+	}
+	hist := o.history()
+	d, err := streams.Declare(ctx, js, hist, o.Replicas > 0)
+	if err != nil {
+		return changed, err
+	}
+	if len(d) > 0 {
+		st, err := js.Stream(ctx, HistoryStream)
+		if err != nil {
+			return changed, fmt.Errorf("stream %s: %w", HistoryStream, err)
+		}
+		if o.Replicas <= 0 {
+			hist.Replicas = st.CachedInfo().Config.Replicas
+		}
+		if _, err := js.UpdateStream(ctx, hist); err != nil {
+			return changed, fmt.Errorf("stream %s: %w", HistoryStream, err)
+		}
+	}
+	return append(changed, d...), nil
 }
 
 // Create stores a new record; it fails with ErrExists when the id is
@@ -198,20 +286,15 @@ const (
 )
 
 // scan reads every record once, in one pass over the bucket's stream (no
-// read per key), and calls fn with each.
+// read per key, no consumer: batched direct gets), and calls fn with each.
+// The bucket keeps one message per key, its value or its deletion mark.
 func (s *Store) scan(ctx context.Context, fn func(*wire.Record)) error {
-	cons, err := s.js.OrderedConsumer(ctx, kvStream, jetstream.OrderedConsumerConfig{
-		DeliverPolicy: jetstream.DeliverLastPerSubjectPolicy,
-	})
-	if err != nil {
-		return fmt.Errorf("scan %s: %w", Bucket, err)
-	}
-	err = streamread.All(ctx, cons, func(m jetstream.Msg) {
-		if op := m.Headers().Get(kvOperation); op == "DEL" || op == "PURGE" || len(m.Data()) == 0 {
+	err := streamread.Direct(ctx, s.js.Conn(), kvStream, kvPrefix+">", func(m *nats.Msg) {
+		if op := m.Header.Get(kvOperation); op == "DEL" || op == "PURGE" || len(m.Data) == 0 {
 			return
 		}
 		var r wire.Record
-		if json.Unmarshal(m.Data(), &r) == nil {
+		if json.Unmarshal(m.Data, &r) == nil {
 			fn(&r)
 		}
 	})
@@ -229,23 +312,21 @@ func (s *Store) AppendHistory(ctx context.Context, id string, e wire.HistoryEntr
 	}
 	msg := nats.NewMsg(HistorySubjectPrefix + id)
 	msg.Data = b
-	msg.Header.Set(nats.MsgIdHdr, e.RunID+"/history")
+	msgID := e.RunID + "/history"
+	if e.Replay != "" {
+		msgID += "/" + strings.ReplaceAll(e.Replay, " ", "") // a replay of the run is an entry of its own
+	}
+	msg.Header.Set(nats.MsgIdHdr, msgID)
 	_, err = s.js.PublishMsg(ctx, msg)
 	return err
 }
 
 // History returns a job's runs, oldest first.
 func (s *Store) History(ctx context.Context, id string) ([]wire.HistoryEntry, error) {
-	c, err := s.js.OrderedConsumer(ctx, HistoryStream, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{HistorySubjectPrefix + id},
-	})
-	if err != nil {
-		return nil, err
-	}
 	var out []wire.HistoryEntry
-	err = streamread.All(ctx, c, func(m jetstream.Msg) {
+	err := streamread.Direct(ctx, s.js.Conn(), HistoryStream, HistorySubjectPrefix+id, func(m *nats.Msg) {
 		var e wire.HistoryEntry
-		if json.Unmarshal(m.Data(), &e) == nil {
+		if json.Unmarshal(m.Data, &e) == nil {
 			out = append(out, e)
 		}
 	})
@@ -278,10 +359,11 @@ func (s *Store) Sweep(ctx context.Context, maxAge time.Duration, now time.Time) 
 	if err != nil {
 		return 0, fmt.Errorf("sweep: %w", err)
 	}
-	cons, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
+	cons, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{InactiveThreshold: streamread.InactiveThreshold})
 	if err != nil {
 		return 0, fmt.Errorf("sweep: %w", err)
 	}
+	defer streamread.Delete(s.js, kvStream, cons)
 	n := 0
 	for {
 		batch, err := cons.FetchNoWait(streamread.Batch)

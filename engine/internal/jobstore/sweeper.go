@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/jobd-dev/jobd/engine/internal/lograte"
 )
 
 // SweepEveryDefault is how often a Sweeper deletes old job records.
@@ -20,9 +22,10 @@ type Sweeper struct {
 	Every  time.Duration
 	Logger *slog.Logger
 
-	mu     sync.Mutex
-	cancel context.CancelFunc
-	done   sync.WaitGroup
+	mu       sync.Mutex
+	cancel   context.CancelFunc
+	done     sync.WaitGroup
+	logLimit lograte.Limiter
 }
 
 // Start starts sweeping in the background until Stop.
@@ -68,7 +71,7 @@ func (w *Sweeper) loop(ctx context.Context) {
 		case ctx.Err() != nil:
 			return // stopping: the sweep was cut short
 		case err != nil:
-			w.Logger.Warn("sweep job records", "error", err)
+			w.logLimit.Problem(w.Logger, slog.LevelWarn, "sweep job records", err)
 		case n > 0:
 			w.Logger.Info("job records past server.jobs_max_age deleted", "jobs", n)
 		}

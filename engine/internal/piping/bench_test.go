@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// seedTemplate is the input of the canonical job event of JOB-EVENTS.md §1.
+// seedTemplate is the input of the canonical job event (README's seed job).
 const seedTemplate = `{
   "push_notification": { "title": "Reminder Alert",
     "body": "This is a reminder for your upcoming event.",

@@ -156,7 +156,11 @@ func (c *compiler) str(s, path string) *tnode {
 		return &tnode{kind: kindLit, lit: text}
 	}
 	code, spans := generate(parts)
-	prog, err := expr.Compile(code, genOptions...)
+	opts := genOptions
+	if flags.secrets {
+		opts = taintCompileOptions(code)
+	}
+	prog, err := expr.Compile(code, opts...)
 	if err != nil {
 		c.errorf(path, "internal error compiling %q: %v", s, err)
 		return nil

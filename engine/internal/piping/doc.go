@@ -1,7 +1,7 @@
 // Package piping compiles and evaluates the data-piping language of job
 // inputs: the references and operators that let any string in a job's
 // input read the triggering event's data, earlier events' outputs,
-// variables, constants and secrets (JOB-EVENTS.md §4, DESIGN.md §5).
+// variables, constants and secrets (docs/job-events.md, Piping).
 //
 // A template is compiled once, at config load or dispatch, with Compile;
 // every string in it is parsed by a small hand-written parser and turned into

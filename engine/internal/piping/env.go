@@ -37,6 +37,13 @@ type Env struct {
 	// without calling Secret, for results and logs.
 	Redact bool
 
+	// Taint, when set (and Redact is not), is called with every string of
+	// MinTaintLength bytes or more that the template computed from a secret:
+	// the value of each sub-expression that reads $Secret or Secret, and the
+	// final value of such a string, so that the caller scrubs them all
+	// like the secret itself. It may be called more than once per string.
+	Taint func(s string)
+
 	// Now is the time of execution, read by $Now and Now in ${ ... }.
 	// Defaults to time.Now() when zero.
 	Now time.Time
@@ -69,6 +76,9 @@ type vmEnv struct {
 	Job      JobInfo
 	Auth     map[string]any
 	Redact   bool
+	// Taint receives the values of sub-expressions that read Secret (see
+	// secret_taint.go); nil when nobody listens.
+	Taint func(any) `expr:"_taint_sink"`
 }
 
 // newVMEnv converts an Env (nil allowed) into the program environment.
@@ -105,6 +115,9 @@ func newVMEnv(e *Env, secrets bool) vmEnv {
 				return "", &reason{msg: "secret " + quote(key) + ": " + err.Error(), kind: ErrSecret}
 			}
 			return s, nil
+		}
+		if report := e.Taint; report != nil {
+			v.Taint = func(x any) { reportStrings(x, report, 0) }
 		}
 	}
 	return v

@@ -1,4 +1,4 @@
-// Package policy is jobd's failure policy in one place (DESIGN.md §2): what
+// Package policy is jobd's failure policy in one place (the README's failure policy): what
 // happens after an attempt, given its outcome, the attempts left and
 // allow_fail, and how long to wait before the next attempt.
 package policy
@@ -82,6 +82,9 @@ type Backoff struct {
 	Max        time.Duration
 	Multiplier float64
 	Jitter     float64
+	// MaxRetryAfter caps a delay the plugin asks for (an API's
+	// Retry-After); 0 leaves it uncapped.
+	MaxRetryAfter time.Duration
 }
 
 // Delay returns the wait after the given failed attempt (from 1).
@@ -105,6 +108,9 @@ type Decision struct {
 	Action Action
 	// Delay before the next attempt, with Retry.
 	Delay time.Duration
+	// Capped is true when the plugin asked for a longer delay than
+	// Backoff.MaxRetryAfter: Delay is the cap.
+	Capped bool
 }
 
 // Attempt describes a finished attempt.
@@ -117,17 +123,21 @@ type Attempt struct {
 	RetryAfter time.Duration
 }
 
-// Decide applies the table of DESIGN.md §2.
+// Decide applies the README's failure policy table.
 func Decide(a Attempt, b Backoff) Decision {
 	switch {
 	case a.Outcome == Succeeded:
 		return Decision{Action: Complete}
 	case a.Outcome == Retryable && a.Number < a.MaxAttempts:
 		d := b.Delay(a.Number)
-		if a.RetryAfter > d {
-			d = a.RetryAfter
+		capped := false
+		if ra := a.RetryAfter; ra > d {
+			if b.MaxRetryAfter > 0 && ra > b.MaxRetryAfter {
+				ra, capped = max(b.MaxRetryAfter, d), true
+			}
+			d = ra
 		}
-		return Decision{Action: Retry, Delay: d}
+		return Decision{Action: Retry, Delay: d, Capped: capped}
 	case a.AllowFail:
 		return Decision{Action: FailAllowed}
 	default:

@@ -50,3 +50,24 @@ func TestBackoffCapsAndJitters(t *testing.T) {
 		t.Fatal("jitter produced one value in 50 draws")
 	}
 }
+
+func TestDecideCapsARequestedDelay(t *testing.T) {
+	b := Backoff{Initial: time.Second, Max: 10 * time.Second, Multiplier: 2, MaxRetryAfter: time.Hour}
+	for _, c := range []struct {
+		name       string
+		retryAfter time.Duration
+		delay      time.Duration
+		capped     bool
+	}{
+		{"within the cap", 30 * time.Minute, 30 * time.Minute, false},
+		{"at the cap", time.Hour, time.Hour, false},
+		{"over the cap", 3 * time.Hour, time.Hour, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d := Decide(Attempt{Outcome: Retryable, Number: 1, MaxAttempts: 3, RetryAfter: c.retryAfter}, b)
+			if d.Action != Retry || d.Delay != c.delay || d.Capped != c.capped {
+				t.Fatalf("decision %+v, want delay %v capped %v", d, c.delay, c.capped)
+			}
+		})
+	}
+}

@@ -89,8 +89,8 @@ type entry struct {
 	retries int
 }
 
-// New returns a publisher on nc; Stop releases it.
-func New(nc *nats.Conn, o Options) (*Publisher, error) {
+// New returns a publisher on nc; Start starts it, Stop releases it.
+func New(nc *nats.Conn, o Options) *Publisher {
 	if o.MaxPending <= 0 {
 		o.MaxPending = MaxPendingDefault
 	}
@@ -104,19 +104,27 @@ func New(nc *nats.Conn, o Options) (*Publisher, error) {
 	}
 	p.room = sync.NewCond(&p.mu)
 	p.clock.Store(time.Now().UnixNano())
-	sub, err := nc.Subscribe(p.prefix+"*", p.onAck)
+	return p
+}
+
+// Start subscribes to the acknowledgements and starts the sweep of
+// messages past their timeout.
+func (p *Publisher) Start(context.Context) error {
+	sub, err := p.nc.Subscribe(p.prefix+"*", p.onAck)
 	if err != nil {
-		return nil, fmt.Errorf("publisher: subscribe to acknowledgements: %w", err)
+		return fmt.Errorf("publisher: subscribe to acknowledgements: %w", err)
 	}
 	// Pending is bounded by MaxPending; the subscription must never drop
 	// an acknowledgement as a slow consumer.
 	if err := sub.SetPendingLimits(-1, -1); err != nil {
 		_ = sub.Unsubscribe()
-		return nil, fmt.Errorf("publisher: %w", err)
+		return fmt.Errorf("publisher: %w", err)
 	}
+	p.mu.Lock()
 	p.sub = sub
-	go p.sweep()
-	return p, nil
+	p.mu.Unlock()
+	go p.sweep() // closes p.done when stopped
+	return nil
 }
 
 // Publish sends msg to its stream; cb is called once, with nil when the
@@ -340,8 +348,15 @@ func (p *Publisher) Stop(ctx context.Context) {
 	case <-ctx.Done():
 	}
 	close(p.stop)
-	<-p.done
-	_ = p.sub.Unsubscribe()
+	p.mu.Lock()
+	sub := p.sub
+	p.mu.Unlock()
+	if sub == nil {
+		close(p.done) // never started: no sweep to wait for
+	} else {
+		<-p.done
+		_ = sub.Unsubscribe()
+	}
 	p.mu.Lock()
 	left := p.pending
 	p.pending = map[uint64]entry{}

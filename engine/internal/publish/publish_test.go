@@ -26,8 +26,8 @@ func stream(t *testing.T, s *natstest.Server, name, subjects string) {
 
 func newPublisher(t *testing.T, nc *nats.Conn, o publish.Options) *publish.Publisher {
 	t.Helper()
-	p, err := publish.New(nc, o)
-	if err != nil {
+	p := publish.New(nc, o)
+	if err := p.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Stop(context.Background()) })
@@ -184,8 +184,8 @@ func TestCloseFailsWhatIsLeftAndLaterPublishes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sub.Unsubscribe()
-	p, err := publish.New(s.Conn, publish.Options{Timeout: time.Minute})
-	if err != nil {
+	p := publish.New(s.Conn, publish.Options{Timeout: time.Minute})
+	if err := p.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	errs := make(chan error, 2)
@@ -205,8 +205,8 @@ func TestCloseFailsWhatIsLeftAndLaterPublishes(t *testing.T) {
 func TestCloseWaitsForAcknowledgements(t *testing.T) {
 	s := natstest.Start(t)
 	stream(t, s, "RESULTS", "res.>")
-	p, err := publish.New(s.Conn, publish.Options{})
-	if err != nil {
+	p := publish.New(s.Conn, publish.Options{})
+	if err := p.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	var mu sync.Mutex
@@ -234,8 +234,8 @@ func BenchmarkPublish(b *testing.B) {
 	if _, err := s.JS.CreateStream(context.Background(), jetstream.StreamConfig{Name: "B", Subjects: []string{"b.>"}, Storage: jetstream.MemoryStorage}); err != nil {
 		b.Fatal(err)
 	}
-	p, err := publish.New(s.Conn, publish.Options{})
-	if err != nil {
+	p := publish.New(s.Conn, publish.Options{})
+	if err := p.Start(context.Background()); err != nil {
 		b.Fatal(err)
 	}
 	var wg sync.WaitGroup
@@ -280,4 +280,21 @@ func BenchmarkPublishMsgAsync(b *testing.B) {
 	}
 	close(futs)
 	<-done
+}
+
+// A publisher stopped without a start, and stopped twice, returns at once.
+func TestStopWithoutStart(t *testing.T) {
+	s := natstest.Start(t)
+	p := publish.New(s.Conn, publish.Options{})
+	done := make(chan struct{})
+	go func() {
+		p.Stop(context.Background())
+		p.Stop(context.Background())
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Stop of a publisher never started did not return")
+	}
 }

@@ -12,6 +12,7 @@ import (
 	json "github.com/segmentio/encoding/json"
 
 	"github.com/jobd-dev/jobd/engine/internal/catalog"
+	"github.com/jobd-dev/jobd/engine/internal/lograte"
 	"github.com/jobd-dev/jobd/engine/internal/metrics"
 	"github.com/jobd-dev/jobd/engine/internal/piping"
 	"github.com/jobd-dev/jobd/engine/internal/policy"
@@ -71,12 +72,18 @@ type Options struct {
 	Steps StepKeeper
 	// Secret resolves $Secret{KEY}.
 	Secret func(string) (string, error)
+	// PluginSecrets are, by kind, the secret values resolved into a plugin's
+	// configuration: scrubbed from every run of that plugin.
+	PluginSecrets map[string][]string
 	// Variables and Constants for piping, by app.
 	Variables map[string]map[string]any
 	Constants map[string]map[string]any
 	// MaxEventBytes is the largest usable event body (for dead letters'
 	// copies of events).
 	MaxEventBytes int
+	// MaxEventDepth is how deeply events and plugin outputs may nest;
+	// defaults to config.MaxEventDepthDefault.
+	MaxEventDepth int
 	Logger        *slog.Logger
 	Metrics       *metrics.Metrics
 	// Clock is the time source of every decision that depends on time.
@@ -93,6 +100,10 @@ type Executor struct {
 	pub    Publisher
 	ctx    context.Context // cancelled by Stop: attempts not yet sent are left for redelivery
 	cancel context.CancelFunc
+
+	// logLimit keeps transient failures (a server restarting) to one
+	// WARN per cause per interval.
+	logLimit lograte.Limiter
 }
 
 // NewExecutor returns an executor; it runs until Stop.
@@ -106,6 +117,10 @@ func NewExecutor(o Options) *Executor {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Executor{o: o, log: o.Logger, pub: o.Publisher, ctx: ctx, cancel: cancel}
 }
+
+// Start does nothing: an executor runs attempts as they are given to it.
+// It is here so the executor has the lifecycle of every part.
+func (r *Executor) Start(context.Context) error { return nil }
 
 // SetRecords sets the record keeper (the jobs manager, which is built
 // after the executor).
@@ -139,6 +154,7 @@ func (r *Executor) Attempt(ru *Run) {
 		Now:      now,
 		Job:      piping.JobInfo{Event: j.Event, Attempt: ru.Attempt, Execution: ru.Execution},
 	}
+	r.startSecrets(ru)
 	if j.Input.UsesSecrets() && r.o.Secret != nil {
 		env.Secret = func(key string) (string, error) {
 			v, err := r.o.Secret(key)
@@ -147,6 +163,7 @@ func (r *Executor) Attempt(ru *Run) {
 			}
 			return v, err
 		}
+		env.Taint = ru.taint
 	}
 	body, err := j.Input.AppendJSON(make([]byte, 0, 512), env)
 	if err != nil {
@@ -158,9 +175,8 @@ func (r *Executor) Attempt(ru *Run) {
 	ru.input = body
 	if j.Input.UsesSecrets() {
 		env.Redact = true
-		if red, err := j.Input.AppendJSON(nil, env); err == nil {
-			ru.input = red
-		}
+		red, err := j.Input.AppendJSON(nil, env)
+		ru.input = inputShown(body, red, err, ru.secrets)
 	}
 	disp := r.o.Dispatchers[j.Kind]
 	if disp == nil {
@@ -186,6 +202,7 @@ func (r *Executor) Attempt(ru *Run) {
 // complete applies the failure policy to a plugin's answer.
 func (r *Executor) complete(ru *Run, res host.Result) {
 	j := ru.Job
+	r.limitOutput(&res)
 	if len(ru.secrets) > 0 {
 		res.Error = string(scrub([]byte(res.Error), ru.secrets))
 	}
@@ -197,6 +214,9 @@ func (r *Executor) complete(ru *Run, res host.Result) {
 	case host.Permanent:
 		a.Outcome = policy.Permanent
 		info = &wire.ErrorInfo{Message: res.Error, Class: wire.ClassPermanent}
+		if res.NoPlugin {
+			info.Class = wire.ClassNoPlugin
+		}
 	default:
 		a.Outcome = policy.Retryable
 		info = &wire.ErrorInfo{Message: res.Error, Class: wire.ClassRetryable}
@@ -213,8 +233,21 @@ func (r *Executor) complete(ru *Run, res host.Result) {
 	}
 	dec := policy.Decide(a, j.Backoff)
 	if dec.Action == policy.Retry {
-		r.log.Info("attempt failed; will retry", "job_id", ru.JobID, "run_id", ru.RunID, "event", j.Event, "kind", j.Kind,
-			"attempt", ru.Attempt, "delay", dec.Delay, "error", res.Error)
+		if dec.Capped {
+			r.log.Warn("attempt failed; the plugin asked for a longer delay than backoff.max_retry_after: capped",
+				"job_id", ru.JobID, "run_id", ru.RunID, "event", j.Event, "kind", j.Kind, "attempt", ru.Attempt,
+				"retry_after", res.RetryAfter, "delay", dec.Delay, "error", res.Error)
+		} else {
+			r.log.Info("attempt failed; will retry", "job_id", ru.JobID, "run_id", ru.RunID, "event", j.Event, "kind", j.Kind,
+				"attempt", ru.Attempt, "delay", dec.Delay, "error", res.Error)
+		}
+		at := ru.attemptInfo(time.Now(), info)
+		at.Delay = dec.Delay.String()
+		if res.RetryAfter > 0 {
+			at.RetryAfter = res.RetryAfter.String()
+		}
+		at.DelayCapped = dec.Capped
+		ru.AttemptLog = append(ru.AttemptLog, at)
 		r.retry(ru, dec.Delay, info)
 		return
 	}
@@ -229,14 +262,15 @@ func (r *Executor) retry(ru *Run, delay time.Duration, info *wire.ErrorInfo) {
 		Subject: ru.Subject, ReceivedAt: ru.ReceivedAt,
 		Input: ru.Ev.RawInput, Sequence: ru.Ev.RawSeq, LastError: info,
 		Execution: ru.Execution, Record: ru.HasRecord, ScheduledAt: ru.ScheduledAt, Overrides: ru.Overrides,
+		AttemptLog: ru.AttemptLog, Replay: ru.Replay,
 		Step: ru.Job.Step,
 	}
 	body, _ := json.Marshal(rec)
 	at := r.o.Clock.Now().Add(delay)
-	msg := r.o.Timers.Message(streams.RunsSubjectPrefix+ru.Job.Event, ru.RunID+"/"+strconv.Itoa(next), at, body)
+	msg := r.o.Timers.Message(streams.RunsSubjectPrefix+ru.Job.Event, ru.msgID(strconv.Itoa(next)), at, body)
 	r.pub.Publish(msg, func(err error) {
 		if err != nil {
-			r.log.Error("could not store retry; the event will be redelivered", "run_id", ru.RunID, "error", err)
+			r.logLimit.Problem(r.log, slog.LevelError, "could not store retry; the event will be redelivered", err, "run_id", ru.RunID)
 		}
 		ru.D.Settle(err == nil)
 	})
@@ -267,10 +301,13 @@ func (r *Executor) finish(ru *Run, dec policy.Decision, res host.Result, info *w
 	if info == nil && status != policy.StatusCompleted {
 		result.Error = &wire.ErrorInfo{Message: "failed", Class: wire.ClassRetryable}
 	}
+	if len(ru.AttemptLog) > 0 {
+		result.AttemptLog = append(ru.AttemptLog[:len(ru.AttemptLog):len(ru.AttemptLog)], ru.attemptInfo(now, result.Error))
+	}
 	body := AppendResult(make([]byte, 0, 512+len(result.Input)+len(result.Output)), &result)
-	msgs := []*nats.Msg{newMsg(streams.ResultSubjectPrefix+j.Event, body, ru.RunID+"/result")}
+	msgs := []*nats.Msg{newMsg(streams.ResultSubjectPrefix+j.Event, body, ru.msgID("result"))}
 	if dec.Action == policy.Fail {
-		msgs = append(msgs, newMsg(streams.FailedSubjectPrefix+j.Event, body, ru.RunID+"/failed"))
+		msgs = append(msgs, newMsg(streams.FailedSubjectPrefix+j.Event, body, ru.msgID("failed")))
 		dl := wire.DeadLetter{Result: result, Trigger: r.trigger(ru), Step: j.Step}
 		if result.Error != nil {
 			dl.Reason = result.Error.Message
@@ -279,7 +316,7 @@ func (r *Executor) finish(ru *Run, dec policy.Decision, res host.Result, info *w
 			dl.Sequence = ru.Ev.RawSeq
 		}
 		dlBody, _ := json.Marshal(&dl)
-		msgs = append(msgs, newMsg(streams.DLQSubjectPrefix+j.Event, dlBody, ru.RunID+"/dlq"))
+		msgs = append(msgs, newMsg(streams.DLQSubjectPrefix+j.Event, dlBody, ru.msgID("dlq")))
 	}
 	switch dec.Action {
 	case policy.Complete:
@@ -306,7 +343,7 @@ func (r *Executor) finish(ru *Run, dec policy.Decision, res host.Result, info *w
 	}
 	publishAll(r.pub, msgs, func(err error) {
 		if err != nil {
-			r.runLog(ru, status).Error("could not record the outcome; the message will be redelivered", "error", err)
+			r.logLimit.Problem(r.runLog(ru, status), slog.LevelError, "could not record the outcome; the message will be redelivered", err)
 		}
 		if recorded != nil && err == nil {
 			go func() {
@@ -342,7 +379,7 @@ func (r *Executor) trigger(ru *Run) *wire.TriggerEvent {
 		return &wire.TriggerEvent{Subject: ru.Subject, Data: ru.Ev.RawInput, Size: len(ru.Ev.RawInput)}
 	}
 	msg := ru.D.Msg()
-	return TriggerOf(msg.Subject(), msg.Data(), msg.Headers(), r.o.MaxEventBytes)
+	return r.triggerOfLimited(msg.Subject(), msg.Data(), msg.Headers())
 }
 
 func newMsg(subject string, data []byte, id string) *nats.Msg {

@@ -336,3 +336,53 @@ func TestUnrecordedOutcomeIsRedelivered(t *testing.T) {
 		t.Fatalf("job record finished although the result was not stored: %v", f.keep.finished)
 	}
 }
+
+func TestRequestedDelayIsCappedAndTheResultSaysSo(t *testing.T) {
+	f := newFixture(t)
+	j := f.job(map[string]any{}, 1, true)
+	j.Backoff.MaxRetryAfter = 30 * time.Minute
+	f.plug.answers = []host.Result{{Outcome: host.Retry, Error: "429", RetryAfter: 3 * time.Hour}}
+	f.attempt(j, 1, `{}`, false)
+	m := f.message("timer")
+	if at := m.Header.Get("at"); at != f.clock.Now().Add(30*time.Minute).UTC().Format(time.RFC3339Nano) {
+		t.Fatalf("retry stored for %s, want in 30m (the cap)", at)
+	}
+	rec := decode[Record](t, m)
+	if len(rec.AttemptLog) != 1 || !rec.AttemptLog[0].DelayCapped || rec.AttemptLog[0].RetryAfter != "3h0m0s" || rec.AttemptLog[0].Delay != "30m0s" {
+		t.Fatalf("attempt log in the run record: %+v", rec.AttemptLog)
+	}
+	// The last attempt's result lists both attempts, the first one capped.
+	g := newFixture(t)
+	g.plug.answers = []host.Result{{Outcome: host.Retry, Error: "down"}}
+	ev, _ := DecodeInput([]byte(`{}`), "the body")
+	d := &settlement{}
+	g.exec.Attempt(New(&Run{D: d, RunID: "r1", JobID: "r1", Attempt: 2, Subject: "events.work", Ev: ev, FromRun: true,
+		AttemptLog: rec.AttemptLog}, j, Overrides{}))
+	res := decode[wire.Result](t, g.message("jobd.result."))
+	if len(res.AttemptLog) != 2 || !res.AttemptLog[0].DelayCapped || res.AttemptLog[1].Number != 2 ||
+		res.AttemptLog[1].Error == nil || res.AttemptLog[1].Error.Message != "down" {
+		t.Fatalf("result attempt log: %+v", res.AttemptLog)
+	}
+}
+
+func TestReplayKeepsTheRunIDUnderMessageIDsOfItsOwn(t *testing.T) {
+	f := newFixture(t)
+	f.plug.answers = []host.Result{{Outcome: host.OK, Output: []byte(`{}`)}}
+	ev, _ := DecodeInput([]byte(`{}`), "the body")
+	f.exec.Attempt(New(&Run{D: &settlement{}, RunID: "r1", JobID: "r1", Attempt: 2, Ev: ev, FromRun: true, Replay: 7,
+		AttemptLog: []wire.AttemptInfo{{Number: 1, Error: &wire.ErrorInfo{Message: "down"}}}}, f.job(map[string]any{}, 0, false), Overrides{}))
+	m := f.message("jobd.result.")
+	if id := m.Header.Get(nats.MsgIdHdr); id != "r1/replay7/result" {
+		t.Fatalf("result message id %q", id)
+	}
+	res := decode[wire.Result](t, m)
+	if res.RunID != "r1" || len(res.AttemptLog) != 2 || res.AttemptLog[1].Replay != "dlq 7" || res.AttemptLog[1].Error != nil {
+		t.Fatalf("result %+v", res)
+	}
+	f.plug.mu.Lock()
+	got := f.plug.jobs
+	f.plug.mu.Unlock()
+	if len(got) != 1 || got[0].IdempotencyKey != "r1" {
+		t.Fatalf("plugin saw %+v, want the run's key r1", got)
+	}
+}

@@ -52,5 +52,12 @@ func AppendResult(b []byte, r *wire.Result) []byte {
 		b = append(b, `,"output":`...)
 		b = append(b, r.Output...)
 	}
+	if len(r.AttemptLog) > 0 {
+		// Only runs that retried carry it: reflection is fine here.
+		if log, err := json.Marshal(r.AttemptLog); err == nil {
+			b = append(b, `,"attempt_log":`...)
+			b = append(b, log...)
+		}
+	}
 	return append(b, '}')
 }

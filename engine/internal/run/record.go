@@ -27,6 +27,11 @@ type Record struct {
 	// Record is true when a job record tracks the run.
 	Record    bool      `json:"record,omitempty"`
 	Overrides Overrides `json:"overrides,omitempty"`
+	// AttemptLog holds the run's attempts so far, for its result.
+	AttemptLog []wire.AttemptInfo `json:"attempt_log,omitempty"`
+	// Replay is the dead letter's sequence when the run is a replay under
+	// its own run id: its messages get ids of their own.
+	Replay uint64 `json:"replay,omitempty"`
 	// Step is set on a feature's event: its key (catalog.StepKey), by which
 	// the job is found, while Event is what the plugin is asked to run.
 	Step string `json:"step,omitempty"`

@@ -8,13 +8,13 @@ package run
 
 import (
 	"bytes"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	json "github.com/segmentio/encoding/json"
 
 	"github.com/jobd-dev/jobd/engine/internal/catalog"
-	"github.com/jobd-dev/jobd/engine/internal/piping"
 	"github.com/jobd-dev/jobd/sdk/wire"
 )
 
@@ -56,6 +56,12 @@ type Run struct {
 	JobRecord *wire.Record
 	JobRev    uint64
 	Overrides Overrides
+	// AttemptLog holds the run's earlier attempts (carried in its run
+	// record from retry to retry), or a replay's origin.
+	AttemptLog []wire.AttemptInfo
+	// Replay is the dead letter's sequence when the run is a replay of a
+	// dead run under its own run id (and idempotency key), else 0.
+	Replay uint64
 	// StepState is the step keeper's own note on a feature step (the
 	// feature run as read before the attempt); the executor never reads it.
 	StepState any
@@ -67,15 +73,14 @@ type Run struct {
 	secrets []string
 }
 
-// scrub replaces every secret value in b with [secret].
-func scrub(b []byte, secrets []string) []byte {
-	for _, s := range secrets {
-		if s == "" {
-			continue
-		}
-		b = bytes.ReplaceAll(b, []byte(s), []byte(piping.RedactedSecret))
+// scrub replaces every secret value in b with [redacted].
+func scrub(b []byte, secrets []string) []byte { return scrubWith(b, secrets, Redacted) }
+
+func scrubWith(b []byte, secrets []string, with string) []byte {
+	for _, s := range scrubOrder(secrets) {
+		b = bytes.ReplaceAll(b, []byte(s), []byte(with))
 		if q, err := json.Marshal(s); err == nil && len(q) > 2 {
-			b = bytes.ReplaceAll(b, q[1:len(q)-1], []byte(piping.RedactedSecret))
+			b = bytes.ReplaceAll(b, q[1:len(q)-1], []byte(with))
 		}
 	}
 	return b
@@ -102,4 +107,34 @@ func New(ru *Run, j *catalog.Job, o Overrides) *Run {
 		ru.Execution = 1
 	}
 	return ru
+}
+
+// attemptInfo describes the current attempt, ended at end with err.
+func (ru *Run) attemptInfo(end time.Time, err *wire.ErrorInfo) wire.AttemptInfo {
+	a := wire.AttemptInfo{Number: ru.Attempt, EndedAt: end.UTC(), Error: err}
+	// A replay's first attempt follows the dead run's last, the one
+	// attempt in the log that led to no retry (no delay).
+	if n := len(ru.AttemptLog); ru.Replay > 0 && (n == 0 || ru.AttemptLog[n-1].Delay == "") {
+		a.Replay = "dlq " + strconv.FormatUint(ru.Replay, 10)
+	}
+	if !ru.startedAt.IsZero() {
+		s := ru.startedAt
+		a.StartedAt = &s
+		a.DurationMS = float64(end.Sub(s).Microseconds()) / 1000
+	}
+	if err != nil {
+		e := *err
+		a.Error = &e
+	}
+	return a
+}
+
+// msgID names one of the run's messages (a result, a dead letter, a
+// retry's timer): "<run>/<what>", or "<run>/replay<seq>/<what>" for a
+// replay, so that a replay's messages are not duplicates of the dead run's.
+func (ru *Run) msgID(what string) string {
+	if ru.Replay > 0 {
+		return ru.RunID + "/replay" + strconv.FormatUint(ru.Replay, 10) + "/" + what
+	}
+	return ru.RunID + "/" + what
 }

@@ -4,7 +4,7 @@ package streams
 
 import (
 	"context"
-	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/jobd-dev/jobd/sdk/wire"
@@ -50,7 +50,9 @@ const (
 type Options struct {
 	// Subjects are the trigger subjects (without overlaps).
 	Subjects []string
-	// Replicas of each stream.
+	// Replicas of each stream jobd creates; 0 adopts those of jobd's
+	// streams that exist (1 when none does). Ensure never changes the
+	// replicas of a stream that exists; Apply does, unless it is 0.
 	Replicas int
 	// ResultsMaxAge bounds how long results and dead letters are kept.
 	ResultsMaxAge time.Duration
@@ -60,15 +62,27 @@ type Options struct {
 	// AckWait is how long a delivered message may stay unacknowledged
 	// before redelivery (jobd extends it while runs are in flight).
 	AckWait time.Duration
+	// Logger receives the settings that differ from what exists. Defaults
+	// to slog.Default().
+	Logger *slog.Logger
 }
 
-// Ensure creates or updates the streams and consumers.
-func Ensure(ctx context.Context, js jetstream.JetStream, o Options) error {
+// consumerConfig is a durable consumer jobd declares on a stream.
+type consumerConfig struct {
+	stream string
+	cfg    jetstream.ConsumerConfig
+}
+
+// configs returns the streams and consumers jobd declares for o.
+func configs(o Options) ([]jetstream.StreamConfig, []consumerConfig) {
 	if o.AckWait <= 0 {
 		o.AckWait = time.Minute
 	}
 	if o.DedupeWindow <= 0 {
 		o.DedupeWindow = 2 * time.Minute
+	}
+	if o.Replicas <= 0 {
+		o.Replicas = 1
 	}
 	cfgs := []jetstream.StreamConfig{
 		{
@@ -129,31 +143,7 @@ func Ensure(ctx context.Context, js jetstream.JetStream, o Options) error {
 			Duplicates:  o.DedupeWindow,
 		})
 	}
-	for _, c := range cfgs {
-		// A data folder from before timers moved to JOBD_TIMERS has
-		// JOBD_RUNS with message schedules, which cannot be turned off;
-		// its pending @at timers still fire into jobd.runs.>.
-		//
-		// A data folder from before events were kept by limits has
-		// JOBD_EVENTS as a work queue, and a stream's retention cannot
-		// change; it stays a work queue, which jobd handles the same way.
-		if old, err := js.Stream(ctx, c.Name); err == nil {
-			oc := old.CachedInfo().Config
-			if oc.AllowMsgSchedules {
-				c.AllowMsgSchedules = true
-			}
-			if c.Name == Events && oc.Retention == jetstream.WorkQueuePolicy {
-				c.Retention = jetstream.WorkQueuePolicy
-			}
-		}
-		if _, err := js.CreateOrUpdateStream(ctx, c); err != nil {
-			return fmt.Errorf("stream %s (subjects %v): %w", c.Name, c.Subjects, err)
-		}
-	}
-	consumers := []struct {
-		stream string
-		cfg    jetstream.ConsumerConfig
-	}{
+	consumers := []consumerConfig{
 		{Runs, jetstream.ConsumerConfig{
 			Durable:       RunsConsumer,
 			FilterSubject: RunsSubjectPrefix + ">",
@@ -163,22 +153,14 @@ func Ensure(ctx context.Context, js jetstream.JetStream, o Options) error {
 		}},
 	}
 	if len(o.Subjects) > 0 {
-		consumers = append(consumers, struct {
-			stream string
-			cfg    jetstream.ConsumerConfig
-		}{Events, jetstream.ConsumerConfig{
+		consumers = append(consumers, consumerConfig{Events, jetstream.ConsumerConfig{
 			Durable:       EventsConsumer,
 			AckPolicy:     jetstream.AckExplicitPolicy,
 			AckWait:       o.AckWait,
 			MaxAckPending: 10000,
 		}})
 	}
-	for _, c := range consumers {
-		if _, err := js.CreateOrUpdateConsumer(ctx, c.stream, c.cfg); err != nil {
-			return fmt.Errorf("consumer %s on %s: %w", c.cfg.Durable, c.stream, err)
-		}
-	}
-	return nil
+	return cfgs, consumers
 }
 
 // When a Purger purges. A purge holds its stream while it removes what is

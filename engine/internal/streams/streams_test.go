@@ -1,8 +1,11 @@
 package streams_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,10 +21,16 @@ func TestEnsureCreatesTheStreamsAndIsIdempotent(t *testing.T) {
 	if err := streams.Ensure(ctx, s.JS, streams.Options{Subjects: []string{"events.>"}, Replicas: 1, ResultsMaxAge: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
-	// Ensure is idempotent, and takes new trigger subjects and a new
-	// duplicate window.
-	if err := streams.Ensure(ctx, s.JS, streams.Options{Subjects: []string{"events.>", "orders.*"}, Replicas: 1, ResultsMaxAge: time.Hour, DedupeWindow: 45 * time.Second}); err != nil {
+	// Ensure is idempotent, and takes new trigger subjects; a new
+	// duplicate window is logged and the existing one kept (Apply changes
+	// it).
+	var logged bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logged, nil))
+	if err := streams.Ensure(ctx, s.JS, streams.Options{Subjects: []string{"events.>", "orders.*"}, Replicas: 1, ResultsMaxAge: time.Hour, DedupeWindow: 45 * time.Second, Logger: log}); err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(logged.String(), "setting=server.dedupe_window existing=2m0s configured=45s") {
+		t.Errorf("the difference is not logged:\n%s", logged.String())
 	}
 	want := map[string][]string{
 		streams.Events:  {"events.>", "orders.*"},
@@ -38,8 +47,8 @@ func TestEnsureCreatesTheStreamsAndIsIdempotent(t *testing.T) {
 		if got := st.CachedInfo().Config.Subjects; !slices.Equal(got, subjects) {
 			t.Errorf("stream %s subjects = %v, want %v", name, got, subjects)
 		}
-		if got := st.CachedInfo().Config.Duplicates; got != 45*time.Second {
-			t.Errorf("stream %s duplicate window = %v, want 45s", name, got)
+		if got := st.CachedInfo().Config.Duplicates; got != 2*time.Minute {
+			t.Errorf("stream %s duplicate window = %v, want the existing 2m", name, got)
 		}
 	}
 	for stream, consumer := range map[string]string{streams.Events: streams.EventsConsumer, streams.Runs: streams.RunsConsumer} {
@@ -114,16 +123,21 @@ func TestPurgerRemovesAcknowledged(t *testing.T) {
 	if err := streams.Ensure(ctx, s.JS, streams.Options{Subjects: []string{"events.>"}, Replicas: 1, ResultsMaxAge: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
+	// Publish in windows of 1,000 and wait for each window's acks: the
+	// client refuses a publish past 4,000 pending (after a 200 ms stall),
+	// which a busy machine reached with all 12,000 in one go.
 	total := streams.PurgeSmall + 2000
-	for i := range total {
-		if _, err := s.JS.PublishAsync("events.x", []byte(`{}`)); err != nil {
-			t.Fatalf("publish %d: %v", i, err)
+	for i := 0; i < total; i += 1000 {
+		for j := i; j < min(i+1000, total); j++ {
+			if _, err := s.JS.PublishAsync("events.x", []byte(`{}`)); err != nil {
+				t.Fatalf("publish %d: %v", j, err)
+			}
 		}
-	}
-	select {
-	case <-s.JS.PublishAsyncComplete():
-	case <-time.After(30 * time.Second):
-		t.Fatal("publishing did not complete")
+		select {
+		case <-s.JS.PublishAsyncComplete():
+		case <-time.After(2 * time.Minute):
+			t.Fatalf("publishing %d messages did not complete", i+1000)
+		}
 	}
 	cons, err := s.JS.Consumer(ctx, streams.Events, streams.EventsConsumer)
 	if err != nil {
@@ -147,7 +161,7 @@ func TestPurgerRemovesAcknowledged(t *testing.T) {
 				n--
 			}
 		}
-		deadline := time.Now().Add(10 * time.Second)
+		deadline := time.Now().Add(2 * time.Minute)
 		for {
 			info, err := cons.Info(ctx)
 			if err == nil && info.AckFloor.Stream >= acked {
@@ -194,5 +208,51 @@ func TestPurgerRemovesAcknowledged(t *testing.T) {
 	}
 	if got, want := first(), acked+1; got != want {
 		t.Fatalf("after %v, the first event is %d, want %d (everything acknowledged gone, nothing else)", streams.PurgeWait, got, want)
+	}
+}
+
+// A replica started with other settings keeps the existing ones; Apply
+// changes them, and only what differs.
+func TestEnsureKeepsAndApplyChanges(t *testing.T) {
+	s := natstest.Start(t)
+	ctx := context.Background()
+	first := streams.Options{Subjects: []string{"events.>"}, Replicas: 1, ResultsMaxAge: time.Hour, AckWait: 30 * time.Second, DedupeWindow: 2 * time.Minute}
+	if err := streams.Ensure(ctx, s.JS, first); err != nil {
+		t.Fatal(err)
+	}
+	other := first
+	other.ResultsMaxAge, other.AckWait, other.DedupeWindow = 2*time.Hour, time.Minute, time.Minute
+	other.Logger = slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))
+	if err := streams.Ensure(ctx, s.JS, other); err != nil {
+		t.Fatal(err)
+	}
+	check := func(o streams.Options) {
+		t.Helper()
+		st, err := s.JS.Stream(ctx, streams.Results)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := st.CachedInfo().Config; c.MaxAge != o.ResultsMaxAge || c.Duplicates != o.DedupeWindow {
+			t.Errorf("results: max age %v, duplicates %v; want %v, %v", c.MaxAge, c.Duplicates, o.ResultsMaxAge, o.DedupeWindow)
+		}
+		cons, err := s.JS.Consumer(ctx, streams.Events, streams.EventsConsumer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cons.CachedInfo().Config.AckWait; got != o.AckWait {
+			t.Errorf("ack wait %v, want %v", got, o.AckWait)
+		}
+	}
+	check(first)
+	changed, err := streams.Apply(ctx, s.JS, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(other)
+	if len(changed) == 0 {
+		t.Error("Apply reported no change")
+	}
+	if changed, err := streams.Apply(ctx, s.JS, other); err != nil || len(changed) != 0 {
+		t.Errorf("a second Apply changed %v (err %v), want nothing", changed, err)
 	}
 }

@@ -31,7 +31,9 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/jobd-dev/jobd/engine/internal/lograte"
 	"github.com/jobd-dev/jobd/engine/internal/streamread"
+	"github.com/jobd-dev/jobd/engine/internal/transient"
 )
 
 // Headers of a timer message.
@@ -92,6 +94,10 @@ type Store struct {
 	// never purged while unread (fired timers are not all it holds).
 	unread map[int64]bool
 	wake   chan struct{}
+
+	// logLimit keeps transient failures (a server restarting) to one WARN
+	// per cause per interval.
+	logLimit lograte.Limiter
 
 	cancel context.CancelFunc
 	done   sync.WaitGroup
@@ -188,9 +194,12 @@ func (s *Store) Start(ctx context.Context) error {
 	s.cancel = cancel
 	// Follow new timers first, so none stored while the slots are read is
 	// missed; a timer seen twice is queued once.
+	// The consumer goes with the replica: deleted at Stop, and by the
+	// server soon after a replica that died.
 	cons, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{s.o.Prefix + ">"},
-		DeliverPolicy:  jetstream.DeliverNewPolicy,
+		FilterSubjects:    []string{s.o.Prefix + ">"},
+		DeliverPolicy:     jetstream.DeliverNewPolicy,
+		InactiveThreshold: streamread.InactiveThreshold,
 	})
 	if err != nil {
 		cancel()
@@ -198,6 +207,7 @@ func (s *Store) Start(ctx context.Context) error {
 	}
 	cc, err := cons.Consume(func(m jetstream.Msg) { s.take(m, false) })
 	if err != nil {
+		streamread.Delete(s.o.JS, s.o.Stream, cons)
 		cancel()
 		return fmt.Errorf("timers: follow %s: %w", s.o.Stream, err)
 	}
@@ -208,6 +218,7 @@ func (s *Store) Start(ctx context.Context) error {
 	starts, err := s.listSlots(ctx)
 	if err != nil {
 		cc.Stop()
+		streamread.Delete(s.o.JS, s.o.Stream, cons)
 		cancel()
 		return err
 	}
@@ -218,7 +229,12 @@ func (s *Store) Start(ctx context.Context) error {
 	s.through = s.slotOf(s.o.Clock.Now().Add(s.o.Horizon)) + int64(s.o.Slot/time.Second)
 	s.mu.Unlock()
 	s.done.Add(2)
-	go func() { defer s.done.Done(); defer cc.Stop(); s.fireLoop(rctx) }()
+	go func() {
+		defer s.done.Done()
+		defer streamread.Delete(s.o.JS, s.o.Stream, cons)
+		defer cc.Stop()
+		s.fireLoop(rctx)
+	}()
 	go func() { defer s.done.Done(); s.advanceLoop(rctx) }()
 	return nil
 }
@@ -259,11 +275,9 @@ func (s *Store) parseSlot(subj string) (int64, bool) {
 // readSlot queues every timer stored in a slot.
 func (s *Store) readSlot(ctx context.Context, start int64) error {
 	subj := s.subject(start)
-	cons, err := s.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subj}})
-	if err != nil {
-		return fmt.Errorf("timers: read %s: %w", subj, err)
-	}
-	if err := streamread.All(ctx, cons, func(m jetstream.Msg) { s.take(m, true) }); err != nil {
+	// Through a consumer, deleted when the read ends.
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{subj}}
+	if err := streamread.Once(ctx, s.o.JS, s.o.Stream, cfg, func(m jetstream.Msg) { s.take(m, true) }); err != nil {
 		return fmt.Errorf("timers: read %s: %w", subj, err)
 	}
 	s.mu.Lock()
@@ -366,7 +380,7 @@ func (s *Store) advance(ctx context.Context) {
 	defer s.mu.Unlock()
 	if err != nil {
 		if ctx.Err() == nil {
-			s.o.Logger.Warn("list timer slots; reading every slot passed", "error", err)
+			s.logLimit.Problem(s.o.Logger, slog.LevelWarn, "list timer slots; reading every slot passed", err)
 		}
 		for start := from; start < limit; start += w {
 			s.unread[start] = true
@@ -398,7 +412,7 @@ func (s *Store) readDue(ctx context.Context) {
 		}
 		if err := s.readSlot(ctx, start); err != nil {
 			if ctx.Err() == nil {
-				s.o.Logger.Warn("read timer slot; will retry", "slot", start, "error", err)
+				s.logLimit.Problem(s.o.Logger, slog.LevelWarn, "read timer slot; will retry", err, "slot", start)
 			}
 			return
 		}
@@ -439,7 +453,7 @@ func (s *Store) purgeFired(ctx context.Context) {
 		err := s.stream.Purge(ctx, jetstream.WithPurgeSubject(s.subject(j.start)), jetstream.WithPurgeSequence(j.below))
 		if err != nil {
 			if ctx.Err() == nil {
-				s.o.Logger.Warn("purge fired timers; will retry", "slot", j.start, "error", err)
+				s.logLimit.Problem(s.o.Logger, slog.LevelWarn, "purge fired timers; will retry", err, "slot", j.start)
 			}
 			s.mu.Lock()
 			if sl := s.slots[j.start]; sl != nil {
@@ -516,8 +530,14 @@ func (s *Store) fire(ctx context.Context, due []*entry) {
 	retry := s.o.Clock.Now().Add(time.Second)
 	for i, e := range due {
 		if errs[i] != nil {
-			if ctx.Err() == nil {
-				s.o.Logger.Warn("fire timer; will retry", "target", e.target, "error", errs[i])
+			switch {
+			case ctx.Err() != nil:
+			case transient.DuplicateInProcess(errs[i]):
+				// Another replica fires the same timer at the same moment:
+				// the expected race, settled by the message id.
+				s.o.Logger.Debug("fire timer: another replica is storing it; will confirm", "target", e.target, "id", e.id)
+			default:
+				s.logLimit.Problem(s.o.Logger, slog.LevelWarn, "fire timer; will retry", errs[i], "target", e.target)
 			}
 			e.at = retry
 			heap.Push(&s.queue, e)

@@ -860,6 +860,116 @@ func (*LogResponse) Descriptor() ([]byte, []int) {
 	return file_jobd_plugin_v1_plugin_proto_rawDescGZIP(), []int{11}
 }
 
+type ValidateJobRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The job's kind.
+	Kind string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	// The job's event tag (for most kinds, its target).
+	Event string `protobuf:"bytes,2,opt,name=event,proto3" json:"event,omitempty"`
+	// The job's input as configured, a JSON object. Strings that contain "$"
+	// are templates jobd resolves for each run ($Input{...}, operators,
+	// ${ ... }): only the other values are known in advance.
+	Input         []byte `protobuf:"bytes,3,opt,name=input,proto3" json:"input,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ValidateJobRequest) Reset() {
+	*x = ValidateJobRequest{}
+	mi := &file_jobd_plugin_v1_plugin_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ValidateJobRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ValidateJobRequest) ProtoMessage() {}
+
+func (x *ValidateJobRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_jobd_plugin_v1_plugin_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ValidateJobRequest.ProtoReflect.Descriptor instead.
+func (*ValidateJobRequest) Descriptor() ([]byte, []int) {
+	return file_jobd_plugin_v1_plugin_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ValidateJobRequest) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *ValidateJobRequest) GetEvent() string {
+	if x != nil {
+		return x.Event
+	}
+	return ""
+}
+
+func (x *ValidateJobRequest) GetInput() []byte {
+	if x != nil {
+		return x.Input
+	}
+	return nil
+}
+
+type ValidateJobResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What is wrong with the job, one sentence each; empty when nothing is.
+	Problems      []string `protobuf:"bytes,1,rep,name=problems,proto3" json:"problems,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ValidateJobResponse) Reset() {
+	*x = ValidateJobResponse{}
+	mi := &file_jobd_plugin_v1_plugin_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ValidateJobResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ValidateJobResponse) ProtoMessage() {}
+
+func (x *ValidateJobResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_jobd_plugin_v1_plugin_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ValidateJobResponse.ProtoReflect.Descriptor instead.
+func (*ValidateJobResponse) Descriptor() ([]byte, []int) {
+	return file_jobd_plugin_v1_plugin_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ValidateJobResponse) GetProblems() []string {
+	if x != nil {
+		return x.Problems
+	}
+	return nil
+}
+
 var File_jobd_plugin_v1_plugin_proto protoreflect.FileDescriptor
 
 const file_jobd_plugin_v1_plugin_proto_rawDesc = "" +
@@ -920,17 +1030,24 @@ const file_jobd_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x05level\x18\x01 \x01(\tR\x05level\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x14\n" +
 	"\x05attrs\x18\x03 \x01(\fR\x05attrs\"\r\n" +
-	"\vLogResponse*\\\n" +
+	"\vLogResponse\"T\n" +
+	"\x12ValidateJobRequest\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x14\n" +
+	"\x05event\x18\x02 \x01(\tR\x05event\x12\x14\n" +
+	"\x05input\x18\x03 \x01(\fR\x05input\"1\n" +
+	"\x13ValidateJobResponse\x12\x1a\n" +
+	"\bproblems\x18\x01 \x03(\tR\bproblems*\\\n" +
 	"\aOutcome\x12\x17\n" +
 	"\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x0e\n" +
 	"\n" +
 	"OUTCOME_OK\x10\x01\x12\x11\n" +
 	"\rOUTCOME_RETRY\x10\x02\x12\x15\n" +
-	"\x11OUTCOME_PERMANENT\x10\x032\xed\x01\n" +
+	"\x11OUTCOME_PERMANENT\x10\x032\xc5\x02\n" +
 	"\x06Plugin\x12A\n" +
 	"\x04Info\x12\x1b.jobd.plugin.v1.InfoRequest\x1a\x1c.jobd.plugin.v1.InfoResponse\x12P\n" +
 	"\tConfigure\x12 .jobd.plugin.v1.ConfigureRequest\x1a!.jobd.plugin.v1.ConfigureResponse\x12N\n" +
-	"\aExecute\x12\x1e.jobd.plugin.v1.ExecuteRequest\x1a\x1f.jobd.plugin.v1.ExecuteResponse(\x010\x012\x92\x01\n" +
+	"\aExecute\x12\x1e.jobd.plugin.v1.ExecuteRequest\x1a\x1f.jobd.plugin.v1.ExecuteResponse(\x010\x01\x12V\n" +
+	"\vValidateJob\x12\".jobd.plugin.v1.ValidateJobRequest\x1a#.jobd.plugin.v1.ValidateJobResponse2\x92\x01\n" +
 	"\x04Host\x12J\n" +
 	"\aPublish\x12\x1e.jobd.plugin.v1.PublishRequest\x1a\x1f.jobd.plugin.v1.PublishResponse\x12>\n" +
 	"\x03Log\x12\x1a.jobd.plugin.v1.LogRequest\x1a\x1b.jobd.plugin.v1.LogResponseB0Z.github.com/jobd-dev/jobd/sdk/internal/pluginpbb\x06proto3"
@@ -948,40 +1065,44 @@ func file_jobd_plugin_v1_plugin_proto_rawDescGZIP() []byte {
 }
 
 var file_jobd_plugin_v1_plugin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_jobd_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_jobd_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_jobd_plugin_v1_plugin_proto_goTypes = []any{
-	(Outcome)(0),              // 0: jobd.plugin.v1.Outcome
-	(*InfoRequest)(nil),       // 1: jobd.plugin.v1.InfoRequest
-	(*InfoResponse)(nil),      // 2: jobd.plugin.v1.InfoResponse
-	(*ConfigureRequest)(nil),  // 3: jobd.plugin.v1.ConfigureRequest
-	(*ConfigureResponse)(nil), // 4: jobd.plugin.v1.ConfigureResponse
-	(*Job)(nil),               // 5: jobd.plugin.v1.Job
-	(*ExecuteRequest)(nil),    // 6: jobd.plugin.v1.ExecuteRequest
-	(*Result)(nil),            // 7: jobd.plugin.v1.Result
-	(*ExecuteResponse)(nil),   // 8: jobd.plugin.v1.ExecuteResponse
-	(*PublishRequest)(nil),    // 9: jobd.plugin.v1.PublishRequest
-	(*PublishResponse)(nil),   // 10: jobd.plugin.v1.PublishResponse
-	(*LogRequest)(nil),        // 11: jobd.plugin.v1.LogRequest
-	(*LogResponse)(nil),       // 12: jobd.plugin.v1.LogResponse
-	nil,                       // 13: jobd.plugin.v1.PublishRequest.HeadersEntry
+	(Outcome)(0),                // 0: jobd.plugin.v1.Outcome
+	(*InfoRequest)(nil),         // 1: jobd.plugin.v1.InfoRequest
+	(*InfoResponse)(nil),        // 2: jobd.plugin.v1.InfoResponse
+	(*ConfigureRequest)(nil),    // 3: jobd.plugin.v1.ConfigureRequest
+	(*ConfigureResponse)(nil),   // 4: jobd.plugin.v1.ConfigureResponse
+	(*Job)(nil),                 // 5: jobd.plugin.v1.Job
+	(*ExecuteRequest)(nil),      // 6: jobd.plugin.v1.ExecuteRequest
+	(*Result)(nil),              // 7: jobd.plugin.v1.Result
+	(*ExecuteResponse)(nil),     // 8: jobd.plugin.v1.ExecuteResponse
+	(*PublishRequest)(nil),      // 9: jobd.plugin.v1.PublishRequest
+	(*PublishResponse)(nil),     // 10: jobd.plugin.v1.PublishResponse
+	(*LogRequest)(nil),          // 11: jobd.plugin.v1.LogRequest
+	(*LogResponse)(nil),         // 12: jobd.plugin.v1.LogResponse
+	(*ValidateJobRequest)(nil),  // 13: jobd.plugin.v1.ValidateJobRequest
+	(*ValidateJobResponse)(nil), // 14: jobd.plugin.v1.ValidateJobResponse
+	nil,                         // 15: jobd.plugin.v1.PublishRequest.HeadersEntry
 }
 var file_jobd_plugin_v1_plugin_proto_depIdxs = []int32{
 	5,  // 0: jobd.plugin.v1.ExecuteRequest.jobs:type_name -> jobd.plugin.v1.Job
 	0,  // 1: jobd.plugin.v1.Result.outcome:type_name -> jobd.plugin.v1.Outcome
 	7,  // 2: jobd.plugin.v1.ExecuteResponse.results:type_name -> jobd.plugin.v1.Result
-	13, // 3: jobd.plugin.v1.PublishRequest.headers:type_name -> jobd.plugin.v1.PublishRequest.HeadersEntry
+	15, // 3: jobd.plugin.v1.PublishRequest.headers:type_name -> jobd.plugin.v1.PublishRequest.HeadersEntry
 	1,  // 4: jobd.plugin.v1.Plugin.Info:input_type -> jobd.plugin.v1.InfoRequest
 	3,  // 5: jobd.plugin.v1.Plugin.Configure:input_type -> jobd.plugin.v1.ConfigureRequest
 	6,  // 6: jobd.plugin.v1.Plugin.Execute:input_type -> jobd.plugin.v1.ExecuteRequest
-	9,  // 7: jobd.plugin.v1.Host.Publish:input_type -> jobd.plugin.v1.PublishRequest
-	11, // 8: jobd.plugin.v1.Host.Log:input_type -> jobd.plugin.v1.LogRequest
-	2,  // 9: jobd.plugin.v1.Plugin.Info:output_type -> jobd.plugin.v1.InfoResponse
-	4,  // 10: jobd.plugin.v1.Plugin.Configure:output_type -> jobd.plugin.v1.ConfigureResponse
-	8,  // 11: jobd.plugin.v1.Plugin.Execute:output_type -> jobd.plugin.v1.ExecuteResponse
-	10, // 12: jobd.plugin.v1.Host.Publish:output_type -> jobd.plugin.v1.PublishResponse
-	12, // 13: jobd.plugin.v1.Host.Log:output_type -> jobd.plugin.v1.LogResponse
-	9,  // [9:14] is the sub-list for method output_type
-	4,  // [4:9] is the sub-list for method input_type
+	13, // 7: jobd.plugin.v1.Plugin.ValidateJob:input_type -> jobd.plugin.v1.ValidateJobRequest
+	9,  // 8: jobd.plugin.v1.Host.Publish:input_type -> jobd.plugin.v1.PublishRequest
+	11, // 9: jobd.plugin.v1.Host.Log:input_type -> jobd.plugin.v1.LogRequest
+	2,  // 10: jobd.plugin.v1.Plugin.Info:output_type -> jobd.plugin.v1.InfoResponse
+	4,  // 11: jobd.plugin.v1.Plugin.Configure:output_type -> jobd.plugin.v1.ConfigureResponse
+	8,  // 12: jobd.plugin.v1.Plugin.Execute:output_type -> jobd.plugin.v1.ExecuteResponse
+	14, // 13: jobd.plugin.v1.Plugin.ValidateJob:output_type -> jobd.plugin.v1.ValidateJobResponse
+	10, // 14: jobd.plugin.v1.Host.Publish:output_type -> jobd.plugin.v1.PublishResponse
+	12, // 15: jobd.plugin.v1.Host.Log:output_type -> jobd.plugin.v1.LogResponse
+	10, // [10:16] is the sub-list for method output_type
+	4,  // [4:10] is the sub-list for method input_type
 	4,  // [4:4] is the sub-list for extension type_name
 	4,  // [4:4] is the sub-list for extension extendee
 	0,  // [0:4] is the sub-list for field type_name
@@ -998,7 +1119,7 @@ func file_jobd_plugin_v1_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_jobd_plugin_v1_plugin_proto_rawDesc), len(file_jobd_plugin_v1_plugin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   13,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

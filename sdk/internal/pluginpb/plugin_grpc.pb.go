@@ -41,9 +41,10 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Plugin_Info_FullMethodName      = "/jobd.plugin.v1.Plugin/Info"
-	Plugin_Configure_FullMethodName = "/jobd.plugin.v1.Plugin/Configure"
-	Plugin_Execute_FullMethodName   = "/jobd.plugin.v1.Plugin/Execute"
+	Plugin_Info_FullMethodName        = "/jobd.plugin.v1.Plugin/Info"
+	Plugin_Configure_FullMethodName   = "/jobd.plugin.v1.Plugin/Configure"
+	Plugin_Execute_FullMethodName     = "/jobd.plugin.v1.Plugin/Execute"
+	Plugin_ValidateJob_FullMethodName = "/jobd.plugin.v1.Plugin/ValidateJob"
 )
 
 // PluginClient is the client API for Plugin service.
@@ -66,6 +67,12 @@ type PluginClient interface {
 	// a batch. A job whose deadline passes must be answered (with a retryable
 	// error) or the host answers for it.
 	Execute(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ExecuteRequest, ExecuteResponse], error)
+	// ValidateJob checks one configured job before any run: its target (the
+	// action, stored statement, message or subject it names) and its static
+	// input. jobd calls it from `jobd validate` and at start, after
+	// Configure. Optional: a plugin that does not implement it answers
+	// UNIMPLEMENTED, and jobd skips the check.
+	ValidateJob(ctx context.Context, in *ValidateJobRequest, opts ...grpc.CallOption) (*ValidateJobResponse, error)
 }
 
 type pluginClient struct {
@@ -109,6 +116,16 @@ func (c *pluginClient) Execute(ctx context.Context, opts ...grpc.CallOption) (gr
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Plugin_ExecuteClient = grpc.BidiStreamingClient[ExecuteRequest, ExecuteResponse]
 
+func (c *pluginClient) ValidateJob(ctx context.Context, in *ValidateJobRequest, opts ...grpc.CallOption) (*ValidateJobResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ValidateJobResponse)
+	err := c.cc.Invoke(ctx, Plugin_ValidateJob_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PluginServer is the server API for Plugin service.
 // All implementations must embed UnimplementedPluginServer
 // for forward compatibility.
@@ -129,6 +146,12 @@ type PluginServer interface {
 	// a batch. A job whose deadline passes must be answered (with a retryable
 	// error) or the host answers for it.
 	Execute(grpc.BidiStreamingServer[ExecuteRequest, ExecuteResponse]) error
+	// ValidateJob checks one configured job before any run: its target (the
+	// action, stored statement, message or subject it names) and its static
+	// input. jobd calls it from `jobd validate` and at start, after
+	// Configure. Optional: a plugin that does not implement it answers
+	// UNIMPLEMENTED, and jobd skips the check.
+	ValidateJob(context.Context, *ValidateJobRequest) (*ValidateJobResponse, error)
 	mustEmbedUnimplementedPluginServer()
 }
 
@@ -147,6 +170,9 @@ func (UnimplementedPluginServer) Configure(context.Context, *ConfigureRequest) (
 }
 func (UnimplementedPluginServer) Execute(grpc.BidiStreamingServer[ExecuteRequest, ExecuteResponse]) error {
 	return status.Error(codes.Unimplemented, "method Execute not implemented")
+}
+func (UnimplementedPluginServer) ValidateJob(context.Context, *ValidateJobRequest) (*ValidateJobResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ValidateJob not implemented")
 }
 func (UnimplementedPluginServer) mustEmbedUnimplementedPluginServer() {}
 func (UnimplementedPluginServer) testEmbeddedByValue()                {}
@@ -212,6 +238,24 @@ func _Plugin_Execute_Handler(srv interface{}, stream grpc.ServerStream) error {
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Plugin_ExecuteServer = grpc.BidiStreamingServer[ExecuteRequest, ExecuteResponse]
 
+func _Plugin_ValidateJob_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ValidateJobRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginServer).ValidateJob(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Plugin_ValidateJob_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginServer).ValidateJob(ctx, req.(*ValidateJobRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Plugin_ServiceDesc is the grpc.ServiceDesc for Plugin service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -226,6 +270,10 @@ var Plugin_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Configure",
 			Handler:    _Plugin_Configure_Handler,
+		},
+		{
+			MethodName: "ValidateJob",
+			Handler:    _Plugin_ValidateJob_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -4,12 +4,16 @@
 //	{"mode": "ok" | "fail" | "permanent" | "retry_after" | "crash" | "hang",
 //	 "fail_until": 3,   // fail (retryable) while attempt < fail_until
 //	 "sleep_ms": 10,    // sleep before answering
+//	 "echo_config": true, // the output holds the plugin's configuration
 //	 "publish": {"subject": "...", "data": {...}}}
 //
 // Every call is appended as one JSON line to <data dir>/calls.jsonl.
 //
 // With TESTPLUGIN_API_VERSION=N in its environment it claims API version N
-// in its Info, so tests can check that the host refuses it.
+// in its Info, so tests can check that the host refuses it. With
+// TESTPLUGIN_VALIDATE=1 it checks jobs (sdk.JobValidator): a job whose
+// input has "mode": "nonsense" is refused; without it, it does not check
+// jobs at all, as a plugin built before ValidateJob existed.
 package main
 
 import (
@@ -35,16 +39,20 @@ type input struct {
 	FailUntil int    `json:"fail_until"`
 	SleepMS   int    `json:"sleep_ms"`
 	Env       bool   `json:"env"`
-	Publish   *struct {
+	// EchoConfig puts the plugin's configuration into the output, as an
+	// API that echoes request headers does with a token.
+	EchoConfig bool `json:"echo_config"`
+	Publish    *struct {
 		Subject string          `json:"subject"`
 		Data    json.RawMessage `json:"data"`
 	} `json:"publish"`
 }
 
 type plugin struct {
-	mu   sync.Mutex
-	file *os.File
-	host sdk.Host
+	mu     sync.Mutex
+	file   *os.File
+	host   sdk.Host
+	config json.RawMessage
 }
 
 func (p *plugin) Info() sdk.Info {
@@ -70,6 +78,7 @@ func (p *plugin) Configure(_ context.Context, req *sdk.ConfigureRequest) error {
 	}
 	p.file = f
 	p.host = req.Host
+	p.config = req.Config
 	return nil
 }
 
@@ -128,6 +137,9 @@ func (p *plugin) Handle(ctx context.Context, job *sdk.Job) (*sdk.Result, error) 
 	if in.Env {
 		out["environ"] = os.Environ()
 	}
+	if in.EchoConfig {
+		out["config"] = p.config
+	}
 	return &sdk.Result{Output: out}, nil
 }
 
@@ -152,6 +164,10 @@ func main() {
 	version, verr := strconv.ParseUint(os.Getenv("TESTPLUGIN_API_VERSION"), 10, 32)
 	maxRecv, rerr := strconv.Atoi(os.Getenv("TESTPLUGIN_MAX_RECV"))
 	if verr != nil && rerr != nil {
+		if os.Getenv("TESTPLUGIN_VALIDATE") != "" {
+			sdk.Serve(&validating{&plugin{}})
+			return
+		}
 		sdk.Serve(&plugin{})
 		return
 	}
@@ -170,4 +186,18 @@ func main() {
 		},
 		GRPCServer: protocol.GRPCServerMaxRecv(maxRecv),
 	})
+}
+
+// validating is the plugin with sdk.JobValidator.
+type validating struct{ *plugin }
+
+func (v *validating) ValidateJob(_ context.Context, req *sdk.ValidateJobRequest) error {
+	var in input
+	if err := req.Decode(&in); err != nil {
+		return err
+	}
+	if in.Mode == "nonsense" {
+		return fmt.Errorf("mode %q: want ok, fail, permanent, retry_after, crash or hang", in.Mode)
+	}
+	return nil
 }
