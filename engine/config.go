@@ -6,7 +6,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/jobd-dev/jobd/engine/internal/broker"
 	"github.com/jobd-dev/jobd/engine/internal/catalog"
 	"github.com/jobd-dev/jobd/engine/internal/config"
 )
@@ -54,5 +53,5 @@ func LoadConfig(path string, environ []string, mustExist bool) (*Config, error) 
 // embedded server's nats.listen when nats.url is empty), with cfg's
 // credentials and TLS. name is the connection's name in the server.
 func Connect(cfg *Config, name string) (*nats.Conn, error) {
-	return broker.Connect(cfg, broker.URL(cfg), name)
+	return ConnectWatch(cfg, name, func(error) {})
 }

@@ -33,6 +33,8 @@ import (
 	"github.com/jobd-dev/jobd/engine/internal/metrics"
 	"github.com/jobd-dev/jobd/engine/internal/publish"
 	"github.com/jobd-dev/jobd/engine/internal/run"
+	"github.com/jobd-dev/jobd/engine/internal/storagegate"
+	"github.com/jobd-dev/jobd/engine/internal/storecheck"
 	"github.com/jobd-dev/jobd/engine/internal/streams"
 	"github.com/jobd-dev/jobd/engine/internal/timers"
 	"github.com/jobd-dev/jobd/engine/internal/transient"
@@ -53,6 +55,13 @@ type Options struct {
 	// result timings, retention and NATS's own timers stay on real time. Defaults to
 	// the real clock; tests pass a clockwork.FakeClock.
 	Clock clockwork.Clock
+	// AcceptDamagedStore acknowledges damage found in the embedded
+	// server's store: still logged and counted, but /readyz answers 200.
+	// Defaults to false (jobd run --accept-damaged-store sets it).
+	AcceptDamagedStore bool
+	// MaxStoreBytes bounds what the embedded server stores (for tests of
+	// a full store). Defaults to 0: most of the disk.
+	MaxStoreBytes int64
 }
 
 // Engine is a running jobd.
@@ -63,6 +72,8 @@ type Engine struct {
 	log  *slog.Logger
 
 	embedded *broker.Embedded
+	damage   *storecheck.Tracker
+	gate     *storagegate.Gate
 	nc       *nats.Conn
 	js       jetstream.JetStream
 	pools    map[string]*dispatch.Pool
@@ -151,9 +162,17 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		return err
 	}
 	e.secrets = secrets
+	if e.cfg, err = withNATSSecrets(e.cfg, secrets); err != nil {
+		return err
+	}
 	url := e.cfg.NATS.URL
 	if url == "" {
-		if e.embedded, err = broker.StartEmbedded(e.cfg, e.log); err != nil {
+		auth, err := e.natsAuth()
+		if err != nil {
+			return err
+		}
+		e.damage = storecheck.NewTracker(e.log, e.opts.AcceptDamagedStore)
+		if e.embedded, err = broker.StartEmbeddedWith(e.cfg, e.log, broker.EmbedOptions{Auth: auth, OnWarning: e.onServerWarning, MaxStore: e.opts.MaxStoreBytes}); err != nil {
 			return err
 		}
 		e.deferStop(e.embedded)
@@ -165,7 +184,12 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		// A channel per attempt: one closed by an attempt that failed is
 		// not the connection's.
 		ch, once := make(chan struct{}), new(sync.Once)
-		e.nc, err = broker.Connect(e.cfg, url, "jobd", nats.ClosedHandler(func(*nats.Conn) { once.Do(func() { close(ch) }) }))
+		onClose := nats.ClosedHandler(func(*nats.Conn) { once.Do(func() { close(ch) }) })
+		if e.embedded != nil {
+			e.nc, err = e.embedded.Connect(e.cfg, "jobd", onClose)
+		} else {
+			e.nc, err = broker.Connect(e.cfg, url, "jobd", onClose)
+		}
 		closed = ch
 		return err
 	})
@@ -199,12 +223,23 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	if err := e.checkStore(ctx); err != nil {
+		return err
+	}
+	e.deferStop(partFunc(e.saveStore))
 	e.metrics = metrics.New(e.inFlight, e.healthGauge)
+	if e.damage != nil {
+		e.metrics.Registry.MustRegister(e.damage.Counter)
+	}
 	// Every pool exists before the HTTP endpoint serves: /readyz and
 	// /metrics read the map of pools, which is not written after this.
 	if err := e.newPools(); err != nil {
 		return err
 	}
+	// The storage gate exists before the HTTP endpoint serves (/readyz
+	// reads it); it pauses ingest, which exists before any write it sees.
+	e.gate = e.newStorageGate()
+	e.deferStop(e.gate)
 	if err := e.startHTTP(); err != nil {
 		return err
 	}
@@ -229,6 +264,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		Catalog:       e.cat,
 		Dispatchers:   disp,
 		Publisher:     e.pub,
+		Storage:       e.gate,
 		Timers:        e.timers,
 		Secret:        secrets.Lookup,
 		PluginSecrets: e.pluginSecrets(),
@@ -249,6 +285,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		Catalog:       e.cat,
 		Store:         e.store,
 		Timers:        e.timers,
+		Storage:       e.gate,
 		Fail:          e.exec,
 		Secret:        secrets.Lookup,
 		Variables:     variables,
@@ -328,10 +365,11 @@ func (e *Engine) newPools() error {
 			return err
 		}
 		e.pools[kind] = dispatch.New(dispatch.Options{
-			Plugin:      popts,
-			Concurrency: pc.Concurrency,
-			Logger:      e.log,
-			OnRestart:   func() { e.metrics.PluginRestarts.WithLabelValues(kind).Inc() },
+			Plugin:       popts,
+			Concurrency:  pc.Concurrency,
+			QueueTimeout: pc.QueueTimeout.D(),
+			Logger:       e.log,
+			OnRestart:    func() { e.metrics.PluginRestarts.WithLabelValues(kind).Inc() },
 		})
 	}
 	return nil
@@ -541,6 +579,14 @@ func (e *Engine) readiness() (bool, map[string]string) {
 		} else {
 			report["plugin "+k] = "ok"
 		}
+	}
+	if fine, msg := e.gate.Ready(); !fine {
+		ok = false
+		report["storage"] = msg
+	}
+	if fine, msg := e.damage.Ready(); msg != "" {
+		ok = ok && fine
+		report["store"] = msg
 	}
 	if e.nc == nil || !e.nc.IsConnected() {
 		ok = false

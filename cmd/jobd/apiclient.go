@@ -19,7 +19,11 @@ func withClient(g *globals, explicit bool, fn func(ctx context.Context, c *clien
 	if err != nil {
 		return err
 	}
-	nc, err := engine.Connect(cfg, "jobd-cli")
+	// A call the user's role does not allow is refused by the server
+	// without a reply: stop at once with the refusal.
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	nc, err := engine.ConnectWatch(cfg, "jobd-cli", cancel)
 	if err != nil {
 		return fmt.Errorf("%w (is jobd running? start it with: jobd run -c %s)", err, g.configFile)
 	}
@@ -31,7 +35,10 @@ func withClient(g *globals, explicit bool, fn func(ctx context.Context, c *clien
 	// A refusal (no such job, no job with that event, a schedule jobd
 	// cannot use) is a failed operation, exit 1, as the README's exit codes
 	// say; exit 2 stays for what the command line itself gets wrong.
-	err = fn(context.Background(), c)
+	err = fn(ctx, c)
+	if cause := context.Cause(ctx); errors.Is(cause, engine.ErrPermissionDenied) {
+		return cause
+	}
 	var apiErr *client.APIError
 	switch {
 	case errors.Is(err, client.ErrNoJobd):

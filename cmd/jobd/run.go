@@ -13,7 +13,8 @@ import (
 )
 
 func runCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var acceptDamage bool
+	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Run the engine (and the embedded NATS server when nats.url is empty) until SIGINT or SIGTERM",
 		Args:  cobra.NoArgs,
@@ -28,7 +29,7 @@ func runCmd(g *globals) *cobra.Command {
 			if err := engine.CheckPluginPaths(cfg, cat); err != nil {
 				return err
 			}
-			e := engine.New(cfg, cat, engine.Options{Logger: log, Version: version})
+			e := engine.New(cfg, cat, engine.Options{Logger: log, Version: version, AcceptDamagedStore: acceptDamage})
 			if err := e.Start(ctx); err != nil {
 				return fmt.Errorf("start: %w", err)
 			}
@@ -40,4 +41,7 @@ func runCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&acceptDamage, "accept-damaged-store", false,
+		"acknowledge damage found in the embedded server's store (still logged; /readyz answers 200 again)")
+	return cmd
 }

@@ -58,6 +58,11 @@ type Result struct {
 	// DurationMS is the last attempt's duration in milliseconds, 0 when
 	// StartedAt is nil.
 	DurationMS float64 `json:"duration_ms"`
+	// QueuedMS is how long the last attempt waited for one of its plugin's
+	// concurrency slots before it went to the plugin, in milliseconds; the
+	// attempt's timeout starts after this wait. Absent when there was no
+	// wait or StartedAt is nil.
+	QueuedMS float64 `json:"queued_ms,omitempty"`
 	// Error is why the run failed; nil when it completed.
 	Error *ErrorInfo `json:"error,omitempty"`
 	// Input is the job's resolved input, secrets redacted.

@@ -26,7 +26,7 @@ func result() wire.Result {
 	return wire.Result{
 		JobID: "j1", RunID: "r1", Event: "send_welcome", Kind: "notification",
 		Status: wire.StatusFailed, Attempts: 3, Subject: "events.user.created",
-		ReceivedAt: t0, StartedAt: ptr(t0), FinishedAt: t1, DurationMS: 1500.5,
+		ReceivedAt: t0, StartedAt: ptr(t0), FinishedAt: t1, DurationMS: 1500.5, QueuedMS: 250.25,
 		Error:  &wire.ErrorInfo{Message: "smtp: 421", Class: wire.ClassRetryable},
 		Input:  json.RawMessage(`{"email":"ada@example.com"}`),
 		Output: json.RawMessage(`{"id":"m1"}`),
@@ -89,11 +89,11 @@ func TestJSON(t *testing.T) {
 		want string
 	}{
 		{"Result", result(),
-			`{"job_id":"j1","run_id":"r1","event":"send_welcome","kind":"notification","status":"failed","attempts":3,"subject":"events.user.created","received_at":"2026-03-01T09:30:00Z","started_at":"2026-03-01T09:30:00Z","finished_at":"2026-03-01T09:30:01.5Z","duration_ms":1500.5,"error":{"message":"smtp: 421","class":"retryable"},"input":{"email":"ada@example.com"},"output":{"id":"m1"}}`},
+			`{"job_id":"j1","run_id":"r1","event":"send_welcome","kind":"notification","status":"failed","attempts":3,"subject":"events.user.created","received_at":"2026-03-01T09:30:00Z","started_at":"2026-03-01T09:30:00Z","finished_at":"2026-03-01T09:30:01.5Z","duration_ms":1500.5,"queued_ms":250.25,"error":{"message":"smtp: 421","class":"retryable"},"input":{"email":"ada@example.com"},"output":{"id":"m1"}}`},
 		{"Result/empty", wire.Result{},
 			`{"job_id":"","run_id":"","event":"","kind":"","status":"","attempts":0,"received_at":"0001-01-01T00:00:00Z","finished_at":"0001-01-01T00:00:00Z","duration_ms":0}`},
 		{"DeadLetter", deadLetter(),
-			`{"job_id":"j1","run_id":"r1","event":"send_welcome","kind":"notification","status":"failed","attempts":3,"subject":"events.user.created","received_at":"2026-03-01T09:30:00Z","started_at":"2026-03-01T09:30:00Z","finished_at":"2026-03-01T09:30:01.5Z","duration_ms":1500.5,"error":{"message":"smtp: 421","class":"retryable"},"input":{"email":"ada@example.com"},"output":{"id":"m1"},"reason":"retries spent","trigger":{"subject":"events.user.created","headers":{"Nats-Msg-Id":"e1"},"data":{"email":"ada@example.com"},"text":"not json","size":27,"truncated":true},"sequence":{"signup":{"create_user":{"id":7}}}}`},
+			`{"job_id":"j1","run_id":"r1","event":"send_welcome","kind":"notification","status":"failed","attempts":3,"subject":"events.user.created","received_at":"2026-03-01T09:30:00Z","started_at":"2026-03-01T09:30:00Z","finished_at":"2026-03-01T09:30:01.5Z","duration_ms":1500.5,"queued_ms":250.25,"error":{"message":"smtp: 421","class":"retryable"},"input":{"email":"ada@example.com"},"output":{"id":"m1"},"reason":"retries spent","trigger":{"subject":"events.user.created","headers":{"Nats-Msg-Id":"e1"},"data":{"email":"ada@example.com"},"text":"not json","size":27,"truncated":true},"sequence":{"signup":{"create_user":{"id":7}}}}`},
 		{"DispatchRequest", wire.DispatchRequest{
 			Event: "digest", Input: json.RawMessage(`{"a":1}`), Sequence: json.RawMessage(`{"s":{"e":{}}}`),
 			Retries: ptr(2), AllowFail: ptr(false), Schedule: schedule(),
@@ -116,7 +116,7 @@ func TestJSON(t *testing.T) {
 		{"DeadLetterSummary", wire.DeadLetterSummary{Seq: 7, Time: t1, Event: "send_welcome", JobID: "j1", RunID: "r1", Class: wire.ClassCrash, Reason: "plugin died"},
 			`{"seq":7,"time":"2026-03-01T09:30:01.5Z","event":"send_welcome","job_id":"j1","run_id":"r1","class":"plugin_crash","reason":"plugin died"}`},
 		{"DeadLetterEntry", wire.DeadLetterEntry{Seq: 7, Time: t1, DeadLetter: deadLetter()},
-			`{"seq":7,"time":"2026-03-01T09:30:01.5Z","job_id":"j1","run_id":"r1","event":"send_welcome","kind":"notification","status":"failed","attempts":3,"subject":"events.user.created","received_at":"2026-03-01T09:30:00Z","started_at":"2026-03-01T09:30:00Z","finished_at":"2026-03-01T09:30:01.5Z","duration_ms":1500.5,"error":{"message":"smtp: 421","class":"retryable"},"input":{"email":"ada@example.com"},"output":{"id":"m1"},"reason":"retries spent","trigger":{"subject":"events.user.created","headers":{"Nats-Msg-Id":"e1"},"data":{"email":"ada@example.com"},"text":"not json","size":27,"truncated":true},"sequence":{"signup":{"create_user":{"id":7}}}}`},
+			`{"seq":7,"time":"2026-03-01T09:30:01.5Z","job_id":"j1","run_id":"r1","event":"send_welcome","kind":"notification","status":"failed","attempts":3,"subject":"events.user.created","received_at":"2026-03-01T09:30:00Z","started_at":"2026-03-01T09:30:00Z","finished_at":"2026-03-01T09:30:01.5Z","duration_ms":1500.5,"queued_ms":250.25,"error":{"message":"smtp: 421","class":"retryable"},"input":{"email":"ada@example.com"},"output":{"id":"m1"},"reason":"retries spent","trigger":{"subject":"events.user.created","headers":{"Nats-Msg-Id":"e1"},"data":{"email":"ada@example.com"},"text":"not json","size":27,"truncated":true},"sequence":{"signup":{"create_user":{"id":7}}}}`},
 		{"ReplayReply", wire.ReplayReply{Seq: 7, Event: "send_welcome", RunID: "r1", IdempotencyKey: "r1"},
 			`{"seq":7,"event":"send_welcome","run_id":"r1","idempotency_key":"r1"}`},
 		{"ReplayReply/new key", wire.ReplayReply{Seq: 7, Event: "send_welcome", RunID: "r1-replay7", IdempotencyKey: "r1-replay7", NewKey: true},

@@ -34,12 +34,53 @@ var ErrServerVersion = errors.New("NATS server too old")
 type Embedded struct {
 	srv  *server.Server
 	lock *DirLock
+	// self is jobd's own account when the server has users.
+	self *server.User
+	opts *server.Options
 }
+
+// EnsureJetStream enables JetStream again when the server switched it off
+// (it does when it cannot write its store, a full disk among them).
+func (e *Embedded) EnsureJetStream() error {
+	if e == nil || e.srv.JetStreamEnabled() {
+		return nil
+	}
+	return e.srv.EnableJetStream(&server.JetStreamConfig{StoreDir: e.opts.StoreDir, MaxStore: e.opts.JetStreamMaxStore, MaxMemory: e.opts.JetStreamMaxMemory})
+}
+
+// ErrUnprotected means nats.listen reaches beyond this machine and the
+// embedded server would ask no one for credentials.
+// It wraps config.ErrInvalid: a configuration error (exit 2).
+var ErrUnprotected = fmt.Errorf("%w: unprotected nats.listen", config.ErrInvalid)
 
 // StartEmbedded locks server.data_dir (see LockDataDir) and starts a NATS
 // server with JetStream stored under <data_dir>/nats, listening on
 // nats.listen. Shutdown releases the lock.
-func StartEmbedded(cfg *config.Config, log *slog.Logger) (_ *Embedded, err error) {
+func StartEmbedded(cfg *config.Config, log *slog.Logger) (*Embedded, error) {
+	return StartEmbeddedWith(cfg, log, EmbedOptions{})
+}
+
+// EmbedOptions are the embedded server's settings beyond config.Config.
+type EmbedOptions struct {
+	// Auth names the users and their roles.
+	Auth Auth
+	// OnWarning, when not nil, also gets every warning and error of the
+	// server, from its start on (damage found while loading the store).
+	OnWarning func(string)
+	// MaxStore bounds the bytes JetStream may store; 0 leaves it to the
+	// server (most of the disk).
+	MaxStore int64
+}
+
+// StartEmbeddedWith is StartEmbedded with users (nats.users, passwords
+// resolved), each limited to what its role may do, and the options of o.
+// A listen address beyond loopback with no authentication at all is
+// refused before anything listens.
+func StartEmbeddedWith(cfg *config.Config, log *slog.Logger, o EmbedOptions) (_ *Embedded, err error) {
+	auth, onWarning := o.Auth, o.OnWarning
+	if !config.IsLoopback(cfg.NATS.Listen) && len(auth.Users) == 0 && cfg.NATS.Token == "" && cfg.NATS.User == "" {
+		return nil, fmt.Errorf("%w: nats.listen %q %s", ErrUnprotected, cfg.NATS.Listen, config.UnprotectedListenMsg)
+	}
 	lock, err := LockDataDir(cfg.Server.DataDir)
 	if err != nil {
 		return nil, err
@@ -73,9 +114,16 @@ func StartEmbedded(cfg *config.Config, log *slog.Logger) (_ *Embedded, err error
 	if cfg.NATS.Sync == "always" {
 		opts.SyncAlways = true
 	}
-	if cfg.NATS.Token != "" {
+	if o.MaxStore > 0 {
+		opts.JetStreamMaxStore = o.MaxStore
+	}
+	self, err := applyAuth(opts, auth)
+	if err != nil {
+		return nil, err
+	}
+	if self == nil && cfg.NATS.Token != "" {
 		opts.Authorization = cfg.NATS.Token
-	} else if cfg.NATS.User != "" {
+	} else if self == nil && cfg.NATS.User != "" {
 		opts.Username = cfg.NATS.User
 		opts.Password = cfg.NATS.Password
 	}
@@ -83,13 +131,24 @@ func StartEmbedded(cfg *config.Config, log *slog.Logger) (_ *Embedded, err error
 	if err != nil {
 		return nil, fmt.Errorf("embedded NATS server: %w", err)
 	}
-	srv.SetLoggerV2(&serverLog{log: log.With("component", "nats")}, false, false, false)
+	srv.SetLoggerV2(&serverLog{log: log.With("component", "nats"), warn: onWarning}, false, false, false)
 	go srv.Start()
 	if !srv.ReadyForConnections(15 * time.Second) {
 		srv.Shutdown()
 		return nil, fmt.Errorf("embedded NATS server did not start listening on %s (is the port in use? set nats.listen)", cfg.NATS.Listen)
 	}
-	return &Embedded{srv: srv, lock: lock}, nil
+	return &Embedded{srv: srv, lock: lock, self: self, opts: opts}, nil
+}
+
+// Connect connects jobd itself to the embedded server: with its own
+// account when the server has users, else as Connect does.
+func (e *Embedded) Connect(cfg *config.Config, name string, extra ...nats.Option) (*nats.Conn, error) {
+	if e.self == nil {
+		return Connect(cfg, e.ClientURL(), name, extra...)
+	}
+	own := *cfg
+	own.NATS.Creds, own.NATS.NKeySeed, own.NATS.Token, own.NATS.User, own.NATS.Password = "", "", "", "", ""
+	return Connect(&own, e.ClientURL(), name, append([]nats.Option{nats.UserInfo(e.self.Username, e.self.Password)}, extra...)...)
 }
 
 // ClientURL is where clients reach the embedded server.
@@ -166,12 +225,29 @@ func checkVersion(v string) error {
 	return nil
 }
 
-// serverLog sends the embedded server's notices and errors to slog.
-type serverLog struct{ log *slog.Logger }
+// serverLog sends the embedded server's notices and errors to slog, and
+// warnings and errors to warn too.
+type serverLog struct {
+	log  *slog.Logger
+	warn func(string)
+}
 
 func (l *serverLog) Noticef(format string, v ...any) { l.log.Debug(fmt.Sprintf(format, v...)) }
-func (l *serverLog) Warnf(format string, v ...any)   { l.log.Warn(fmt.Sprintf(format, v...)) }
-func (l *serverLog) Fatalf(format string, v ...any)  { l.log.Error(fmt.Sprintf(format, v...)) }
-func (l *serverLog) Errorf(format string, v ...any)  { l.log.Error(fmt.Sprintf(format, v...)) }
-func (l *serverLog) Debugf(format string, v ...any)  { l.log.Debug(fmt.Sprintf(format, v...)) }
-func (l *serverLog) Tracef(format string, v ...any)  {}
+func (l *serverLog) Warnf(format string, v ...any) {
+	l.problem(slog.LevelWarn, fmt.Sprintf(format, v...))
+}
+func (l *serverLog) Fatalf(format string, v ...any) {
+	l.problem(slog.LevelError, fmt.Sprintf(format, v...))
+}
+func (l *serverLog) Errorf(format string, v ...any) {
+	l.problem(slog.LevelError, fmt.Sprintf(format, v...))
+}
+
+func (l *serverLog) problem(level slog.Level, msg string) {
+	l.log.Log(context.Background(), level, msg)
+	if l.warn != nil {
+		l.warn(msg)
+	}
+}
+func (l *serverLog) Debugf(format string, v ...any) { l.log.Debug(fmt.Sprintf(format, v...)) }
+func (l *serverLog) Tracef(format string, v ...any) {}

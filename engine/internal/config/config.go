@@ -21,6 +21,7 @@ const (
 	PluginsDirDefault      = "bin/plugins"
 	ConcurrencyDefault     = 64
 	TimeoutDefault         = 30 * time.Second
+	QueueTimeoutDefault    = time.Minute
 	ShutdownTimeoutDefault = 30 * time.Second
 	StartTimeoutDefault    = 2 * time.Minute
 	ResultsMaxAgeDefault   = 7 * 24 * time.Hour
@@ -150,6 +151,11 @@ type NATS struct {
 	// Sync is "always" to fsync every write of the embedded server, or ""
 	// for the server default (every two minutes).
 	Sync string `koanf:"sync"`
+	// Users are the embedded server's client accounts, each with a role
+	// (see natsauth.go). Defaults to none: with no users, token or user,
+	// the server asks for no credentials, which only a loopback Listen
+	// allows.
+	Users []NATSUser `koanf:"users"`
 }
 
 // Plugins configures plugin discovery and each plugin.
@@ -169,6 +175,11 @@ type Plugin struct {
 	SHA256 string `koanf:"sha256"`
 	// Concurrency bounds the jobs in flight on the plugin. Defaults to 64.
 	Concurrency int `koanf:"concurrency"`
+	// QueueTimeout bounds how long an attempt waits for one of the
+	// plugin's concurrency slots; past it the attempt fails (retryable)
+	// without running. The wait is not part of the job's timeout, which
+	// starts at the slot. Defaults to 1m.
+	QueueTimeout Duration `koanf:"queue_timeout"`
 	// Env lists the environment variables passed to the plugin: a NAME
 	// takes its value from jobd's environment, NAME=value sets it.
 	Env []string `koanf:"env"`

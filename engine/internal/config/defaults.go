@@ -119,6 +119,9 @@ func (c *Config) pluginDefaults(base, kind string, p Plugin) Plugin {
 	if p.Concurrency == 0 {
 		p.Concurrency = ConcurrencyDefault
 	}
+	if p.QueueTimeout == 0 {
+		p.QueueTimeout = Duration(QueueTimeoutDefault)
+	}
 	return p
 }
 

@@ -47,6 +47,7 @@ func (c *Config) validate(ps *Problems) {
 		ps.Add("server.gogc", "must be at least 10 (percent of the live heap), got %d", s.GOGC)
 	}
 	oneOf(ps, "nats.sync", c.NATS.Sync, "", "always")
+	c.validateNATSAuth(ps)
 	if c.NATS.Replicas < 0 || c.NATS.Replicas > 5 {
 		ps.Add("nats.replicas", "must be 1 to 5 (or unset), got %d", c.NATS.Replicas)
 	}
@@ -57,6 +58,9 @@ func (c *Config) validate(ps *Problems) {
 		}
 		if p.Concurrency < 1 {
 			ps.Add(path+".concurrency", "must be at least 1, got %d", p.Concurrency)
+		}
+		if p.QueueTimeout < 0 {
+			ps.Add(path+".queue_timeout", "must not be negative, got %v", p.QueueTimeout.D())
 		}
 		for j, e := range p.Env {
 			if name, _, _ := strings.Cut(e, "="); name == "" || strings.ContainsAny(name, " \t") {

@@ -94,6 +94,10 @@ type Options struct {
 	// RestartMax caps the wait between restarts. Defaults to
 	// RestartMaxDefault.
 	RestartMax time.Duration
+	// QueueTimeout bounds how long Dispatch waits for a free slot; past it
+	// Dispatch returns a *QueueTimeoutError. Defaults to no limit (the
+	// engine sets config.QueueTimeoutDefault).
+	QueueTimeout time.Duration
 }
 
 // Pool runs the jobs of one plugin kind.
@@ -222,13 +226,56 @@ func (p *Pool) Health() (bool, error) {
 func (p *Pool) InFlight() int { return len(p.slots) }
 
 // Run queues one job; done is called once with its result. Run blocks while
-// the pool's concurrency is used up (backpressure) or until ctx ends.
+// the pool's concurrency is used up (backpressure) or until ctx ends. The
+// job's Deadline is sent as it is; Dispatch starts it at the slot instead.
 func (p *Pool) Run(ctx context.Context, job host.Job, done func(host.Result)) error {
+	if err := p.acquire(ctx); err != nil {
+		return err
+	}
+	return p.enqueue(job, done)
+}
+
+// Dispatch queues one attempt whose deadline is timeout from the moment it
+// gets one of the pool's slots (none when timeout is 0), so the time spent
+// waiting for a slot never eats the plugin's time. done is called once with
+// the result and when the slot was taken. Dispatch blocks until the job has
+// a slot, ctx ends, or Options.QueueTimeout passed (ErrQueueTimeout).
+func (p *Pool) Dispatch(ctx context.Context, job host.Job, timeout time.Duration, done func(res host.Result, started time.Time)) error {
+	if err := p.acquire(ctx); err != nil {
+		return err
+	}
+	started := time.Now() // real time: the plugin enforces the deadline with its own clock
+	if timeout > 0 {
+		job.Deadline = started.Add(timeout)
+	}
+	return p.enqueue(job, func(r host.Result) { done(r, started) })
+}
+
+// acquire takes one of the pool's slots.
+func (p *Pool) acquire(ctx context.Context) error {
 	select {
 	case p.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	var expired <-chan time.Time
+	if p.opts.QueueTimeout > 0 {
+		t := time.NewTimer(p.opts.QueueTimeout)
+		defer t.Stop()
+		expired = t.C
+	}
+	select {
+	case p.slots <- struct{}{}:
+		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-expired:
+		return &QueueTimeoutError{Kind: p.opts.Plugin.Kind, Waited: p.opts.QueueTimeout, Concurrency: p.opts.Concurrency}
 	}
+}
+
+// enqueue hands a job holding a slot to the sender.
+func (p *Pool) enqueue(job host.Job, done func(host.Result)) error {
 	p.mu.Lock()
 	if p.stopped {
 		p.mu.Unlock()

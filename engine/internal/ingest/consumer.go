@@ -114,7 +114,13 @@ type Consumer struct {
 	cancel context.CancelFunc
 	mu     sync.Mutex
 	cons   []jetstream.ConsumeContext
-	wg     sync.WaitGroup
+	// sources are what Start consumes from, kept so that Resume can
+	// consume again after Pause; paused and stopping are Pause's and
+	// Stop's.
+	sources  []consumeSource
+	paused   bool
+	stopping bool
+	wg       sync.WaitGroup
 }
 
 // New returns a consumer; Start starts consuming.
@@ -155,13 +161,12 @@ func (r *Consumer) Start(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("consumer %s: %w", s.consumer, err)
 		}
-		cc, err := c.Consume(s.handle, jetstream.PullMaxMessages(512), jetstream.ConsumeErrHandler(r.consumeError))
-		if err != nil {
-			return fmt.Errorf("consume %s: %w", s.consumer, err)
-		}
 		r.mu.Lock()
-		r.cons = append(r.cons, cc)
+		r.sources = append(r.sources, consumeSource{name: s.consumer, c: c, handle: s.handle})
 		r.mu.Unlock()
+	}
+	if err := r.consume(); err != nil {
+		return err
 	}
 	r.wg.Add(2)
 	go r.heartbeat()
@@ -228,6 +233,7 @@ func (r *Consumer) InFlight() int { return r.tracker.len() }
 // or ctx ends; what is not settled then is redelivered later.
 func (r *Consumer) Stop(ctx context.Context) {
 	r.mu.Lock()
+	r.stopping = true
 	cons := r.cons
 	r.cons = nil
 	r.mu.Unlock()

@@ -33,7 +33,7 @@ func (r *Consumer) onEvent(msg jetstream.Msg) {
 	d := r.tracker.add(msg, len(jobs)+len(features), time.Now()) // real time, as the server counts ack_wait
 	ev, perr := r.parseEventLimited(msg.Data(), msg.Headers())
 	if perr == nil && int(meta.NumDelivered) > r.o.MaxDeliveries {
-		perr = fmt.Errorf("delivered %d times without finishing (jobd stopped or crashed during each); giving up", meta.NumDelivered)
+		perr = fmt.Errorf("delivered %d times without finishing (each time jobd stopped or crashed before the end, or NATS did not store the outcome; its log says which); giving up", meta.NumDelivered)
 	}
 	msgID := msg.Headers().Get(nats.MsgIdHdr)
 	received := meta.Timestamp
@@ -117,7 +117,7 @@ func (r *Consumer) onRun(msg jetstream.Msg) {
 		_ = json.Unmarshal(rec.Sequence, &ev.Sequence)
 	}
 	if int(meta.NumDelivered) > r.o.MaxDeliveries {
-		r.o.Exec.FailNow(ru, wire.ClassRedelivered, "delivered %d times without finishing; giving up", meta.NumDelivered)
+		r.o.Exec.FailNow(ru, wire.ClassRedelivered, "delivered %d times without finishing (each time jobd stopped or crashed before the end, or NATS did not store the outcome; its log says which); giving up", meta.NumDelivered)
 		return
 	}
 	if rec.Attempt > 1 && r.o.Jobs.RunCancelled(&rec) {

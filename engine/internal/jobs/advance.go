@@ -67,7 +67,9 @@ func (r *Manager) Advance(ru *run.Run, rec *run.Record, delivered int) bool {
 			nrec := *rec
 			nrec.Occurrence, nrec.RunID, nrec.ScheduledAt = occ+1, jr.ID+"-"+strconv.Itoa(occ+1), next
 			if err := r.publishTimer(ctx, &nrec, next); err != nil {
-				r.logLimit.Problem(r.log, slog.LevelError, "store next timer; will retry", err, "job_id", jr.ID)
+				if !r.refused(err) {
+					r.logLimit.Problem(r.log, slog.LevelError, "store next timer; will retry", err, "job_id", jr.ID)
+				}
 				ru.D.Settle(false)
 				return false
 			}
@@ -100,7 +102,9 @@ func (r *Manager) Advance(ru *run.Run, rec *run.Record, delivered int) bool {
 			continue // someone else advanced it: decide again from the new state
 		}
 		if err != nil {
-			r.logLimit.Problem(r.log, slog.LevelError, "advance job record; will retry", err, "job_id", jr.ID)
+			if !r.refused(err) {
+				r.logLimit.Problem(r.log, slog.LevelError, "advance job record; will retry", err, "job_id", jr.ID)
+			}
 			ru.D.Settle(false)
 			return false
 		}
@@ -117,7 +121,7 @@ func (r *Manager) Advance(ru *run.Run, rec *run.Record, delivered int) bool {
 			extra.RunID = fmt.Sprintf("%s-%d.%d", jr.ID, occ, k)
 			extra.ScheduledAt = runs[k]
 			extra.Execution = count + k + 1
-			if err := r.publishTimer(ctx, &extra, now); err != nil {
+			if err := r.publishTimer(ctx, &extra, now); err != nil && !r.refused(err) {
 				r.logLimit.Problem(r.log, slog.LevelError, "queue a missed occurrence", err, "job_id", jr.ID)
 			}
 		}

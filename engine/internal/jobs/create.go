@@ -84,7 +84,7 @@ func (r *Manager) FromEvent(ru *run.Run) {
 		ID: ru.JobID, Event: j.Event, Kind: j.Kind, Origin: "event",
 		Subject: ru.Subject, Input: ru.Ev.RawInput, Sequence: ru.Ev.RawSeq,
 	}, &spec, misfire, now)
-	if err != nil {
+	if err != nil && !r.refused(err) {
 		r.logLimit.Problem(r.log, slog.LevelError, "could not schedule the job; the event will be redelivered", err, "event", j.Event, "job_id", ru.JobID)
 	}
 	ru.D.Settle(err == nil)

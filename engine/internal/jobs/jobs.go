@@ -68,6 +68,9 @@ type Options struct {
 	// Clock is the time source of every decision that depends on time.
 	// Defaults to the real clock.
 	Clock clockwork.Clock
+	// Storage, when not nil, is told of failed writes; a storage refusal
+	// is not logged per job (see storage.go).
+	Storage StorageGate
 	// Features starts dispatched features (a *feature.Manager): a dispatch
 	// whose event is a feature's tag goes there. Nil without features.
 	Features FeatureStarter

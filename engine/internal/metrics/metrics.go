@@ -19,6 +19,9 @@ type Metrics struct {
 	Attempts *prometheus.CounterVec
 	// Duration observes attempt durations by event.
 	Duration *prometheus.HistogramVec
+	// Queue observes, by kind, how long attempts waited for one of their
+	// plugin's slots.
+	Queue *prometheus.HistogramVec
 	// PluginRestarts counts plugin restarts by kind.
 	PluginRestarts *prometheus.CounterVec
 	// DeadLetters counts dead letters by event.
@@ -44,6 +47,10 @@ func New(inFlight, healthy func() map[string]int) *Metrics {
 			Name: "jobd_attempt_duration_seconds", Help: "Duration of attempts, dispatch to answer.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 18),
 		}, []string{"event"}),
+		Queue: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "jobd_attempt_queue_seconds", Help: "Time attempts waited for a free plugin slot, by kind (not part of their timeout).",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 18),
+		}, []string{"kind"}),
 		PluginRestarts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "jobd_plugin_restarts_total", Help: "Plugin processes restarted after they exited.",
 		}, []string{"kind"}),
@@ -52,7 +59,7 @@ func New(inFlight, healthy func() map[string]int) *Metrics {
 		}, []string{"event"}),
 	}
 	m.jobs.Store(&map[string]*Job{})
-	m.Registry.MustRegister(m.Runs, m.Attempts, m.Duration, m.PluginRestarts, m.DeadLetters,
+	m.Registry.MustRegister(m.Runs, m.Attempts, m.Duration, m.Queue, m.PluginRestarts, m.DeadLetters,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if inFlight != nil {
 		m.Registry.MustRegister(&inFlightCollector{f: inFlight, desc: prometheus.NewDesc(

@@ -2,6 +2,7 @@ package run
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	json "github.com/segmentio/encoding/json"
 
 	"github.com/jobd-dev/jobd/engine/internal/catalog"
+	"github.com/jobd-dev/jobd/engine/internal/dispatch"
 	"github.com/jobd-dev/jobd/engine/internal/lograte"
 	"github.com/jobd-dev/jobd/engine/internal/metrics"
 	"github.com/jobd-dev/jobd/engine/internal/piping"
@@ -28,7 +30,12 @@ const PublishTimeout = 10 * time.Second
 
 // Dispatcher runs jobs of one kind (a dispatch.Pool).
 type Dispatcher interface {
-	Run(ctx context.Context, job host.Job, done func(host.Result)) error
+	// Dispatch queues job until one of the plugin's slots is free, then
+	// sends it with a deadline timeout from that moment (none when 0);
+	// done gets the result and when the slot was taken. It returns an
+	// error matching dispatch.ErrQueueTimeout when no slot came free in
+	// time, or another when stopping.
+	Dispatch(ctx context.Context, job host.Job, timeout time.Duration, done func(res host.Result, started time.Time)) error
 }
 
 // RecordKeeper updates the job record of a run that belongs to one
@@ -57,8 +64,17 @@ type Timers interface {
 	Message(target, id string, at time.Time, body []byte) *nats.Msg
 }
 
+// StorageGate learns of writes that storage refused (a *storagegate.Gate):
+// Observe returns true when err is such a refusal, which it reports itself.
+type StorageGate interface {
+	Observe(err error) bool
+}
+
 // Options configure an Executor.
 type Options struct {
+	// Storage, when not nil, is told of every write that failed; a storage
+	// refusal is then not logged per run (the gate logs it once a minute).
+	Storage StorageGate
 	Catalog *catalog.Catalog
 	// Dispatchers by kind.
 	Dispatchers map[string]Dispatcher
@@ -184,18 +200,37 @@ func (r *Executor) Attempt(ru *Run) {
 		return
 	}
 	// The attempt's deadline and duration are real time, whatever the
-	// clock says: the plugin enforces the deadline with its own.
-	ru.startedAt = time.Now()
+	// clock says: the plugin enforces the deadline with its own. The
+	// deadline starts when the job has one of the plugin's slots, so the
+	// wait for a slot never eats the plugin's time.
 	hj := host.Job{
 		JobID: ru.JobID, RunID: ru.RunID, Event: j.Event, Kind: j.Kind, Input: body,
 		Attempt: ru.Attempt, MaxAttempts: ru.MaxAttempts, IdempotencyKey: ru.RunID,
 	}
-	if j.Timeout > 0 {
-		hj.Deadline = ru.startedAt.Add(j.Timeout)
-	}
-	if err := disp.Run(r.ctx, hj, func(res host.Result) { r.complete(ru, res) }); err != nil {
+	queuedAt := time.Now()
+	err = disp.Dispatch(r.ctx, hj, j.Timeout, func(res host.Result, started time.Time) {
+		ru.startedAt, ru.queued = started, started.Sub(queuedAt)
+		r.observeQueue(j.Kind, ru.queued)
+		r.complete(ru, res)
+	})
+	switch {
+	case err == nil:
+	case errors.Is(err, dispatch.ErrQueueTimeout):
+		// Every slot stayed busy: a retryable failure of this attempt,
+		// which never reached the plugin.
+		ru.queueFull = true
+		r.observeQueue(j.Kind, time.Since(queuedAt))
+		r.complete(ru, host.Result{Outcome: host.Retry, Error: err.Error()})
+	default:
 		// Stopping: leave the message for redelivery.
 		ru.D.Settle(false)
+	}
+}
+
+// observeQueue records an attempt's wait for a plugin slot.
+func (r *Executor) observeQueue(kind string, d time.Duration) {
+	if m := r.o.Metrics; m != nil {
+		m.Queue.WithLabelValues(kind).Observe(d.Seconds())
 	}
 }
 
@@ -222,6 +257,8 @@ func (r *Executor) complete(ru *Run, res host.Result) {
 		info = &wire.ErrorInfo{Message: res.Error, Class: wire.ClassRetryable}
 		if res.Crashed {
 			info.Class = wire.ClassCrash
+		} else if ru.queueFull {
+			info.Class = wire.ClassTimeout
 		} else if !ru.startedAt.IsZero() && j.Timeout > 0 && time.Since(ru.startedAt) >= j.Timeout {
 			info.Class = wire.ClassTimeout
 		}
@@ -229,7 +266,9 @@ func (r *Executor) complete(ru *Run, res host.Result) {
 	if m := r.o.Metrics; m != nil {
 		jm := m.Job(j.Event)
 		jm.Attempt(res.Outcome.String())
-		jm.Duration.Observe(time.Since(ru.startedAt).Seconds())
+		if !ru.startedAt.IsZero() {
+			jm.Duration.Observe(time.Since(ru.startedAt).Seconds())
+		}
 	}
 	dec := policy.Decide(a, j.Backoff)
 	if dec.Action == policy.Retry {
@@ -269,7 +308,7 @@ func (r *Executor) retry(ru *Run, delay time.Duration, info *wire.ErrorInfo) {
 	at := r.o.Clock.Now().Add(delay)
 	msg := r.o.Timers.Message(streams.RunsSubjectPrefix+ru.Job.Event, ru.msgID(strconv.Itoa(next)), at, body)
 	r.pub.Publish(msg, func(err error) {
-		if err != nil {
+		if err != nil && !r.refused(err) {
 			r.logLimit.Problem(r.log, slog.LevelError, "could not store retry; the event will be redelivered", err, "run_id", ru.RunID)
 		}
 		ru.D.Settle(err == nil)
@@ -291,6 +330,7 @@ func (r *Executor) finish(ru *Run, dec policy.Decision, res host.Result, info *w
 		s := ru.startedAt
 		result.StartedAt = &s
 		result.DurationMS = float64(now.Sub(s).Microseconds()) / 1000
+		result.QueuedMS = float64(ru.queued.Microseconds()) / 1000
 	}
 	if len(ru.secrets) > 0 {
 		result.Output = scrub(result.Output, ru.secrets)
@@ -342,7 +382,7 @@ func (r *Executor) finish(ru *Run, dec policy.Decision, res host.Result, info *w
 		recorded = &cp
 	}
 	publishAll(r.pub, msgs, func(err error) {
-		if err != nil {
+		if err != nil && !r.refused(err) {
 			r.logLimit.Problem(r.runLog(ru, status), slog.LevelError, "could not record the outcome; the message will be redelivered", err)
 		}
 		if recorded != nil && err == nil {
@@ -365,6 +405,12 @@ func (r *Executor) finish(ru *Run, dec policy.Decision, res host.Result, info *w
 		}
 		ru.D.Settle(err == nil)
 	})
+}
+
+// refused tells the storage gate of a failed write; true when storage
+// refused it (the gate has reported it).
+func (r *Executor) refused(err error) bool {
+	return r.o.Storage != nil && r.o.Storage.Observe(err)
 }
 
 // runLog returns the log with a run's ids; built only for a line that is

@@ -27,7 +27,11 @@ type plugin struct {
 	jobs    []host.Job
 }
 
-func (p *plugin) Run(_ context.Context, job host.Job, done func(host.Result)) error {
+func (p *plugin) Dispatch(_ context.Context, job host.Job, timeout time.Duration, done func(host.Result, time.Time)) error {
+	started := time.Now()
+	if timeout > 0 {
+		job.Deadline = started.Add(timeout)
+	}
 	p.mu.Lock()
 	p.jobs = append(p.jobs, job)
 	res := host.Result{Outcome: host.OK}
@@ -35,7 +39,7 @@ func (p *plugin) Run(_ context.Context, job host.Job, done func(host.Result)) er
 		res, p.answers = p.answers[0], p.answers[1:]
 	}
 	p.mu.Unlock()
-	done(res)
+	done(res, started)
 	return nil
 }
 

@@ -37,6 +37,10 @@ func AppendResult(b []byte, r *wire.Result) []byte {
 	b = jsonenc.AppendTime(b, r.FinishedAt)
 	b = append(b, `,"duration_ms":`...)
 	b = jsonenc.AppendFloat(b, r.DurationMS)
+	if r.QueuedMS != 0 {
+		b = append(b, `,"queued_ms":`...)
+		b = jsonenc.AppendFloat(b, r.QueuedMS)
+	}
 	if r.Error != nil {
 		b = append(b, `,"error":{"message":`...)
 		b = jsonenc.AppendString(b, r.Error.Message)

@@ -18,7 +18,7 @@ func TestAppendResultMatchesEncodingJSON(t *testing.T) {
 	for _, r := range []*wire.Result{
 		{JobID: "j", RunID: "r", Event: "e", Kind: "k", Status: "completed", Attempts: 1, ReceivedAt: now, FinishedAt: now},
 		{JobID: "j\"", RunID: "r", Event: "e:x", Kind: "k", Status: "failed", Attempts: 4, Subject: "events.a", ReceivedAt: now,
-			StartedAt: &started, FinishedAt: now, DurationMS: 1.25, Error: &wire.ErrorInfo{Message: "boom\n<x>", Class: wire.ClassTimeout},
+			StartedAt: &started, FinishedAt: now, DurationMS: 1.25, QueuedMS: 850.5, Error: &wire.ErrorInfo{Message: "boom\n<x>", Class: wire.ClassTimeout},
 			Input: json.RawMessage(`{"a":1}`), Output: json.RawMessage(`{"ok":true}`)},
 	} {
 		got := AppendResult(nil, r)

@@ -67,6 +67,10 @@ type Run struct {
 	StepState any
 
 	startedAt time.Time
+	// queued is how long the attempt waited for a plugin slot; queueFull
+	// is true when it waited the plugin's queue_timeout in vain.
+	queued    time.Duration
+	queueFull bool
 	input     json.RawMessage // resolved input as sent, secrets redacted
 	// secrets are the secret values the input used; they are scrubbed from
 	// the plugin's output and errors before anything is recorded.
