@@ -24,6 +24,7 @@ import (
 	"github.com/jobd-dev/jobd/engine/internal/catalog"
 	"github.com/jobd-dev/jobd/engine/internal/config"
 	"github.com/jobd-dev/jobd/engine/internal/dispatch"
+	"github.com/jobd-dev/jobd/engine/internal/feature"
 	"github.com/jobd-dev/jobd/engine/internal/gogc"
 	"github.com/jobd-dev/jobd/engine/internal/ingest"
 	"github.com/jobd-dev/jobd/engine/internal/jobs"
@@ -83,6 +84,7 @@ type Engine struct {
 	timers   *timers.Store
 	store    *jobstore.Store
 	api      *api.Server
+	features *feature.Manager // nil without features
 	metrics  *metrics.Metrics
 	http     *http.Server
 	httpAddr string
@@ -274,7 +276,12 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		Metrics:       e.metrics,
 		Clock:         e.opts.Clock,
 	})
+	features, featureStarter, err := e.startFeatures(ctx)
+	if err != nil {
+		return err
+	}
 	e.jobs = jobs.New(jobs.Options{
+		Features:      featureStarter,
 		Catalog:       e.cat,
 		Store:         e.store,
 		Timers:        e.timers,
@@ -297,6 +304,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 			Catalog:       e.cat,
 			Exec:          e.exec,
 			Jobs:          e.jobs,
+			Features:      features,
 			MaxEventBytes: e.cfg.Server.MaxEventBytes,
 			MaxEventDepth: e.cfg.Server.MaxEventDepth,
 			AckWait:       e.cfg.Server.AckWait.D(),
@@ -324,7 +332,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	if err := e.waitFor(ctx, "configured jobs", nil, e.jobs.EnsureConfigJobs); err != nil {
 		return err
 	}
-	e.api = api.New(api.Options{NC: e.nc, JS: e.js, Jobs: e.jobs, Store: e.store, Version: e.opts.Version, Logger: e.log})
+	e.api = api.New(api.Options{NC: e.nc, JS: e.js, Jobs: e.jobs, Store: e.store, Features: e.featureAPI(), Version: e.opts.Version, Logger: e.log})
 	if err := e.start(ctx, e.api); err != nil {
 		return err
 	}
@@ -343,7 +351,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 			"jobs", len(e.cat.Jobs()), "http", e.httpAddr)
 		return nil
 	}
-	e.log.Info("jobd ready", "jobs", len(e.cat.Jobs()), "subjects", strings.Join(e.cat.Subjects(), " "), "http", e.httpAddr)
+	e.log.Info("jobd ready", "jobs", len(e.cat.Jobs()), "features", len(e.cat.Features()), "subjects", strings.Join(e.cat.Subjects(), " "), "http", e.httpAddr)
 	return nil
 }
 

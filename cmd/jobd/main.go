@@ -80,7 +80,7 @@ func newRootCmd(g *globals) *cobra.Command {
 	}
 	root.PersistentFlags().StringVarP(&g.configFile, "config", "c", "config.toml", "configuration file (environment overrides: JOBD_<SECTION>__<KEY>)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })
-	root.AddCommand(runCmd(g), validateCmd(g), publishCmd(g), evalCmd(g), pluginsCmd(g), dispatchCmd(g), jobsCmd(g), runsCmd(g), dlqCmd(g), streamsCmd(g), backupCmd(g), restoreCmd(g), versionCmd())
+	root.AddCommand(runCmd(g), validateCmd(g), publishCmd(g), evalCmd(g), pluginsCmd(g), dispatchCmd(g), jobsCmd(g), runsCmd(g), featuresCmd(g), dlqCmd(g), streamsCmd(g), backupCmd(g), restoreCmd(g), versionCmd())
 	return root
 }
 

@@ -26,7 +26,7 @@ func validateCmd(g *globals) *cobra.Command {
 			if err := engine.CheckPlugins(ctx, cfg, cat, engine.Options{Logger: log}); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%d jobs, plugins: %v)\n", cfg.File, len(cat.Jobs()), cat.Kinds())
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%d jobs, %d features, plugins: %v)\n", cfg.File, len(cat.Jobs()), len(cat.Features()), cat.Kinds())
 			return nil
 		},
 	}

@@ -124,6 +124,10 @@ type DeadLetter struct {
 	Trigger *TriggerEvent `json:"trigger,omitempty"`
 	// Sequence holds earlier events' outputs the run had, as in Envelope.
 	Sequence json.RawMessage `json:"sequence,omitempty"`
+	// Step is set when the run was an event of a feature run (JobID):
+	// <feature>/<sequence>/<event>. Replaying the dead letter resumes that
+	// feature run at this event, with the outputs recorded before it.
+	Step string `json:"step,omitempty"`
 }
 
 // TriggerEvent is the event a dead run came from.

@@ -82,6 +82,12 @@ const (
 	// HistorySubjectPrefix + <job id> holds a HistoryEntry per run in
 	// StreamHistory.
 	HistorySubjectPrefix = "jobd.history."
+	// FeatureResultSubjectPrefix + <feature tag> carries a FeatureResult
+	// for every feature run that ended, in StreamResults.
+	FeatureResultSubjectPrefix = "jobd.feature.result."
+	// FeatureFailedSubjectPrefix + <feature tag> carries the FeatureResult
+	// of a feature run that failed.
+	FeatureFailedSubjectPrefix = "jobd.feature.failed."
 )
 
 // Streams and buckets jobd keeps its state in (JetStream).
@@ -101,4 +107,7 @@ const (
 	// BucketJobs is the key-value bucket of job records, Record values
 	// keyed by job id.
 	BucketJobs = "JOBD_JOBS"
+	// BucketFeatures is the key-value bucket of feature runs' state,
+	// FeatureRun values keyed by feature run id.
+	BucketFeatures = "JOBD_FEATURES"
 )

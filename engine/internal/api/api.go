@@ -18,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
 
+	"github.com/jobd-dev/jobd/engine/internal/feature"
 	"github.com/jobd-dev/jobd/engine/internal/jobs"
 	"github.com/jobd-dev/jobd/engine/internal/jobstore"
 	"github.com/jobd-dev/jobd/engine/internal/streams"
@@ -40,6 +41,8 @@ type Options struct {
 	// Jobs serves dispatch and the job operations.
 	Jobs  *jobs.Manager
 	Store *jobstore.Store
+	// Features serves the feature-run endpoints; nil without features.
+	Features Features
 	// Version is reported by the service (a semantic version, or
 	// 0.0.0-dev).
 	Version string
@@ -57,6 +60,8 @@ type Server struct {
 
 	mu  sync.Mutex
 	svc micro.Service
+
+	features Features
 }
 
 // New returns a server; Start registers it.
@@ -64,7 +69,7 @@ func New(o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Server{nc: o.NC, js: o.JS, run: o.Jobs, store: o.Store, log: o.Logger, ver: o.Version}
+	return &Server{nc: o.NC, js: o.JS, run: o.Jobs, store: o.Store, features: o.Features, log: o.Logger, ver: o.Version}
 }
 
 // Start registers the service on the connection; every replica serves it
@@ -108,6 +113,9 @@ func (s *Server) Start(context.Context) error {
 		"runs.list":    s.runsList,
 		"runs.get":     s.runsGet,
 		"runs.cancel":  s.runsCancel,
+	}
+	for name, fn := range s.featureEndpoints() {
+		endpoints[name] = fn
 	}
 	for name, fn := range endpoints {
 		fn := fn
@@ -198,8 +206,10 @@ func respondError(req micro.Request, err error) {
 	switch {
 	case errors.Is(err, jobs.ErrBadRequest):
 		code = "400"
-	case errors.Is(err, jobstore.ErrNotFound), errors.Is(err, jetstream.ErrMsgNotFound), errors.Is(err, ErrRunNotFound):
+	case errors.Is(err, jobstore.ErrNotFound), errors.Is(err, jetstream.ErrMsgNotFound), errors.Is(err, ErrRunNotFound), errors.Is(err, feature.ErrNotFound):
 		code = "404"
+	case errors.Is(err, feature.ErrEnded):
+		code = "400"
 	}
 	body, _ := json.Marshal(map[string]string{"error": err.Error()})
 	_ = req.Error(code, err.Error(), body)

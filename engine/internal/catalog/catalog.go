@@ -40,6 +40,9 @@ type Job struct {
 	StartAt *piping.Template
 	// Config is the job as configured.
 	Config *config.Job
+	// Step is the key of the feature event the job runs (StepKey), or ""
+	// for a configured job.
+	Step string
 }
 
 // Scheduled reports whether runs of the job wait for a time (a schedule or
@@ -53,6 +56,10 @@ type Catalog struct {
 	subjects []string
 	matches  sync.Map // subject -> []*Job, at most maxCachedSubjects entries
 	cached   atomic.Int64
+
+	features  []*Feature
+	byFeature map[string]*Feature
+	steps     map[string]*FeatureEvent // by StepKey
 }
 
 // maxCachedSubjects bounds the match cache: subjects that carry ids
@@ -101,10 +108,11 @@ func Compile(cfg *config.Config) (*Catalog, error) {
 		c.jobs = append(c.jobs, j)
 		c.byEvent[j.Event] = j
 	}
+	c.compileFeatures(cfg, ps, opts)
 	if err := ps.Err(); err != nil {
 		return nil, err
 	}
-	c.subjects = minimalSubjects(c.jobs)
+	c.subjects = minimalSubjects(c.jobs, c.features)
 	return c, nil
 }
 
@@ -152,11 +160,16 @@ func (c *Catalog) Jobs() []*Job { return c.jobs }
 // a wildcard of another job left out.
 func (c *Catalog) Subjects() []string { return c.subjects }
 
-// Kinds returns the plugin kinds the jobs use, sorted.
+// Kinds returns the plugin kinds the jobs and features use, sorted.
 func (c *Catalog) Kinds() []string {
 	set := map[string]bool{}
 	for _, j := range c.jobs {
 		set[j.Kind] = true
+	}
+	for _, fe := range c.steps {
+		if fe.Nested == nil { // jobd runs nested features itself
+			set[fe.Job.Kind] = true
+		}
 	}
 	out := make([]string, 0, len(set))
 	for k := range set {

@@ -50,12 +50,18 @@ func covers(a, b string) bool {
 	return len(pa) == len(pb)
 }
 
-// minimalSubjects returns the jobs' trigger subjects without those covered
-// by another, sorted: a stream may not list overlapping subjects.
-func minimalSubjects(jobs []*Job) []string {
+// minimalSubjects returns the jobs' and features' trigger subjects without
+// those covered by another, sorted: a stream may not list overlapping
+// subjects.
+func minimalSubjects(jobs []*Job, features []*Feature) []string {
 	set := map[string]bool{}
 	for _, j := range jobs {
 		for _, s := range j.On {
+			set[s] = true
+		}
+	}
+	for _, f := range features {
+		for _, s := range f.On {
 			set[s] = true
 		}
 	}

@@ -34,7 +34,7 @@ func TestMinimalSubjects(t *testing.T) {
 		{On: []string{"events.>", "orders.paid", "users.signup"}},
 		{On: []string{"users.signup"}},
 	}
-	got := minimalSubjects(jobs)
+	got := minimalSubjects(jobs, nil)
 	want := []string{"events.>", "orders.*", "users.signup"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("minimalSubjects = %v, want %v", got, want)

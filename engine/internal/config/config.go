@@ -15,6 +15,7 @@ const (
 	LogFormatDefault       = "text"
 	MaxEventBytesDefault   = 1 << 20
 	MaxEventDepthDefault   = 100
+	MaxOutputBytesDefault  = 512 << 10
 	ListenDefault          = "127.0.0.1:4222"
 	ReplicasDefault        = 1
 	PluginsDirDefault      = "bin/plugins"
@@ -52,6 +53,9 @@ type Config struct {
 	// relative to the config file. Defaults to none.
 	JobsDir string `koanf:"jobs_dir"`
 	Jobs    []Job  `koanf:"jobs"`
+	// Features are sequences of events whose outputs pipe into later
+	// events (feature.go).
+	Features []Feature `koanf:"features"`
 }
 
 // Server configures the jobd process.
@@ -77,6 +81,12 @@ type Server struct {
 	// decoded. The same limit applies to dispatch inputs, envelope
 	// sequences and plugins' outputs. Defaults to 100.
 	MaxEventDepth int `koanf:"max_event_depth"`
+	// MaxOutputBytes is the largest output of one event of a feature that
+	// jobd records for later events to read; a larger one fails the
+	// feature run. A run's recorded outputs are one NATS message, at most
+	// 1 MiB by default, so the limit keeps room for the others. Defaults
+	// to 512 KiB.
+	MaxOutputBytes int `koanf:"max_output_bytes"`
 	// ShutdownTimeout bounds the drain of in-flight runs on SIGTERM.
 	// Defaults to 30s.
 	ShutdownTimeout Duration `koanf:"shutdown_timeout"`

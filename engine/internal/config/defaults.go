@@ -28,6 +28,9 @@ func (c *Config) setDefaults(base string) {
 	if s.MaxEventDepth == 0 {
 		s.MaxEventDepth = MaxEventDepthDefault
 	}
+	if s.MaxOutputBytes == 0 {
+		s.MaxOutputBytes = MaxOutputBytesDefault
+	}
 	if s.ShutdownTimeout == 0 {
 		s.ShutdownTimeout = Duration(ShutdownTimeoutDefault)
 	}

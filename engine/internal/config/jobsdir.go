@@ -32,17 +32,19 @@ type jobFile struct {
 	} `json:"backoff"`
 }
 
-// loadJobsDir reads every *.json file in dir: each holds one job or a list.
-func loadJobsDir(dir string) ([]Job, []Problem) {
+// loadJobsDir reads every *.json file in dir: each holds one job or
+// feature ({"type": "feature", …}), or a list of them.
+func loadJobsDir(dir string) ([]Job, []Feature, []Problem) {
 	var problems []Problem
 	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil || files == nil {
 		if _, serr := os.Stat(dir); serr != nil {
-			return nil, []Problem{{File: dir, Msg: fmt.Sprintf("jobs_dir: %v", serr)}}
+			return nil, nil, []Problem{{File: dir, Msg: fmt.Sprintf("jobs_dir: %v", serr)}}
 		}
 	}
 	sort.Strings(files)
 	var jobs []Job
+	var features []Feature
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -61,6 +63,14 @@ func loadJobsDir(dir string) ([]Job, []Problem) {
 			continue
 		}
 		for i, raw := range list {
+			if isFeatureFile(raw) {
+				ft, ps := decodeFeatureFile(raw, f, fmt.Sprintf("[%d]", i))
+				problems = append(problems, ps...)
+				if len(ps) == 0 {
+					features = append(features, ft)
+				}
+				continue
+			}
 			j, err := decodeJobFile(raw)
 			if err != nil {
 				problems = append(problems, Problem{File: f, Path: fmt.Sprintf("[%d]", i), Msg: err.Error()})
@@ -70,7 +80,7 @@ func loadJobsDir(dir string) ([]Job, []Problem) {
 			jobs = append(jobs, j)
 		}
 	}
-	return jobs, problems
+	return jobs, features, problems
 }
 
 func decodeJobFile(raw json.RawMessage) (Job, error) {

@@ -77,7 +77,7 @@ func Load(path string, environ []string) (*Config, error) {
 	}
 	if err := k.UnmarshalWithConf("", &cfg, koanf.UnmarshalConf{Tag: "koanf", DecoderConfig: dc}); err != nil {
 		for _, msg := range decodeMessages(err) {
-			msg = nameJobs(msg, raw)
+			msg = nameFeatures(nameJobs(msg, raw), raw)
 			if m := quotedPath.FindStringSubmatch(msg); m != nil {
 				ps.Add(m[1], "%s", m[2])
 			} else {
@@ -88,14 +88,17 @@ func Load(path string, environ []string) (*Config, error) {
 	cfg.File = path
 	base := filepath.Dir(path)
 	if cfg.JobsDir != "" {
-		jobs, jobProblems := loadJobsDir(resolve(base, cfg.JobsDir))
+		jobs, features, jobProblems := loadJobsDir(resolve(base, cfg.JobsDir))
 		cfg.Jobs = append(cfg.Jobs, jobs...)
+		cfg.Features = append(cfg.Features, features...)
 		for _, p := range jobProblems {
 			ps.AddProblem(p)
 		}
 	}
 	cfg.setDefaults(base)
+	cfg.featureDefaults(base)
 	cfg.validate(ps)
+	cfg.validateFeatures(ps)
 	if err := ps.Err(); err != nil {
 		return nil, err
 	}
@@ -274,6 +277,8 @@ func checkKeys(ps *Problems, path string, raw any, t reflect.Type, envKeys map[s
 						ev, _ = m["event"].(string)
 					}
 					p = JobPath(i, ev)
+				} else if name := featureElementName(path, v); name != "" {
+					p = fmt.Sprintf("%s[%s]", path, name)
 				}
 				checkKeys(ps, p, v, t.Elem(), envKeys)
 			}

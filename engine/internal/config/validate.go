@@ -25,6 +25,9 @@ func (c *Config) validate(ps *Problems) {
 	if s.MaxEventDepth < 0 {
 		ps.Add("server.max_event_depth", "must be positive, got %d", s.MaxEventDepth)
 	}
+	if s.MaxOutputBytes < 0 {
+		ps.Add("server.max_output_bytes", "must be positive, got %d", s.MaxOutputBytes)
+	}
 	if s.TimerSlot.D() < time.Second || s.TimerSlot.D()%time.Second != 0 {
 		ps.Add("server.timer_slot", "must be a whole number of seconds, at least 1s, got %v", s.TimerSlot.D())
 	}

@@ -52,6 +52,21 @@ type Jobs interface {
 	CancelRemovedJob(jobID string) bool
 }
 
+// Features runs features (a *feature.Manager).
+type Features interface {
+	// FromEvent starts a run of f from an event (id is the feature run's
+	// id, stable across redeliveries; perr says why the event is unusable)
+	// and settles d once the run's first event is started.
+	FromEvent(d run.Delivery, f *catalog.Feature, id, subject string, received time.Time, ev *run.Event, perr error)
+	// BeforeStep reports whether a feature's step should be attempted: not
+	// when the feature run has moved past it (a redelivery after its output
+	// was recorded) or ended; it then settles the run itself.
+	BeforeStep(ru *run.Run) bool
+	// Orphaned ends the feature run id, whose event step is no longer
+	// configured, as failed.
+	Orphaned(id, step string)
+}
+
 // Options configure a Consumer.
 type Options struct {
 	JS      jetstream.JetStream
@@ -60,6 +75,8 @@ type Options struct {
 	Exec Executor
 	// Jobs keeps the jobs that have records (scheduled, dispatched).
 	Jobs Jobs
+	// Features runs features; required when features are configured.
+	Features Features
 	// MaxEventBytes is the largest usable event body.
 	MaxEventBytes int
 	// MaxEventDepth is how deeply events, dispatch inputs and plugin outputs

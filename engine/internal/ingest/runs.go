@@ -22,11 +22,15 @@ func (r *Consumer) onEvent(msg jetstream.Msg) {
 		return
 	}
 	jobs := r.o.Catalog.Match(msg.Subject())
-	if len(jobs) == 0 {
+	var features []*catalog.Feature
+	if r.o.Features != nil {
+		features = r.o.Catalog.MatchFeatures(msg.Subject())
+	}
+	if len(jobs)+len(features) == 0 {
 		_ = msg.Ack() // no job triggers on it any more
 		return
 	}
-	d := r.tracker.add(msg, len(jobs), time.Now()) // real time, as the server counts ack_wait
+	d := r.tracker.add(msg, len(jobs)+len(features), time.Now()) // real time, as the server counts ack_wait
 	ev, perr := r.parseEventLimited(msg.Data(), msg.Headers())
 	if perr == nil && int(meta.NumDelivered) > r.o.MaxDeliveries {
 		perr = fmt.Errorf("delivered %d times without finishing (each time jobd stopped or crashed before the end, or NATS did not store the outcome; its log says which); giving up", meta.NumDelivered)
@@ -53,6 +57,10 @@ func (r *Consumer) onEvent(msg jetstream.Msg) {
 		}
 		r.o.Exec.Attempt(ru)
 	}
+	for _, f := range features {
+		id := RunID(meta.Stream, r.epoch, meta.Sequence.Stream, msgID, "features/"+f.Tag)
+		r.o.Features.FromEvent(d, f, id, msg.Subject(), received, ev, perr)
+	}
 }
 
 // onRun handles a run that is due: a retry, a scheduled occurrence or a
@@ -78,6 +86,16 @@ func (r *Consumer) onRun(msg jetstream.Msg) {
 		AttemptLog: rec.AttemptLog, Replay: rec.Replay,
 	}
 	j := r.o.Catalog.Job(rec.Event)
+	if rec.Step != "" {
+		j = nil
+		if fe := r.o.Catalog.Step(rec.Step); fe != nil {
+			j = fe.Job
+		}
+	}
+	if j == nil && rec.Step != "" && r.o.Features != nil {
+		// A feature's event left the configuration: its run ends too.
+		r.o.Features.Orphaned(rec.JobID, rec.Step)
+	}
 	if j == nil {
 		// The job left the configuration while its run waited. A job with
 		// a record is cancelled (start-up cancels them too); a retry of an
@@ -104,6 +122,9 @@ func (r *Consumer) onRun(msg jetstream.Msg) {
 	}
 	if rec.Attempt > 1 && r.o.Jobs.RunCancelled(&rec) {
 		ru.D.Settle(true) // a retry of a run or job cancelled since
+		return
+	}
+	if rec.Step != "" && r.o.Features != nil && !r.o.Features.BeforeStep(ru) {
 		return
 	}
 	if rec.Occurrence > 0 && rec.Attempt == 1 {

@@ -71,6 +71,16 @@ type Options struct {
 	// Storage, when not nil, is told of failed writes; a storage refusal
 	// is not logged per job (see storage.go).
 	Storage StorageGate
+	// Features starts dispatched features (a *feature.Manager): a dispatch
+	// whose event is a feature's tag goes there. Nil without features.
+	Features FeatureStarter
+}
+
+// FeatureStarter starts a run of a feature with a dispatch request's input
+// and sequence, and returns the feature run's id; an input the feature
+// cannot use is an error wrapping run.ErrInvalidEvent.
+type FeatureStarter interface {
+	Dispatch(ctx context.Context, tag string, ev *run.Event) (string, error)
 }
 
 // Manager keeps the jobs that have a record: it turns an event or a

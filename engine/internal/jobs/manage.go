@@ -40,8 +40,11 @@ func newJobID() string {
 // Dispatch creates a job for a configured event with the request's input
 // (data, never a template) and schedule, and stores its first run.
 func (r *Manager) Dispatch(ctx context.Context, req *wire.DispatchRequest) (*wire.DispatchReply, error) {
+	// A feature's tag names the feature, also when a schedule gave it a
+	// job of kind feature with that tag: a dispatch runs the feature now.
+	feature := r.o.Features != nil && r.o.Catalog.Feature(req.Event) != nil
 	j := r.o.Catalog.Job(req.Event)
-	if j == nil {
+	if j == nil && !feature {
 		return nil, badRequest("no job with event %q; configured: %s", req.Event, strings.Join(r.events(), ", "))
 	}
 	if err := r.checkDispatchDepth(req); err != nil {
@@ -62,6 +65,9 @@ func (r *Manager) Dispatch(ctx context.Context, req *wire.DispatchRequest) (*wir
 	}
 	if req.Retries != nil && *req.Retries < 0 {
 		return nil, badRequest("retries must be 0 or more, got %d", *req.Retries)
+	}
+	if feature {
+		return r.dispatchFeature(ctx, req, ev)
 	}
 	now := r.o.Clock.Now()
 	var spec *schedule.Spec
@@ -128,10 +134,32 @@ func (r *Manager) configuredSpec(j *catalog.Job, ev *run.Event, now time.Time) (
 	return &spec, nil
 }
 
+// dispatchFeature starts a run of a feature for a dispatch request. A
+// feature's events have their own retries and allow_fail, and it has no
+// schedule: a request that sets them is refused.
+func (r *Manager) dispatchFeature(ctx context.Context, req *wire.DispatchRequest, ev *run.Event) (*wire.DispatchReply, error) {
+	if req.Retries != nil || req.AllowFail != nil || req.Schedule != nil {
+		return nil, badRequest("%q is a feature: its events have their own retries and allow_fail, and a dispatched feature runs now (no schedule)", req.Event)
+	}
+	id, err := r.o.Features.Dispatch(ctx, req.Event, ev)
+	if err != nil {
+		if errors.Is(err, run.ErrInvalidEvent) {
+			return nil, badRequest("%v", err)
+		}
+		return nil, err
+	}
+	return &wire.DispatchReply{JobID: id, Status: wire.StatusQueued, ScheduledAt: r.o.Clock.Now()}, nil
+}
+
 func (r *Manager) events() []string {
 	var out []string
 	for _, j := range r.o.Catalog.Jobs() {
 		out = append(out, j.Event)
+	}
+	if r.o.Features != nil {
+		for _, f := range r.o.Catalog.Features() {
+			out = append(out, f.Tag)
+		}
 	}
 	sort.Strings(out)
 	return out

@@ -21,6 +21,13 @@ import (
 // status from the replay's outcome.
 func (r *Manager) Replay(ctx context.Context, dl *wire.DeadLetterEntry, newKey bool) (*wire.ReplayReply, error) {
 	j := r.o.Catalog.Job(dl.Event)
+	if dl.Step != "" {
+		// A feature's event: the replay resumes its feature run there.
+		j = nil
+		if fe := r.o.Catalog.Step(dl.Step); fe != nil {
+			j = fe.Job
+		}
+	}
 	if j == nil {
 		return nil, badRequest("dead letter %d: job %q is no longer configured", dl.Seq, dl.Event)
 	}
@@ -31,6 +38,7 @@ func (r *Manager) Replay(ctx context.Context, dl *wire.DeadLetterEntry, newKey b
 		RunID: dl.RunID, JobID: dl.JobID, Event: dl.Event, Attempt: done + 1,
 		Subject: dl.Trigger.Subject, ReceivedAt: now, Input: dl.Trigger.Data, Sequence: dl.Sequence,
 		ScheduledAt: now, Replay: dl.Seq, AttemptLog: attemptsOf(&dl.Result),
+		Step: dl.Step,
 	}
 	retries := j.MaxAttempts - 1
 	jr, _, err := r.o.Store.Get(ctx, dl.JobID)

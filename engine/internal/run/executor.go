@@ -44,6 +44,15 @@ type RecordKeeper interface {
 	FinishRecord(ru *Run, res *wire.Result)
 }
 
+// StepKeeper advances the feature run a step belongs to (a
+// *feature.Manager) once the step has ended and its result is recorded:
+// the step's output goes into the feature run's state and the next event
+// is started. The step's message is acknowledged only when it returns nil;
+// an error asks for redelivery.
+type StepKeeper interface {
+	FinishStep(ru *Run, res *wire.Result) error
+}
+
 // Publisher records messages asynchronously (a *publish.Publisher): cb is
 // called once the stream stored msg, or with the reason it did not.
 type Publisher interface {
@@ -75,6 +84,8 @@ type Options struct {
 	Timers Timers
 	// Records finishes job records; required when runs have records.
 	Records RecordKeeper
+	// Steps advances feature runs; required when features are configured.
+	Steps StepKeeper
 	// Secret resolves $Secret{KEY}.
 	Secret func(string) (string, error)
 	// PluginSecrets are, by kind, the secret values resolved into a plugin's
@@ -130,6 +141,10 @@ func (r *Executor) Start(context.Context) error { return nil }
 // SetRecords sets the record keeper (the jobs manager, which is built
 // after the executor).
 func (r *Executor) SetRecords(k RecordKeeper) { r.o.Records = k }
+
+// SetSteps sets the step keeper (the feature manager, which is built
+// after the executor).
+func (r *Executor) SetSteps(k StepKeeper) { r.o.Steps = k }
 
 // Stop makes attempts that have not reached their plugin yet fail over to
 // redelivery. It does not wait: the deliveries' tracker does. Safe to call
@@ -287,6 +302,7 @@ func (r *Executor) retry(ru *Run, delay time.Duration, info *wire.ErrorInfo) {
 		Input: ru.Ev.RawInput, Sequence: ru.Ev.RawSeq, LastError: info,
 		Execution: ru.Execution, Record: ru.HasRecord, ScheduledAt: ru.ScheduledAt, Overrides: ru.Overrides,
 		AttemptLog: ru.AttemptLog, Replay: ru.Replay,
+		Step: ru.Job.Step,
 	}
 	body, _ := json.Marshal(rec)
 	at := r.o.Clock.Now().Add(delay)
@@ -332,7 +348,7 @@ func (r *Executor) finish(ru *Run, dec policy.Decision, res host.Result, info *w
 	msgs := []*nats.Msg{newMsg(streams.ResultSubjectPrefix+j.Event, body, ru.msgID("result"))}
 	if dec.Action == policy.Fail {
 		msgs = append(msgs, newMsg(streams.FailedSubjectPrefix+j.Event, body, ru.msgID("failed")))
-		dl := wire.DeadLetter{Result: result, Trigger: r.trigger(ru)}
+		dl := wire.DeadLetter{Result: result, Trigger: r.trigger(ru), Step: j.Step}
 		if result.Error != nil {
 			dl.Reason = result.Error.Message
 		}
@@ -359,8 +375,9 @@ func (r *Executor) finish(ru *Run, dec policy.Decision, res host.Result, info *w
 			jm.DeadLetters.Inc()
 		}
 	}
+	step := ru.Job.Step != "" && r.o.Steps != nil
 	var recorded *wire.Result // a copy, so result itself stays off the heap
-	if ru.HasRecord {
+	if ru.HasRecord || step {
 		cp := result
 		recorded = &cp
 	}
@@ -370,8 +387,19 @@ func (r *Executor) finish(ru *Run, dec policy.Decision, res host.Result, info *w
 		}
 		if recorded != nil && err == nil {
 			go func() {
-				r.o.Records.FinishRecord(ru, recorded)
-				ru.D.Settle(true)
+				if ru.HasRecord {
+					r.o.Records.FinishRecord(ru, recorded)
+				}
+				ok := true
+				if step {
+					// A feature's step: its output is recorded in the
+					// feature run before its message is acknowledged.
+					if err := r.o.Steps.FinishStep(ru, recorded); err != nil {
+						r.runLog(ru, status).Error("could not advance the feature run; the step will be redelivered", "error", err)
+						ok = false
+					}
+				}
+				ru.D.Settle(ok)
 			}()
 			return
 		}

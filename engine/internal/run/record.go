@@ -32,4 +32,7 @@ type Record struct {
 	// Replay is the dead letter's sequence when the run is a replay under
 	// its own run id: its messages get ids of their own.
 	Replay uint64 `json:"replay,omitempty"`
+	// Step is set on a feature's event: its key (catalog.StepKey), by which
+	// the job is found, while Event is what the plugin is asked to run.
+	Step string `json:"step,omitempty"`
 }

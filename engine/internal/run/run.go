@@ -62,6 +62,9 @@ type Run struct {
 	// Replay is the dead letter's sequence when the run is a replay of a
 	// dead run under its own run id (and idempotency key), else 0.
 	Replay uint64
+	// StepState is the step keeper's own note on a feature step (the
+	// feature run as read before the attempt); the executor never reads it.
+	StepState any
 
 	startedAt time.Time
 	// queued is how long the attempt waited for a plugin slot; queueFull

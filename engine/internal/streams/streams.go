@@ -35,6 +35,10 @@ const (
 	FailedSubjectPrefix = wire.FailedSubjectPrefix
 	// DLQSubjectPrefix + <event> holds dead letters.
 	DLQSubjectPrefix = wire.DLQSubjectPrefix
+	// FeatureResultSubjectPrefix + <feature> carries every ended feature
+	// run; FeatureFailedSubjectPrefix + <feature> the failed ones.
+	FeatureResultSubjectPrefix = wire.FeatureResultSubjectPrefix
+	FeatureFailedSubjectPrefix = wire.FeatureFailedSubjectPrefix
 
 	// EventsConsumer and RunsConsumer are the durable consumers every
 	// replica shares.
@@ -102,8 +106,8 @@ func configs(o Options) ([]jetstream.StreamConfig, []consumerConfig) {
 		},
 		{
 			Name:        Results,
-			Description: "jobd results (jobd.result.<event>) and failure reports (jobd.failed.<event>)",
-			Subjects:    []string{ResultSubjectPrefix + ">", FailedSubjectPrefix + ">"},
+			Description: "jobd results (jobd.result.<event>, jobd.feature.result.<feature>) and failure reports (jobd.failed.<event>, jobd.feature.failed.<feature>)",
+			Subjects:    []string{ResultSubjectPrefix + ">", FailedSubjectPrefix + ">", FeatureResultSubjectPrefix + ">", FeatureFailedSubjectPrefix + ">"},
 			Retention:   jetstream.LimitsPolicy,
 			Storage:     jetstream.FileStorage,
 			Replicas:    o.Replicas,

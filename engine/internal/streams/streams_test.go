@@ -36,7 +36,7 @@ func TestEnsureCreatesTheStreamsAndIsIdempotent(t *testing.T) {
 		streams.Events:  {"events.>", "orders.*"},
 		streams.Runs:    {streams.RunsSubjectPrefix + ">"},
 		streams.Timers:  {streams.TimersSubjectPrefix + ">"},
-		streams.Results: {streams.ResultSubjectPrefix + ">", streams.FailedSubjectPrefix + ">"},
+		streams.Results: {streams.ResultSubjectPrefix + ">", streams.FailedSubjectPrefix + ">", streams.FeatureResultSubjectPrefix + ">", streams.FeatureFailedSubjectPrefix + ">"},
 		streams.DLQ:     {streams.DLQSubjectPrefix + ">"},
 	}
 	for name, subjects := range want {
