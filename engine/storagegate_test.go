@@ -75,15 +75,32 @@ input = {mode = "ok", sleep_ms = 20, pad = "$Input{pad}"}
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "FILLER", Subjects: []string{"filler"}}); err != nil {
 		t.Fatal(err)
 	}
-	chunk := make([]byte, 256<<10)
-	for filled := false; !filled; {
-		if _, err := js.Publish(ctx, "filler", chunk); err != nil {
-			if !strings.Contains(err.Error(), "insufficient resources") {
-				t.Fatalf("filling the store: %v", err)
+	fill := func(size int) {
+		chunk := make([]byte, size)
+		for {
+			if _, err := js.Publish(ctx, "filler", chunk); err != nil {
+				if !strings.Contains(err.Error(), "insufficient resources") {
+					t.Errorf("filling the store: %v", err)
+				}
+				return
 			}
-			filled = true
 		}
 	}
+	fill(256 << 10)
+	// The store stays full, as a full disk would: what jobd's own purges
+	// free (acknowledged events) is taken again at once.
+	topUp, toppedUp := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(toppedUp)
+		for {
+			select {
+			case <-topUp:
+				return
+			case <-time.After(10 * time.Millisecond):
+				fill(4 << 10)
+			}
+		}
+	}()
 
 	// jobd notices and says so.
 	for deadline := time.Now().Add(30 * patience * time.Second); ; time.Sleep(50 * time.Millisecond) {
@@ -105,6 +122,8 @@ input = {mode = "ok", sleep_ms = 20, pad = "$Input{pad}"}
 	}
 
 	// Space is back: everything finishes, without a restart.
+	close(topUp)
+	<-toppedUp
 	if err := js.DeleteStream(ctx, "FILLER"); err != nil {
 		t.Fatal(err)
 	}
