@@ -75,6 +75,9 @@ type Publisher struct {
 	pending map[uint64]entry
 	closed  bool
 	drained chan struct{} // closed when closed and pending is empty
+	// calling counts the callbacks of entries taken out of pending that
+	// have not returned yet.
+	calling sync.WaitGroup
 
 	clock atomic.Int64 // unix nanos, advanced by the sweeper every tick
 	stop  chan struct{}
@@ -183,8 +186,14 @@ func (p *Publisher) send(id uint64, msg *nats.Msg) {
 // finish removes id from pending and calls its callback with err.
 func (p *Publisher) finish(id uint64, err error) {
 	if e, ok := p.take(id); ok {
-		e.cb(err)
+		p.call(e, err)
 	}
+}
+
+// call runs the callback of an entry remove took out of pending.
+func (p *Publisher) call(e entry, err error) {
+	defer p.calling.Done()
+	e.cb(err)
 }
 
 // take removes id from pending and returns its entry.
@@ -201,6 +210,7 @@ func (p *Publisher) take(id uint64) (entry, bool) {
 // remove deletes id from pending; p.mu is held.
 func (p *Publisher) remove(id uint64) {
 	delete(p.pending, id)
+	p.calling.Add(1) // its callback is due: Stop waits for it (see call)
 	if len(p.pending) == p.max-1 {
 		p.room.Broadcast()
 	}
@@ -224,7 +234,7 @@ func (p *Publisher) onAck(m *nats.Msg) {
 		return
 	}
 	if e, ok := p.take(id); ok {
-		e.cb(ackError(e.msg.Subject, m.Data))
+		p.call(e, ackError(e.msg.Subject, m.Data))
 	}
 }
 
@@ -239,7 +249,7 @@ func (p *Publisher) noResponders(id uint64) {
 	if e.retries >= NoRespondersRetries || p.closed {
 		p.remove(id)
 		p.mu.Unlock()
-		e.cb(fmt.Errorf("publish %s: %w", e.msg.Subject, ErrNoStream))
+		p.call(e, fmt.Errorf("publish %s: %w", e.msg.Subject, ErrNoStream))
 		return
 	}
 	e.retries++
@@ -314,7 +324,7 @@ func (p *Publisher) sweep() {
 			}
 			p.mu.Unlock()
 			for _, e := range due {
-				e.cb(fmt.Errorf("publish %s: %w (%v)", e.msg.Subject, ErrTimeout, p.timeout))
+				p.call(e, fmt.Errorf("publish %s: %w (%v)", e.msg.Subject, ErrTimeout, p.timeout))
 			}
 		}
 	}
@@ -345,6 +355,9 @@ func (p *Publisher) Stop(ctx context.Context) {
 	p.mu.Unlock()
 	select {
 	case <-p.drained:
+		// The last acknowledgement emptied pending; its callback may still
+		// be running on the subscription's goroutine.
+		p.calling.Wait()
 	case <-ctx.Done():
 	}
 	close(p.stop)
