@@ -40,6 +40,12 @@ bench: ## Benchmarks: Go micro-benchmarks, the floor and the engine side by side
 	$(GO) run ./cmd/jobd-bench $(BENCHFLAGS)
 	$(GO) run ./cmd/jobd-bench -sched -json bench-sched.json $(BENCHFLAGS)
 
+.PHONY: mutate
+mutate: ## Mutation-test one package with its own tests: make mutate PKG=engine/policy [FILES=regexp] (slow; see docs/TESTING.md)
+	@test -n "$(PKG)" || { echo "usage: make mutate PKG=path/to/package [FILES=regexp of file names]"; exit 2; }
+	@test -x $(BIN)/gremlins || GOBIN=$(abspath $(BIN)) $(GO) install github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0
+	$(GO) run ./cmd/jobd-mutate -gremlins $(abspath $(BIN))/gremlins -files '$(FILES)' $(PKG)
+
 .PHONY: lint
 lint: ## gofmt and go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'))" || { gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'); exit 1; }
