@@ -59,8 +59,9 @@ func runGremlins(t target, bin string, coef int) ([]result, error) {
 		return nil, err
 	}
 	for _, e := range entries {
-		if !e.IsDir() && filepath.Ext(e.Name()) == ".go" && !keep[e.Name()] {
-			args = append(args, "-E", "^"+regexp.QuoteMeta(e.Name())+"$")
+		n := e.Name()
+		if !e.IsDir() && strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, "_test.go") && !keep[n] {
+			args = append(args, "-E", "^"+regexp.QuoteMeta(n)+"$")
 		}
 	}
 	args = append(args, "./"+t.rel)

@@ -30,7 +30,7 @@ import (
 func main() {
 	gremlins := flag.String("gremlins", "", "path of the gremlins binary; empty skips gremlins and runs only the hand mutants")
 	files := flag.String("files", "", "regexp of the package's file names to mutate (all non-test .go files when empty)")
-	coef := flag.Int("timeout-coefficient", 10, "a mutant's test run times out after this many times the unmutated run")
+	coef := flag.Int("timeout-coefficient", 30, "a mutant's test run times out after this many times the unmutated run")
 	noCases := flag.Bool("no-cases", false, "skip the hand mutants of case expressions and constants")
 	flag.Usage = func() {
 		fmt.Fprintf(os.Stderr, "usage: jobd-mutate [flags] path/to/package\n")
