@@ -69,6 +69,9 @@ func runGremlins(t target, bin string, coef int) ([]result, error) {
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = t.modRoot
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	// Gremlins times each mutant out after its coefficient times the
+	// coverage run; a cached coverage run takes a few milliseconds.
+	cmd.Env = append(os.Environ(), "GOFLAGS="+strings.TrimSpace(os.Getenv("GOFLAGS")+" -count=1"))
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("gremlins: %w", err)
 	}
