@@ -71,7 +71,11 @@ func runGremlins(t target, bin string, coef int) ([]result, error) {
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	// Gremlins times each mutant out after its coefficient times the
 	// coverage run; a cached coverage run takes a few milliseconds.
-	cmd.Env = append(os.Environ(), "GOFLAGS="+strings.TrimSpace(os.Getenv("GOFLAGS")+" -count=1"))
+	goflags, err := exec.Command("go", "env", "GOFLAGS").Output()
+	if err != nil {
+		return nil, fmt.Errorf("go env GOFLAGS: %w", err)
+	}
+	cmd.Env = append(os.Environ(), "GOFLAGS="+strings.TrimSpace(string(goflags)+" -count=1"))
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("gremlins: %w", err)
 	}
