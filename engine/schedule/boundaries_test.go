@@ -1,7 +1,9 @@
 package schedule
 
 import (
+	"encoding/json"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -72,5 +74,99 @@ func TestEveryAtTheMinimum(t *testing.T) {
 	}
 	if _, err := Parse(Raw{Every: "999ms"}); err == nil {
 		t.Error("Parse(every 999ms) accepted, want shorter than the minimum")
+	}
+}
+
+// Leap years: every fourth year, but not a century unless it divides by 400.
+func TestCronLeapCenturies(t *testing.T) {
+	for from, want := range map[string][]string{
+		"1999-01-01T00:00": {"2000-02-29T00:00", "2004-02-29T00:00"},
+		"2096-03-01T00:00": {"2104-02-29T00:00"},
+	} {
+		if got := nextN(t, "0 0 29 2 *", time.UTC, at(t, time.UTC, from), len(want)); strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("Feb 29 after %s: got %v, want %v", from, got, want)
+		}
+	}
+	if got := nextN(t, "0 0 L 2 *", time.UTC, at(t, time.UTC, "2099-12-01T00:00"), 2); strings.Join(got, " ") != "2100-02-28T00:00 2101-02-28T00:00" {
+		t.Errorf("last day of February 2100: got %v", got)
+	}
+}
+
+// An occurrence exactly MisfireGrace old at now is still on time under
+// MisfireSkip.
+func TestDueSkipAtTheGrace(t *testing.T) {
+	s := &Spec{Every: time.Minute, Misfire: MisfireSkip, MisfireGrace: 30 * time.Second}
+	due := at(t, time.UTC, "2026-01-01T10:00")
+	now := at(t, time.UTC, "2026-01-01T10:09:30")
+	run, next, ok := s.Due(due, now, 0)
+	if len(run) != 1 || !run[0].Equal(at(t, time.UTC, "2026-01-01T10:09")) {
+		t.Errorf("Due runs %v, want the 10:09 occurrence, 30s old", run)
+	}
+	if !ok || !next.Equal(at(t, time.UTC, "2026-01-01T10:10")) {
+		t.Errorf("Due next = %v, %v, want 10:10", next, ok)
+	}
+	now = now.Add(time.Nanosecond)
+	if run, _, _ := s.Due(due, now, 0); len(run) != 0 {
+		t.Errorf("Due runs %v a nanosecond past the grace, want nothing", run)
+	}
+}
+
+// every and cron exclude each other; an every that means "none" does not
+// count.
+func TestEveryAbsentWithCron(t *testing.T) {
+	for _, every := range []any{nil, "", "  ", "0", "000", 0, int64(0), float64(0), time.Duration(0), json.Number("0")} {
+		if _, err := Parse(Raw{Cron: "@hourly", Every: every}); err != nil {
+			t.Errorf("cron with every %#v: %v, want accepted", every, err)
+		}
+	}
+	for _, every := range []any{"10", "01", "0s", "1h", 5, -1, true, json.Number("x"), math.NaN(), time.Second} {
+		_, err := Parse(Raw{Cron: "@hourly", Every: every})
+		if err == nil || !strings.Contains(err.Error(), "schedule.every: cannot be combined with cron") {
+			t.Errorf("cron with every %#v: %v, want cannot be combined", every, err)
+		}
+	}
+}
+
+// Milliseconds as JSON numbers with a fraction or an exponent, and numbers
+// no time can hold.
+func TestMillisForms(t *testing.T) {
+	for raw, want := range map[json.Number]time.Duration{
+		"1500.5": 1501 * time.Millisecond,
+		"1e3":    time.Second,
+		"2000":   2 * time.Second,
+	} {
+		s, err := Parse(Raw{Every: raw})
+		if err != nil || s.Every != want {
+			t.Errorf("every %s: %v, %v, want %v", raw, s, err, want)
+		}
+	}
+	for _, v := range []any{math.NaN(), math.Inf(1), math.Inf(-1), 1e300, -1e300, math.Nextafter(1<<62, math.Inf(1))} {
+		if _, err := ParseTimeIn(v, nil); err == nil || !strings.Contains(err.Error(), "is not a usable number") {
+			t.Errorf("ParseTimeIn(%v) = %v, want not a usable number", v, err)
+		}
+	}
+	if got, err := ParseTimeIn(float64(1<<62), nil); err != nil || got.UnixMilli() != 1<<62 {
+		t.Errorf("ParseTimeIn(2^62) = %v, %v, want accepted", got, err)
+	}
+}
+
+// A Spec built or changed by hand is read from its Cron text.
+func TestSpecCronByHand(t *testing.T) {
+	from := at(t, time.UTC, "2026-01-01T00:00")
+	s := &Spec{Cron: "0 9 * * *"}
+	if next, ok := s.Next(from, 0); !ok || !next.Equal(at(t, time.UTC, "2026-01-01T09:00")) {
+		t.Errorf("Next of a Spec built by hand = %v, %v", next, ok)
+	}
+	p, err := Parse(Raw{Cron: "0 9 * * *"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Cron = "0 10 * * *"
+	if next, ok := p.Next(from, 0); !ok || !next.Equal(at(t, time.UTC, "2026-01-01T10:00")) {
+		t.Errorf("Next after Cron changed = %v, %v, want 10:00", next, ok)
+	}
+	p.Cron = "not cron"
+	if next, ok := p.Next(from, 0); ok {
+		t.Errorf("Next of an invalid Cron = %v, want none", next)
 	}
 }
