@@ -170,3 +170,53 @@ func TestSpecCronByHand(t *testing.T) {
 		t.Errorf("Next of an invalid Cron = %v, want none", next)
 	}
 }
+
+// Every Go number type a decoder or a caller may hand over reads as
+// milliseconds.
+func TestMillisTypes(t *testing.T) {
+	for _, v := range []any{int(1500), int32(1500), int64(1500), uint32(1500), uint(1500), uint64(1500), float32(1500), float64(1500), json.Number("1500")} {
+		got, err := ParseTimeIn(v, nil)
+		if err != nil || got.UnixMilli() != 1500 {
+			t.Errorf("ParseTimeIn(%T 1500) = %v, %v", v, got, err)
+		}
+		if d, err := parseDuration(v); err != nil || d != 1500*time.Millisecond {
+			t.Errorf("parseDuration(%T 1500) = %v, %v", v, d, err)
+		}
+	}
+	for _, v := range []any{uint64(math.MaxInt64) + 1, uint(math.MaxInt64) + 1} {
+		if _, err := ParseTimeIn(v, nil); err == nil || !strings.Contains(err.Error(), "is too large") {
+			t.Errorf("ParseTimeIn(%T %v) = %v, want too large", v, v, err)
+		}
+	}
+	if _, err := ParseTimeIn(int8(1), nil); err == nil || !strings.Contains(err.Error(), "got int8") {
+		t.Errorf("ParseTimeIn(int8) = %v, want refused", err)
+	}
+	// The longest duration in milliseconds a time.Duration holds.
+	const maxMillis = math.MaxInt64 / int64(time.Millisecond)
+	if d, err := parseDuration(maxMillis); err != nil || d != time.Duration(maxMillis)*time.Millisecond {
+		t.Errorf("parseDuration(%d) = %v, %v, want accepted", maxMillis, d, err)
+	}
+	if _, err := parseDuration(maxMillis + 1); err == nil || !strings.Contains(err.Error(), "ms is too long") {
+		t.Errorf("parseDuration(%d) = %v, want too long", maxMillis+1, err)
+	}
+}
+
+// With a delay and no start_at, a cron series starts at the first
+// occurrence at or after trigger+delay, not after the trigger.
+func TestFirstCronAfterDelay(t *testing.T) {
+	s := &Spec{Cron: "0 9 * * *", Delay: time.Hour}
+	if got, ok := s.First(at(t, time.UTC, "2026-01-01T08:30")); !ok || !got.Equal(at(t, time.UTC, "2026-01-02T09:00")) {
+		t.Errorf("First = %v, %v, want the 9:00 after 9:30", got, ok)
+	}
+	s.Delay = 30 * time.Minute
+	if got, ok := s.First(at(t, time.UTC, "2026-01-01T08:30")); !ok || !got.Equal(at(t, time.UTC, "2026-01-01T09:00")) {
+		t.Errorf("First = %v, %v, want 9:00 itself", got, ok)
+	}
+}
+
+func TestCronQuestionMarkInDayOfWeek(t *testing.T) {
+	want := []string{"2026-01-01T00:00", "2026-02-01T00:00"}
+	if got := nextN(t, "0 0 1 * ?", time.UTC, at(t, time.UTC, "2025-12-31T12:00"), 2); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("0 0 1 * ?: got %v, want %v", got, want)
+	}
+}
