@@ -44,7 +44,7 @@ bench: ## Benchmarks: Go micro-benchmarks, the floor and the engine side by side
 mutate: ## Mutation-test one package with its own tests: make mutate PKG=engine/policy [FILES=regexp] (slow; see docs/TESTING.md)
 	@test -n "$(PKG)" || { echo "usage: make mutate PKG=path/to/package [FILES=regexp of file names]"; exit 2; }
 	@test -x $(BIN)/gremlins || GOBIN=$(abspath $(BIN)) $(GO) install github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0
-	$(GO) run ./cmd/jobd-mutate -gremlins $(abspath $(BIN))/gremlins -files '$(FILES)' $(PKG)
+	$(GO) run ./cmd/jobd-mutate -gremlins $(abspath $(BIN))/gremlins -equivalent docs/TESTING.md -files '$(FILES)' $(PKG)
 
 .PHONY: lint
 lint: ## gofmt and go vet

@@ -32,6 +32,7 @@ func main() {
 	files := flag.String("files", "", "regexp of the package's file names to mutate (all non-test .go files when empty)")
 	coef := flag.Int("timeout-coefficient", 30, "a mutant's test run times out after this many times the unmutated run")
 	noCases := flag.Bool("no-cases", false, "skip the hand mutants of case expressions and constants")
+	equiv := flag.String("equivalent", "", "Markdown file whose ```equivalent block lists survivors judged equivalent (docs/TESTING.md)")
 	flag.Usage = func() {
 		fmt.Fprintf(os.Stderr, "usage: jobd-mutate [flags] path/to/package\n")
 		flag.PrintDefaults()
@@ -41,7 +42,7 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(flag.Arg(0), *gremlins, *files, *coef, !*noCases); err != nil {
+	if err := run(flag.Arg(0), *gremlins, *files, *equiv, *coef, !*noCases); err != nil {
 		fmt.Fprintln(os.Stderr, "jobd-mutate:", err)
 		os.Exit(1)
 	}
@@ -55,10 +56,16 @@ type target struct {
 	files   []string // base names of the non-test .go files to mutate
 }
 
-func run(pkg, gremlins, filesRE string, coef int, cases bool) error {
+func run(pkg, gremlins, filesRE, equivFile string, coef int, cases bool) error {
 	t, err := locate(pkg, filesRE)
 	if err != nil {
 		return err
+	}
+	var eqs []equivalent
+	if equivFile != "" {
+		if eqs, err = readEquivalents(equivFile); err != nil {
+			return err
+		}
 	}
 	fmt.Printf("package %s (module root %s), files: %s\n", t.rel, t.modRoot, strings.Join(t.files, " "))
 	var all []result
@@ -76,7 +83,7 @@ func run(pkg, gremlins, filesRE string, coef int, cases bool) error {
 		}
 		all = append(all, h...)
 	}
-	report(t, all)
+	report(t, all, eqs)
 	return nil
 }
 
@@ -151,12 +158,27 @@ type result struct {
 	status string
 }
 
-// report prints the score of each tester and of both, then the survivors.
-func report(t target, all []result) {
-	type tally struct{ killed, lived, timedOut, notViable, notCovered int }
+// report prints the survivors, those judged equivalent apart, then the
+// score of each tester and of both.
+func report(t target, all []result, eqs []equivalent) {
+	type tally struct{ killed, lived, equivalent, timedOut, notViable, notCovered int }
 	count := map[string]*tally{"gremlins": {}, "cases": {}, "total": {}}
-	var lived []result
+	var lived, equiv []result
 	for _, r := range all {
+		isEquiv := false
+		if r.status == statusLived {
+			for _, e := range eqs {
+				if e.matches(t, r) {
+					isEquiv = true
+					break
+				}
+			}
+			if isEquiv {
+				equiv = append(equiv, r)
+			} else {
+				lived = append(lived, r)
+			}
+		}
 		for _, k := range []string{r.tester, "total"} {
 			c := count[k]
 			switch r.status {
@@ -164,6 +186,9 @@ func report(t target, all []result) {
 				c.killed++
 			case statusLived:
 				c.lived++
+				if isEquiv {
+					c.equivalent++
+				}
 			case statusTimedOut:
 				c.timedOut++
 			case statusNotViable:
@@ -172,22 +197,27 @@ func report(t target, all []result) {
 				c.notCovered++
 			}
 		}
-		if r.status == statusLived {
-			lived = append(lived, r)
-		}
 	}
-	sort.SliceStable(lived, func(i, j int) bool {
-		if lived[i].file != lived[j].file {
-			return lived[i].file < lived[j].file
-		}
-		if lived[i].line != lived[j].line {
-			return lived[i].line < lived[j].line
-		}
-		return lived[i].col < lived[j].col
-	})
+	for _, rs := range [][]result{lived, equiv} {
+		sort.SliceStable(rs, func(i, j int) bool {
+			if rs[i].file != rs[j].file {
+				return rs[i].file < rs[j].file
+			}
+			if rs[i].line != rs[j].line {
+				return rs[i].line < rs[j].line
+			}
+			return rs[i].col < rs[j].col
+		})
+	}
 	fmt.Printf("\nsurvivors (%d):\n", len(lived))
 	for _, r := range lived {
 		fmt.Printf("  %s/%s:%d:%d %s %s\n", t.rel, r.file, r.line, r.col, r.kind, r.desc)
+	}
+	if len(eqs) > 0 {
+		fmt.Printf("survivors judged equivalent (%d):\n", len(equiv))
+		for _, r := range equiv {
+			fmt.Printf("  %s/%s:%d:%d %s %s\n", t.rel, r.file, r.line, r.col, r.kind, r.desc)
+		}
 	}
 	fmt.Println()
 	for _, k := range []string{"gremlins", "cases", "total"} {
@@ -196,8 +226,16 @@ func report(t target, all []result) {
 		if c.killed+c.lived > 0 {
 			score = fmt.Sprintf("%.1f %%", 100*float64(c.killed)/float64(c.killed+c.lived))
 		}
-		fmt.Printf("%-8s score %-8s killed %d, lived %d, timed out %d, not viable %d, not covered %d\n",
-			k, score, c.killed, c.lived, c.timedOut, c.notViable, c.notCovered)
+		line := fmt.Sprintf("%-8s score %-8s killed %d, lived %d", k, score, c.killed, c.lived)
+		if len(eqs) > 0 {
+			without := "n/a"
+			if n := c.killed + c.lived - c.equivalent; n > 0 {
+				without = fmt.Sprintf("%.1f %%", 100*float64(c.killed)/float64(n))
+			}
+			line += fmt.Sprintf(" (%d judged equivalent; %s without them)", c.equivalent, without)
+		}
+		fmt.Printf("%s, timed out %d, not viable %d, not covered %d\n", line, c.timedOut, c.notViable, c.notCovered)
 	}
 	fmt.Println("score = killed / (killed + lived), as gremlins' test efficacy; timed-out mutants are left out of it.")
+	fmt.Println("gremlins' \"not covered\" count includes the case lines and constants, which the hand mutants (cases) test.")
 }
