@@ -95,6 +95,10 @@ func TestParseSQLReturning(t *testing.T) {
 			t.Errorf("parseSQL(%q) = %+v, %v, want returning", sql, st, err)
 		}
 	}
+	// Only a whole word counts: here the word is "1returning".
+	if st, err := parseSQL(DriverPostgres, "SELECT 1returning"); err != nil || st.returning {
+		t.Errorf("parseSQL(SELECT 1returning) = %+v, %v, want no returning", st, err)
+	}
 }
 
 func TestParsePlaceholder(t *testing.T) {
