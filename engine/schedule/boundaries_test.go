@@ -188,6 +188,11 @@ func TestMillisTypes(t *testing.T) {
 			t.Errorf("ParseTimeIn(%T %v) = %v, want too large", v, v, err)
 		}
 	}
+	for _, v := range []any{uint64(math.MaxInt64), uint(math.MaxInt64)} {
+		if got, err := ParseTimeIn(v, nil); err != nil || got.UnixMilli() != math.MaxInt64 {
+			t.Errorf("ParseTimeIn(%T %v) = %v, %v, want the largest accepted", v, v, got, err)
+		}
+	}
 	if _, err := ParseTimeIn(int8(1), nil); err == nil || !strings.Contains(err.Error(), "got int8") {
 		t.Errorf("ParseTimeIn(int8) = %v, want refused", err)
 	}
