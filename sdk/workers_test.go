@@ -30,15 +30,16 @@ func TestWorkers(t *testing.T) {
 	close(release)
 	waitFor(t, "every job finished", finished.Wait)
 
-	// The idle workers take the next jobs: no new goroutine.
+	// The idle workers take the next jobs, not a new goroutine each (a
+	// worker between jobs may miss one, hence the slack).
 	idle := runtime.NumGoroutine()
 	for range 3 * n {
 		done := make(chan struct{})
 		w.run(func() { close(done) })
 		<-done
 	}
-	if got := runtime.NumGoroutine(); got > idle {
-		t.Errorf("%d goroutines after 30 jobs on %d idle workers, want no more than %d", got, n, idle)
+	if got := runtime.NumGoroutine(); got >= idle+n {
+		t.Errorf("%d goroutines after %d jobs on %d idle workers, want fewer than %d", got, 3*n, n, idle+n)
 	}
 
 	w.close()
