@@ -1,0 +1,45 @@
+package piping
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+// A template is JSON: NaN and the infinities are no numbers of it.
+func TestCompileRefusesNonFiniteNumbers(t *testing.T) {
+	for _, v := range []any{math.NaN(), math.Inf(1), math.Inf(-1), map[string]any{"a": []any{math.Inf(1)}}, float32(math.Inf(1))} {
+		if _, err := Compile(v, Options{}); err == nil || !strings.Contains(err.Error(), "is not a JSON number") {
+			t.Errorf("Compile(%v) = %v, want not a JSON number", v, err)
+		}
+	}
+	tpl, err := Compile(map[string]any{"f": 1.5, "big": math.MaxFloat64}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := tpl.Eval(nil)
+	if m, _ := got.(map[string]any); err != nil || m["f"] != 1.5 || m["big"] != math.MaxFloat64 {
+		t.Errorf("Eval = %v, %v", got, err)
+	}
+}
+
+// usesExpr is true when any string of the tree holds a ${ ... }, wherever
+// it comes in the walk.
+func TestUsesExprAcrossStrings(t *testing.T) {
+	for _, tmpl := range []map[string]any{
+		{"a": "${ 1 + 1 }", "b": "$Input{x}"},
+		{"a": "$Input{x}", "b": "${ 1 + 1 }"},
+	} {
+		tpl, err := Compile(tmpl, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !tpl.usesExpr() {
+			t.Errorf("usesExpr(%v) = false", tmpl)
+		}
+	}
+	tpl, err := Compile(map[string]any{"a": "$Input{x}", "b": "text"}, Options{})
+	if err != nil || tpl.usesExpr() {
+		t.Errorf("usesExpr without expressions = %v, %v", tpl.usesExpr(), err)
+	}
+}
