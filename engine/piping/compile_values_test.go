@@ -1,6 +1,7 @@
 package piping
 
 import (
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -41,5 +42,28 @@ func TestUsesExprAcrossStrings(t *testing.T) {
 	tpl, err := Compile(map[string]any{"a": "$Input{x}", "b": "text"}, Options{})
 	if err != nil || tpl.usesExpr() {
 		t.Errorf("usesExpr without expressions = %v, %v", tpl.usesExpr(), err)
+	}
+}
+
+// Values a Go caller may put in Env that JSON cannot hold: NaN and the
+// infinities are no numbers to $Add, and equal to nothing.
+func TestNonFiniteEnvValues(t *testing.T) {
+	env := &Env{Input: map[string]any{"inf": math.Inf(1), "nan": math.NaN(), "f": func() {}}}
+	for _, tmpl := range []string{"$Add($Input{inf}, 1)", "$Add(1, $Input{nan})", "$Subtract(1, $Input{inf})"} {
+		tpl, err := CompileString(tmpl, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, err := tpl.Eval(env); !errors.Is(err, ErrType) || !strings.Contains(err.Error(), "is not a finite number") {
+			t.Errorf("%s = %v, %v, want not a finite number", tmpl, v, err)
+		}
+	}
+	for _, pair := range [][2]any{{math.NaN(), nil}, {nil, math.NaN()}, {func() {}, nil}, {math.NaN(), math.NaN()}} {
+		if equal(pair[0], pair[1]) {
+			t.Errorf("equal(%v, %v) = true", pair[0], pair[1])
+		}
+	}
+	if !equal(map[string]any{"a": []any{1}}, map[string]any{"a": []any{int64(1)}}) {
+		t.Error("equal compares before normalizing")
 	}
 }
