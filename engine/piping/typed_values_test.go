@@ -1,7 +1,9 @@
 package piping
 
 import (
+	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -37,5 +39,27 @@ func TestTypedEnvValues(t *testing.T) {
 				t.Errorf("Eval = %#v, %v, want %#v", got, err, tt.want)
 			}
 		})
+	}
+}
+
+// A null names where it was found, whatever the root.
+func TestNullMessages(t *testing.T) {
+	env := &Env{
+		Sequence: map[string]any{"s": nil, "t": map[string]any{"e": nil}},
+		Variable: map[string]map[string]any{"app": {"k": nil}},
+	}
+	opts := Options{Variables: map[string]map[string]any{"app": {"k": ""}}}
+	for tmpl, want := range map[string]string{
+		"$Sequence{s}{e}":   `field "s" is null in $Sequence`,
+		"$Sequence{t}{e}":   `field "e" is null in $Sequence{t}`,
+		"$Variable{app}{k}": `field "k" is null in $Variable{app}`,
+	} {
+		tpl, err := CompileString(tmpl, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tpl.Eval(env); !errors.Is(err, ErrMissing) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", tmpl, err, want)
+		}
 	}
 }
