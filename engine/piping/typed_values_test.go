@@ -15,6 +15,8 @@ func TestTypedEnvValues(t *testing.T) {
 		"arr":   [2]int{1, 2},
 		"nums":  []int{3, 4},
 		"names": map[string]string{"x": "y"},
+		"ages":  map[string]int{"ada": 36},
+		"byID":  map[int]string{1: "a"},
 	}}
 	tests := []struct {
 		tmpl string
@@ -27,6 +29,8 @@ func TestTypedEnvValues(t *testing.T) {
 		{"$Size($Input{tags})", int64(2)},
 		{"$Input{names}{x}", "y"},
 		{"$Input{arr}", []any{int64(1), int64(2)}},
+		{"$Input{ages}{ada}", int64(36)},
+		{"$Size($Input{ages})", int64(1)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.tmpl, func(t *testing.T) {
@@ -39,6 +43,17 @@ func TestTypedEnvValues(t *testing.T) {
 				t.Errorf("Eval = %#v, %v, want %#v", got, err, tt.want)
 			}
 		})
+	}
+}
+
+func TestTypedEnvMapWithoutStringKeys(t *testing.T) {
+	tpl, err := CompileString("$Input{byID}{1}", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = tpl.Eval(&Env{Input: map[string]any{"byID": map[int]string{1: "a"}}})
+	if !errors.Is(err, ErrType) || !strings.Contains(err.Error(), "not an object") {
+		t.Errorf("a map with int keys: %v, want not an object", err)
 	}
 }
 
