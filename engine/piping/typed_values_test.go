@@ -17,6 +17,7 @@ func TestTypedEnvValues(t *testing.T) {
 		"names": map[string]string{"x": "y"},
 		"ages":  map[string]int{"ada": 36},
 		"byID":  map[int]string{1: "a"},
+		"rows":  []map[string]any{{"a": 1}, {"a": 2}},
 	}}
 	tests := []struct {
 		tmpl string
@@ -31,6 +32,14 @@ func TestTypedEnvValues(t *testing.T) {
 		{"$Input{arr}", []any{int64(1), int64(2)}},
 		{"$Input{ages}{ada}", int64(36)},
 		{"$Size($Input{ages})", int64(1)},
+		{"$Input{tags}{[0]}", "a"},
+		{"$Input{tags}{[1]}", "b"},
+		{"$Input{arr}{[0]}", int64(1)},
+		{"$Input{nums}{[1]}", int64(4)},
+		{"$Input{rows}{[0]}{a}", int64(1)},
+		{"$Input{rows}{[1]}{a}", int64(2)},
+		{"$Size($Input{rows})", int64(2)},
+		{"$Length($Input{arr})", int64(2)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.tmpl, func(t *testing.T) {
