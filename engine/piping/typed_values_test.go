@@ -2,6 +2,7 @@ package piping
 
 import (
 	"errors"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -84,6 +85,41 @@ func TestNullMessages(t *testing.T) {
 		}
 		if _, err := tpl.Eval(env); !errors.Is(err, ErrMissing) || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", tmpl, err, want)
+		}
+	}
+}
+
+// What Eval copies out of Env: bytes as text, and no NaN or infinity.
+func TestEvalCopiesGoValues(t *testing.T) {
+	env := &Env{Input: map[string]any{
+		"bytes": []byte("hi"),
+		"arr":   [2]byte{1, 2},
+		"nan":   math.NaN(),
+		"inf":   math.Inf(-1),
+		"f32":   float32(1.5),
+		"ptr":   &[]string{"p"},
+	}}
+	for tmpl, want := range map[string]any{
+		"$Input{bytes}": "hi",
+		"$Input{arr}":   []any{int64(1), int64(2)},
+		"$Input{f32}":   1.5,
+		"$Input{ptr}":   []any{"p"},
+	} {
+		tpl, err := CompileString(tmpl, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := tpl.Eval(env); err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s = %#v, %v, want %#v", tmpl, got, err, want)
+		}
+	}
+	for _, tmpl := range []string{"$Input{nan}", "$Input{inf}"} {
+		tpl, err := CompileString(tmpl, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := tpl.Eval(env); !errors.Is(err, ErrInternal) || !strings.Contains(err.Error(), "is not a JSON number") {
+			t.Errorf("%s = %#v, %v, want not a JSON number", tmpl, got, err)
 		}
 	}
 }
