@@ -67,3 +67,18 @@ func TestNonFiniteEnvValues(t *testing.T) {
 		t.Error("equal compares before normalizing")
 	}
 }
+
+// An operator called with () and no arguments fails its arity check alone:
+// parsing goes on after the ), so nothing else is reported.
+func TestEmptyArgumentsReportOneError(t *testing.T) {
+	for tmpl, want := range map[string]string{
+		"$Concat([$Trim()], '-')": "column 10: $Trim takes 1 argument, got 0",
+		"$Add($Upper(), 1)":       "column 6: unknown operator $Upper (expected one of",
+		"$Add($Lowercase( ), 1)":  "column 6: $Lowercase takes 1 argument, got 0",
+	} {
+		_, err := CompileString(tmpl, Options{})
+		if err == nil || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: %v, want the one error %q", tmpl, err, want)
+		}
+	}
+}
