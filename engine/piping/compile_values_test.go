@@ -3,6 +3,7 @@ package piping
 import (
 	"errors"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -80,5 +81,35 @@ func TestEmptyArgumentsReportOneError(t *testing.T) {
 		if err == nil || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("%s: %v, want the one error %q", tmpl, err, want)
 		}
+	}
+}
+
+type label string
+
+type flag bool
+
+// A template built in Go may use named types, arrays and pointers.
+func TestCompileGoTypedTemplate(t *testing.T) {
+	s := "$Input{x}"
+	var nilPtr *string
+	tmpl := map[string]any{
+		"label": label("$Input{x}!"),
+		"flag":  flag(true),
+		"arr":   [2]string{"a", "$Input{x}"},
+		"ptr":   &s,
+		"nil":   nilPtr,
+		"n":     int8(-3),
+	}
+	tpl, err := Compile(tmpl, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := tpl.Eval(&Env{Input: map[string]any{"x": "y"}})
+	want := map[string]any{"label": "y!", "flag": true, "arr": []any{"a", "y"}, "ptr": "y", "nil": nil, "n": int64(-3)}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("Eval = %#v, %v, want %#v", got, err, want)
+	}
+	if _, err := Compile(map[string]any{"ch": make(chan int)}, Options{}); err == nil || !strings.Contains(err.Error(), "unsupported value of type chan int") {
+		t.Errorf("Compile(chan) = %v", err)
 	}
 }

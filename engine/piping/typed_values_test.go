@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // An embedding program may put Go-typed values in Env (a []string, an
@@ -121,5 +122,18 @@ func TestEvalCopiesGoValues(t *testing.T) {
 		if got, err := tpl.Eval(env); !errors.Is(err, ErrInternal) || !strings.Contains(err.Error(), "is not a JSON number") {
 			t.Errorf("%s = %#v, %v, want not a JSON number", tmpl, got, err)
 		}
+	}
+}
+
+// A time.Time in Env is a date to the date operators.
+func TestTimeInEnv(t *testing.T) {
+	tpl, err := CompileString("$Dateformat($Input{t}, 'YYYY-MM-DD HH:mm')", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2024, 2, 9, 14, 5, 0, 0, time.FixedZone("CET", 3600))
+	got, err := tpl.Eval(&Env{Input: map[string]any{"t": at}})
+	if err != nil || got != "2024-02-09 13:05" {
+		t.Errorf("Eval = %v, %v, want the date in UTC", got, err)
 	}
 }
