@@ -27,3 +27,14 @@ func TestCompileJSONNumbers(t *testing.T) {
 		t.Errorf("Eval = %#v, %v, want %#v", got, err, want)
 	}
 }
+
+// Only Go code can make a json.Number that is no number; it stays text.
+func TestCompileInvalidJSONNumber(t *testing.T) {
+	tpl, err := Compile(json.Number("x1"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := tpl.Eval(nil); err != nil || got != "x1" {
+		t.Errorf("Eval = %#v, %v, want the text x1", got, err)
+	}
+}
