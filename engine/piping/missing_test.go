@@ -58,3 +58,23 @@ func TestMissingMessages(t *testing.T) {
 		})
 	}
 }
+
+// A typed nil from Go (map, slice, pointer, func, channel) is null.
+func TestTypedNilIsNull(t *testing.T) {
+	env := &Env{Input: map[string]any{
+		"map":   map[string]int(nil),
+		"slice": []string(nil),
+		"ptr":   (*int)(nil),
+		"func":  (func())(nil),
+		"chan":  (chan int)(nil),
+	}}
+	for _, key := range []string{"map", "slice", "ptr", "func", "chan"} {
+		tpl, err := CompileString("$Input{"+key+"}", Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := tpl.Eval(env); !errors.Is(err, ErrMissing) || !strings.Contains(err.Error(), `field "`+key+`" is null in the input`) {
+			t.Errorf("$Input{%s} = %#v, %v, want null", key, got, err)
+		}
+	}
+}
