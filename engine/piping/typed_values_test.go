@@ -137,3 +137,64 @@ func TestTimeInEnv(t *testing.T) {
 		t.Errorf("Eval = %v, %v, want the date in UTC", got, err)
 	}
 }
+
+type (
+	myInt     int
+	myInt32   int32
+	myUint    uint
+	myFloat   float64
+	myFloat32 float32
+	myBool    bool
+	myString  string
+)
+
+// Numbers of every Go kind, and named types, as an embedding program may
+// hand them over in Env.
+func TestGoKindsInEnv(t *testing.T) {
+	env := &Env{Input: map[string]any{
+		"int": myInt(1), "i8": int8(2), "i16": int16(3), "i32": myInt32(4), "i64": int64(5),
+		"uint": myUint(6), "u8": uint8(7), "u16": uint16(8), "u32": uint32(9), "u64": uint64(10),
+		"big": uint64(math.MaxUint64),
+		"f":   myFloat(1.5), "f32": myFloat32(2.5),
+		"b": myBool(true), "s": myString("x"),
+		"d": 1500 * time.Millisecond, "t": time.Date(2024, 2, 9, 13, 5, 9, 0, time.UTC),
+		"ages": map[string]int{"ada": 36},
+	}}
+	for tmpl, want := range map[string]any{
+		"$Add($Input{int}, $Input{i8}, $Input{i16}, $Input{i32}, $Input{i64})":  int64(15),
+		"$Add($Input{uint}, $Input{u8}, $Input{u16}, $Input{u32}, $Input{u64})": int64(40),
+		"$Input{int}":  int64(1),
+		"$Input{u64}":  int64(10),
+		"$Input{big}":  float64(math.MaxUint64),
+		"$Input{f}":    1.5,
+		"$Input{f32}":  2.5,
+		"$Input{b}":    true,
+		"$Input{s}":    "x",
+		"$Input{d}":    "1.5s",
+		"$Input{t}":    "2024-02-09T13:05:09Z",
+		"$Input{ages}": map[string]any{"ada": int64(36)},
+		"${ Job }":     map[string]any{"Event": "e", "Attempt": int64(2), "Execution": int64(3)},
+	} {
+		tpl, err := CompileString(tmpl, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		env.Job = JobInfo{Event: "e", Attempt: 2, Execution: 3}
+		if got, err := tpl.Eval(env); err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s = %#v, %v, want %#v", tmpl, got, err, want)
+		}
+	}
+}
+
+// Eval returns the one failing string's *EvalError itself, not a join of
+// one.
+func TestEvalOneErrorAlone(t *testing.T) {
+	tpl, err := Compile(map[string]any{"a": "$Input{x}", "b": "ok"}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = tpl.Eval(&Env{Input: map[string]any{}})
+	if _, ok := err.(*EvalError); !ok {
+		t.Errorf("Eval error is a %T, want *EvalError", err)
+	}
+}
