@@ -141,6 +141,7 @@ func TestTimeInEnv(t *testing.T) {
 type (
 	myInt     int
 	myInt32   int32
+	myInt64   int64
 	myUint    uint
 	myFloat   float64
 	myFloat32 float32
@@ -152,7 +153,7 @@ type (
 // hand them over in Env.
 func TestGoKindsInEnv(t *testing.T) {
 	env := &Env{Input: map[string]any{
-		"int": myInt(1), "i8": int8(2), "i16": int16(3), "i32": myInt32(4), "i64": int64(5),
+		"int": myInt(1), "i8": int8(2), "i16": int16(3), "i32": myInt32(4), "i64": myInt64(5),
 		"uint": myUint(6), "u8": uint8(7), "u16": uint16(8), "u32": uint32(9), "u64": uint64(10),
 		"big": uint64(math.MaxUint64),
 		"f":   myFloat(1.5), "f32": myFloat32(2.5),
