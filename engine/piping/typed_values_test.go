@@ -199,3 +199,36 @@ func TestEvalOneErrorAlone(t *testing.T) {
 		t.Errorf("Eval error is a %T, want *EvalError", err)
 	}
 }
+
+// Messages name Go-typed values by their JSON kind; text shows a
+// Stringer's own text.
+func TestGoValuesInMessagesAndText(t *testing.T) {
+	env := &Env{Input: map[string]any{
+		"ages": map[string]int{"ada": 36},
+		"st":   struct{ A int }{1},
+		"tags": []string{"a"},
+		"arr":  [1]int{1},
+		"d":    1500 * time.Millisecond,
+	}}
+	for tmpl, want := range map[string]string{
+		"$Concat($Input{ages})":    "the first argument must be a list, got an object",
+		"$Concat($Input{st})":      "the first argument must be a list, got an object",
+		"$Uppercase($Input{tags})": "the first argument must be text, got a list",
+		"$Uppercase($Input{arr})":  "the first argument must be text, got a list",
+	} {
+		tpl, err := CompileString(tmpl, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tpl.Eval(env); !errors.Is(err, ErrType) || !strings.HasSuffix(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", tmpl, err, want)
+		}
+	}
+	tpl, err := CompileString("d=$Input{d}", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := tpl.Eval(env); err != nil || got != "d=1.5s" {
+		t.Errorf("Eval = %v, %v, want d=1.5s", got, err)
+	}
+}
