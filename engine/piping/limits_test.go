@@ -113,3 +113,23 @@ func depth(v any) int {
 	}
 	return 0
 }
+
+// nestPointer returns "x" behind n pointers.
+func nestPointer(n int) any {
+	var v any = "x"
+	for range n {
+		p := v
+		v = &p
+	}
+	return v
+}
+
+// Pointers in a template built in Go count as levels too.
+func TestCompilePointerDepthLimit(t *testing.T) {
+	if _, err := Compile(nestPointer(maxValueDepth), Options{}); err != nil {
+		t.Errorf("%d pointers: %v", maxValueDepth, err)
+	}
+	if _, err := Compile(nestPointer(maxValueDepth+1), Options{}); err == nil || !strings.Contains(err.Error(), "template nested deeper than 1000 levels") {
+		t.Errorf("%d pointers: %v, want nested deeper than 1000 levels", maxValueDepth+1, err)
+	}
+}
