@@ -133,3 +133,35 @@ func TestCompilePointerDepthLimit(t *testing.T) {
 		t.Errorf("%d pointers: %v, want nested deeper than 1000 levels", maxValueDepth+1, err)
 	}
 }
+
+type (
+	namedMap  map[string]any
+	namedList []any
+)
+
+// Named map and slice types reach normalize through reflection, and count
+// toward its nesting limit as the plain ones do.
+func TestNormalizeNamedTypesDepthLimit(t *testing.T) {
+	nestNode := func(n int) any {
+		var v any = "x"
+		for range n {
+			v = namedMap{"k": v}
+		}
+		return v
+	}
+	nestRow := func(n int) any {
+		var v any = "x"
+		for range n {
+			v = namedList{v}
+		}
+		return v
+	}
+	for name, nest := range map[string]func(int) any{"maps": nestNode, "slices": nestRow} {
+		if _, err := normalize(nest(maxNormalizeDepth)); err != nil {
+			t.Errorf("%s, %d levels: %v", name, maxNormalizeDepth, err)
+		}
+		if _, err := normalize(nest(maxNormalizeDepth + 1)); err == nil || !strings.Contains(err.Error(), "nested deeper than") {
+			t.Errorf("%s, %d levels: %v, want nested deeper than %d levels", name, maxNormalizeDepth+1, err, maxNormalizeDepth)
+		}
+	}
+}

@@ -78,3 +78,23 @@ func TestTypedNilIsNull(t *testing.T) {
 		}
 	}
 }
+
+// An index one past the end of a Go-typed list is out of range, like one of
+// a JSON list.
+func TestTypedListIndexPastTheEnd(t *testing.T) {
+	env := &Env{Input: map[string]any{
+		"strs": []string{"a", "b"},
+		"maps": []map[string]any{{"a": 1}, {"a": 2}},
+		"arr":  [2]int{1, 2},
+	}}
+	for _, key := range []string{"strs", "maps", "arr"} {
+		tpl, err := CompileString("$Input{"+key+"}{[2]}", Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "index 2 is out of range: $Input{" + key + "} has 2 items"
+		if _, err := tpl.Eval(env); !errors.Is(err, ErrMissing) || !strings.HasSuffix(err.Error(), want) {
+			t.Errorf("$Input{%s}{[2]}: %v, want %q", key, err, want)
+		}
+	}
+}
