@@ -9,12 +9,12 @@ import (
 // Each root says what is missing in its own words.
 func TestMissingMessages(t *testing.T) {
 	opts := Options{
-		Variables: map[string]map[string]any{"app": {"k": ""}, "other": {"k": ""}},
+		Variables: map[string]map[string]any{"app": {"k": ""}, "other": {"k": ""}, "obj": {"k": ""}},
 		Constants: map[string]map[string]any{"app": {"k": ""}, "other": {"k": ""}},
 	}
 	full := &Env{
 		Sequence: map[string]any{"s": map[string]any{"e": 1}},
-		Variable: map[string]map[string]any{"app": {}},
+		Variable: map[string]map[string]any{"app": {}, "obj": {"k": map[string]any{"a": 1}}},
 		Constant: map[string]map[string]any{"app": {}},
 		Auth:     map[string]any{"stripe": map[string]any{"token": "t"}},
 	}
@@ -33,6 +33,7 @@ func TestMissingMessages(t *testing.T) {
 		{"$Variable{app}{k}", full, `no variable "k" for app "app"`},
 		{"$Constant{other}{k}", full, `no constants for app "other"`},
 		{"$Constant{app}{k}", full, `no constant "k" for app "app"`},
+		{"$Variable{obj}{k}{b}", full, `no field "b" in $Variable{obj}{k}`},
 		{"$Auth{nope}", full, `no credentials "nope"`},
 		{"$Auth{stripe}{nope}", full, `no field "nope" in $Auth{stripe}`},
 		{"$Input{a}", &Env{Input: map[string]any{}}, `no field "a" in the input`},

@@ -155,7 +155,7 @@ func TestGoKindsInEnv(t *testing.T) {
 	env := &Env{Input: map[string]any{
 		"int": myInt(1), "i8": int8(2), "i16": int16(3), "i32": myInt32(4), "i64": myInt64(5),
 		"uint": myUint(6), "u8": uint8(7), "u16": uint16(8), "u32": uint32(9), "u64": uint64(10),
-		"big": uint64(math.MaxUint64), "max": uint64(math.MaxInt64),
+		"up": uintptr(11), "big": uint64(math.MaxUint64), "max": uint64(math.MaxInt64),
 		"f": myFloat(1.5), "f32": myFloat32(2.5),
 		"b": myBool(true), "s": myString("x"),
 		"d": 1500 * time.Millisecond, "t": time.Date(2024, 2, 9, 13, 5, 9, 0, time.UTC),
@@ -166,6 +166,7 @@ func TestGoKindsInEnv(t *testing.T) {
 		"$Add($Input{uint}, $Input{u8}, $Input{u16}, $Input{u32}, $Input{u64})": int64(40),
 		"$Input{int}":  int64(1),
 		"$Input{u64}":  int64(10),
+		"$Input{up}":   int64(11),
 		"$Input{big}":  float64(math.MaxUint64),
 		"$Input{max}":  int64(math.MaxInt64),
 		"$Input{f}":    1.5,
