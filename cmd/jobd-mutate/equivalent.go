@@ -19,10 +19,13 @@ import (
 //
 // A survivor matches an entry by its file (the package folder's last
 // element and the file name, so a package may move), column, kind and
-// text; the line number is for the reader, so an edit above the mutant
-// does not undo the judgement, while a change to the line itself does.
+// text, so an edit above the mutant does not undo the judgement while a
+// change to the line itself does. Each entry stands for one survivor: when
+// two lines read the same, the entry with the survivor's line number is
+// taken first.
 type equivalent struct {
 	file string // "schedule/zone.go"
+	line int    // for the reader, and to pair identical entries with their lines
 	col  int
 	kind string
 	desc string
@@ -73,7 +76,7 @@ func parseEquivalent(line string) (equivalent, bool) {
 		return equivalent{}, false
 	}
 	file = shortFile(pos[:j])
-	return equivalent{file: file, col: col, kind: kind, desc: strings.TrimSpace(desc)}, true
+	return equivalent{file: file, line: ln, col: col, kind: kind, desc: strings.TrimSpace(desc)}, true
 }
 
 // shortFile keeps the last folder and the file name of a slash path.
@@ -83,4 +86,25 @@ func shortFile(p string) string {
 
 func (e equivalent) matches(t target, r result) bool {
 	return e.file == shortFile(t.rel+"/"+r.file) && e.col == r.col && e.kind == r.kind && e.desc == strings.TrimSpace(r.desc)
+}
+
+// judge returns, for each result, whether an entry of eqs covers it; each
+// entry covers one survivor at most, the one on its own line first.
+func judge(t target, rs []result, eqs []equivalent) []bool {
+	covered := make([]bool, len(rs))
+	used := make([]bool, len(eqs))
+	for _, sameLine := range []bool{true, false} {
+		for i, r := range rs {
+			if covered[i] || r.status != statusLived {
+				continue
+			}
+			for j, e := range eqs {
+				if !used[j] && (!sameLine || e.line == r.line) && e.matches(t, r) {
+					covered[i], used[j] = true, true
+					break
+				}
+			}
+		}
+	}
+	return covered
 }

@@ -33,3 +33,23 @@ func TestEquivalentMatches(t *testing.T) {
 		}
 	}
 }
+
+// Two survivors on lines that read the same need two entries.
+func TestJudgeOneSurvivorPerEntry(t *testing.T) {
+	tg := target{rel: "engine/piping"}
+	e, _ := parseEquivalent("engine/piping/value.go:52:2 CASE_DROP clause `case int` removed")
+	rs := []result{
+		{file: "value.go", line: 126, col: 2, kind: "CASE_DROP", desc: "clause `case int` removed", status: statusLived},
+		{file: "value.go", line: 52, col: 2, kind: "CASE_DROP", desc: "clause `case int` removed", status: statusLived},
+		{file: "value.go", line: 60, col: 2, kind: "CASE_DROP", desc: "clause `case int` removed", status: statusKilled},
+	}
+	got := judge(tg, rs, []equivalent{e})
+	if got[0] || !got[1] || got[2] {
+		t.Errorf("judge = %v, want only the survivor on line 52", got)
+	}
+	// Shifted lines: the entry still covers one survivor.
+	rs[1].line = 53
+	if got := judge(tg, rs, []equivalent{e}); !(got[0] != got[1]) {
+		t.Errorf("judge after a shift = %v, want exactly one of the two", got)
+	}
+}

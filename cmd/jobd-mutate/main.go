@@ -164,15 +164,10 @@ func report(t target, all []result, eqs []equivalent) {
 	type tally struct{ killed, lived, equivalent, timedOut, notViable, notCovered int }
 	count := map[string]*tally{"gremlins": {}, "cases": {}, "total": {}}
 	var lived, equiv []result
-	for _, r := range all {
-		isEquiv := false
+	judged := judge(t, all, eqs)
+	for i, r := range all {
+		isEquiv := judged[i]
 		if r.status == statusLived {
-			for _, e := range eqs {
-				if e.matches(t, r) {
-					isEquiv = true
-					break
-				}
-			}
 			if isEquiv {
 				equiv = append(equiv, r)
 			} else {
