@@ -49,6 +49,12 @@ bench: ## Benchmarks: Go micro-benchmarks, the floor and the engine side by side
 soak: ## Soak: a steady SOAK_RATE events/s (5000) for SOAK_FOR (10m); memory, disk and latency every 5 s into soak.json and soak.png
 	$(GO) run ./engine/internal/bench -soak $(SOAK_FOR) -rate $(SOAK_RATE) $(BENCHFLAGS)
 
+.PHONY: mutate
+mutate: ## Mutation-test one package with its own tests: make mutate PKG=engine/policy [FILES=regexp] (slow; see docs/TESTING.md)
+	@test -n "$(PKG)" || { echo "usage: make mutate PKG=path/to/package [FILES=regexp of file names]"; exit 2; }
+	@test -x $(BIN)/gremlins || GOBIN=$(abspath $(BIN)) $(GO) install github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0
+	$(GO) run ./cmd/jobd-mutate -gremlins $(abspath $(BIN))/gremlins -equivalent docs/TESTING.md -files '$(FILES)' $(PKG)
+
 .PHONY: lint
 lint: ## gofmt and go vet (the main module and the SDK module)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'))" || { gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'); exit 1; }

@@ -1,6 +1,7 @@
 package piping
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -96,9 +97,11 @@ func (c *compiler) value(v any, path string, depth int) *tnode {
 	return c.reflectValue(v, path, depth)
 }
 
-// reflectValue handles other maps with string keys, slices and numbers.
+// reflectValue handles other maps with string keys, slices and numbers
+// (json.Number too: a template decoded with UseNumber keeps its numbers).
 func (c *compiler) reflectValue(v any, path string, depth int) *tnode {
-	if n, ok := toNumber(v); ok && isNumeric(v) {
+	_, isJSONNumber := v.(json.Number)
+	if n, ok := toNumber(v); ok && (isNumeric(v) || isJSONNumber) {
 		return c.value(n.value(), path, depth)
 	}
 	rv := reflect.ValueOf(v)

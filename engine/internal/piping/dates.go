@@ -218,6 +218,9 @@ func fnDateAdd(p ...any) (any, error) {
 		}
 		months := n.i
 		if strings.HasPrefix(strings.ToLower(unit), "year") {
+			if months > 10000 || months < -10000 { // before months*12 can overflow
+				return nil, fail(ref, ErrRange, "the result is out of the range of dates")
+			}
 			months *= 12
 		}
 		if months > 120000 || months < -120000 {
