@@ -50,7 +50,7 @@ soak: ## Soak: a steady SOAK_RATE events/s (5000) for SOAK_FOR (10m); memory, di
 	$(GO) run ./engine/internal/bench -soak $(SOAK_FOR) -rate $(SOAK_RATE) $(BENCHFLAGS)
 
 .PHONY: mutate
-mutate: ## Mutation-test one package with its own tests: make mutate PKG=engine/policy [FILES=regexp] (slow; see docs/TESTING.md)
+mutate: ## Mutation-test one package with its own tests: make mutate PKG=engine/internal/policy [FILES=regexp] (slow; see docs/TESTING.md)
 	@test -n "$(PKG)" || { echo "usage: make mutate PKG=path/to/package [FILES=regexp of file names]"; exit 2; }
 	@test -x $(BIN)/gremlins || GOBIN=$(abspath $(BIN)) $(GO) install github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0
 	$(GO) run ./cmd/jobd-mutate -gremlins $(abspath $(BIN))/gremlins -equivalent docs/TESTING.md -files '$(FILES)' $(PKG)
