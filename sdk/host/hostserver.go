@@ -33,6 +33,9 @@ func (h *hostServer) Log(ctx context.Context, req *pluginpb.LogRequest) (*plugin
 	_ = json.Unmarshal(req.Attrs, &attrs)
 	args := make([]any, 0, 2*len(attrs))
 	for k, v := range attrs {
+		if k == "kind" {
+			continue // the host's logger names the plugin's kind already
+		}
 		args = append(args, k, v)
 	}
 	level := slog.LevelInfo
