@@ -42,3 +42,22 @@ func (r *ValidateJobRequest) Decode(v any) error {
 // IsTemplate reports whether a configured string is resolved per run
 // ($Input{…}, an operator, ${ … }) rather than known in advance.
 func IsTemplate(s string) bool { return strings.Contains(s, "$") }
+
+// Target returns what a job names in the input field key (for example
+// "action": "app_tag:action_tag"), or its event tag when the field is
+// absent or empty. ok is false when the input pipes the field (a template,
+// or a value that is not a string): it is known only per run.
+func (r *ValidateJobRequest) Target(key string) (target string, ok bool) {
+	var in map[string]any
+	_ = r.Decode(&in)
+	switch v := in[key].(type) {
+	case nil:
+		return r.Event, true
+	case string:
+		if v == "" {
+			return r.Event, true
+		}
+		return v, !IsTemplate(v)
+	}
+	return "", false
+}

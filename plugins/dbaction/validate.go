@@ -19,7 +19,7 @@ func (p *Plugin) ValidateJob(_ context.Context, req *sdk.ValidateJobRequest) err
 	if dbs == nil {
 		return ErrNotConfigured
 	}
-	ref, ok := target(req)
+	ref, ok := req.Target("action")
 	if !ok {
 		return nil // named per run: known only then
 	}
@@ -29,23 +29,4 @@ func (p *Plugin) ValidateJob(_ context.Context, req *sdk.ValidateJobRequest) err
 		return perm.Err
 	}
 	return err
-}
-
-// target is the "database_tag:action_tag" a job names, unless its input
-// pipes it.
-func target(req *sdk.ValidateJobRequest) (string, bool) {
-	var in struct {
-		Action any `json:"action"`
-	}
-	_ = req.Decode(&in)
-	switch a := in.Action.(type) {
-	case nil:
-		return req.Event, true
-	case string:
-		if a == "" {
-			return req.Event, true
-		}
-		return a, !sdk.IsTemplate(a)
-	}
-	return "", false
 }
